@@ -1,0 +1,10 @@
+//! Weihu's pure domain: the rules a provider and its clients agree on, with no I/O, no async
+//! and no database. `now` is always passed in, so every rule can be tested exactly.
+
+pub mod availability;
+pub mod billing;
+pub mod calendar;
+pub mod money;
+pub mod priority;
+pub mod role;
+pub mod sla;
