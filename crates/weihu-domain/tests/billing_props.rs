@@ -306,7 +306,7 @@ proptest! {
     }
 
     #[test]
-    fn money_parse_display_round_trips_cents(c in -99_999_999_999_999_99i64..99_999_999_999_999_99) {
+    fn money_parse_display_round_trips_cents(c in -9_999_999_999_999_999_i64..9_999_999_999_999_999) {
         let m = Money::from_cents(c);
         prop_assert_eq!(Money::parse(&m.to_string()), Ok(m));
         let json = serde_json::to_string(&m).expect("json");
