@@ -1,1 +1,271 @@
-//! TODO: being written
+//! Service-level figures from outages (SPEC §9): availability over agreed service time,
+//! stability (interruptions against an allowed maximum) and reliability (restore time per
+//! interruption against a maximum). Outages flagged force majeure or third party are excluded.
+
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::Calendar;
+use crate::sla::{SlaError, business_time};
+
+/// An interruption of a service for a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outage {
+    /// When the service went down.
+    pub start: Timestamp,
+    /// When it was restored; `None` while still down.
+    pub end: Option<Timestamp>,
+    /// Caused by force majeure (excluded from the figures).
+    #[serde(default)]
+    pub force_majeure: bool,
+    /// Caused by a third party under its own underpinning contract (excluded).
+    #[serde(default)]
+    pub third_party: bool,
+}
+
+impl Outage {
+    /// A restored, non-excluded outage `[start, end)`.
+    pub fn new(start: Timestamp, end: Timestamp) -> Outage {
+        Outage {
+            start,
+            end: Some(end),
+            force_majeure: false,
+            third_party: false,
+        }
+    }
+
+    /// Whether the outage is excluded from availability, stability and reliability.
+    pub fn is_excluded(&self) -> bool {
+        self.force_majeure || self.third_party
+    }
+}
+
+/// Availability of a service over a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Availability {
+    /// Agreed service time: the calendar's business time in the period.
+    pub agreed: SignedDuration,
+    /// Union of non-excluded outages within service hours of the period.
+    pub downtime: SignedDuration,
+    /// `(agreed − downtime) ÷ agreed × 100`, rounded half away from zero to 2 places (100 if
+    /// there is no agreed service time).
+    pub percent: Decimal,
+    /// Non-excluded outages overlapping the period.
+    pub interruptions: u32,
+    /// Excluded outages overlapping the period.
+    pub excluded: u32,
+}
+
+/// `(agreed − downtime) ÷ agreed × 100` rounded to 2 places; 100 when `agreed` is zero.
+pub fn availability_percent(agreed: SignedDuration, downtime: SignedDuration) -> Decimal {
+    let a = agreed.as_nanos();
+    if a <= 0 {
+        return Decimal::ONE_HUNDRED;
+    }
+    let d = downtime.as_nanos().clamp(0, a);
+    let (Ok(up), Ok(total)) = (i64::try_from(a - d), i64::try_from(a)) else {
+        return Decimal::ZERO;
+    };
+    (Decimal::from(up) * Decimal::ONE_HUNDRED / Decimal::from(total))
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Computes availability of a service on `calendar` over `[from, to)`.
+pub fn availability(
+    calendar: &Calendar,
+    from: Timestamp,
+    to: Timestamp,
+    outages: &[Outage],
+) -> Result<Availability, SlaError> {
+    let agreed = business_time(calendar, from, to)?;
+    let mut intervals: Vec<(Timestamp, Timestamp)> = Vec::new();
+    let (mut interruptions, mut excluded) = (0u32, 0u32);
+    for o in outages {
+        let s = o.start.max(from);
+        let e = o.end.unwrap_or(to).min(to);
+        if e <= s {
+            continue;
+        }
+        if o.is_excluded() {
+            excluded += 1;
+            continue;
+        }
+        interruptions += 1;
+        intervals.push((s, e));
+    }
+    intervals.sort();
+    let mut merged: Vec<(Timestamp, Timestamp)> = Vec::with_capacity(intervals.len());
+    for (s, e) in intervals {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    let mut downtime = SignedDuration::ZERO;
+    for (s, e) in merged {
+        downtime += business_time(calendar, s, e)?;
+    }
+    Ok(Availability {
+        agreed,
+        downtime,
+        percent: availability_percent(agreed, downtime),
+        interruptions,
+        excluded,
+    })
+}
+
+/// Stability: interruptions starting in a period against the allowed maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stability {
+    /// Non-excluded outages that started in the period.
+    pub interruptions: u32,
+    /// The allowed maximum.
+    pub allowed: u32,
+    /// `interruptions <= allowed`.
+    pub met: bool,
+}
+
+/// Counts non-excluded outages starting in `[from, to)` against `allowed`.
+pub fn stability(outages: &[Outage], from: Timestamp, to: Timestamp, allowed: u32) -> Stability {
+    let n = outages
+        .iter()
+        .filter(|o| !o.is_excluded() && from <= o.start && o.start < to)
+        .count();
+    let interruptions = u32::try_from(n).unwrap_or(u32::MAX);
+    Stability {
+        interruptions,
+        allowed,
+        met: interruptions <= allowed,
+    }
+}
+
+/// One interruption's restore time against the maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreCheck {
+    /// Index of the outage in the input.
+    pub index: usize,
+    /// Business time from start to restore (to `now` while still down).
+    pub restore: SignedDuration,
+    /// Whether the outage is still ongoing.
+    pub ongoing: bool,
+    /// `restore <= max`.
+    pub met: bool,
+}
+
+/// Reliability: each non-excluded outage's business restore time against `max`.
+pub fn reliability(
+    calendar: &Calendar,
+    outages: &[Outage],
+    max: SignedDuration,
+    now: Timestamp,
+) -> Result<Vec<RestoreCheck>, SlaError> {
+    let mut out = Vec::new();
+    for (index, o) in outages.iter().enumerate().filter(|(_, o)| !o.is_excluded()) {
+        let end = o.end.unwrap_or(now);
+        let restore = business_time(calendar, o.start, end)?;
+        out.push(RestoreCheck {
+            index,
+            restore,
+            ongoing: o.end.is_none(),
+            met: restore <= max,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::tz::TimeZone;
+
+    fn cal() -> Calendar {
+        Calendar::five_by_8("Asia/Shanghai")
+            .and_then(|c| c.with_holiday_set("cn-2026"))
+            .expect("preset")
+    }
+
+    fn at(s: &str) -> Timestamp {
+        let dt: jiff::civil::DateTime = s.parse().expect("dt");
+        dt.to_zoned_datetime(TimeZone::get("Asia/Shanghai").expect("zone"))
+            .expect("local")
+            .timestamp()
+    }
+
+    fn mins(m: i64) -> SignedDuration {
+        SignedDuration::from_mins(m)
+    }
+
+    // March 2026 has 22 weekdays and no holidays: 22 × 480 = 10 560 business minutes.
+    fn march() -> (Timestamp, Timestamp) {
+        (at("2026-03-01T00:00"), at("2026-04-01T00:00"))
+    }
+
+    #[test]
+    fn overlapping_outages_count_once() {
+        let (from, to) = march();
+        let outages = [
+            Outage::new(at("2026-03-04T10:00"), at("2026-03-04T12:00")),
+            Outage::new(at("2026-03-04T11:00"), at("2026-03-04T13:00")),
+        ];
+        let a = availability(&cal(), from, to, &outages).expect("availability");
+        assert_eq!(a.agreed, mins(10_560));
+        assert_eq!(a.downtime, mins(180));
+        assert_eq!(a.percent, "98.30".parse::<Decimal>().expect("dec"));
+        assert_eq!(a.interruptions, 2);
+    }
+
+    #[test]
+    fn outage_outside_service_hours_costs_nothing() {
+        let (from, to) = march();
+        let outages = [
+            Outage::new(at("2026-03-07T08:00"), at("2026-03-08T20:00")), // weekend
+            Outage::new(at("2026-03-04T18:00"), at("2026-03-05T09:00")), // night
+        ];
+        let a = availability(&cal(), from, to, &outages).expect("availability");
+        assert_eq!(a.downtime, SignedDuration::ZERO);
+        assert_eq!(a.percent, Decimal::ONE_HUNDRED);
+        // Spanning a night counts only service hours; clipped to the period.
+        let outages = [Outage::new(at("2026-03-31T16:00"), at("2026-04-01T10:00"))];
+        let a = availability(&cal(), from, to, &outages).expect("availability");
+        assert_eq!(a.downtime, mins(60));
+    }
+
+    #[test]
+    fn excluded_flags() {
+        let (from, to) = march();
+        let mut fm = Outage::new(at("2026-03-04T10:00"), at("2026-03-04T12:00"));
+        fm.force_majeure = true;
+        let mut tp = Outage::new(at("2026-03-05T10:00"), at("2026-03-05T12:00"));
+        tp.third_party = true;
+        let real = Outage::new(at("2026-03-06T10:00"), at("2026-03-06T10:30"));
+        let outages = [fm, tp, real];
+        let a = availability(&cal(), from, to, &outages).expect("availability");
+        assert_eq!((a.downtime, a.interruptions, a.excluded), (mins(30), 1, 2));
+        let s = stability(&outages, from, to, 0);
+        assert_eq!((s.interruptions, s.met), (1, false));
+        assert!(stability(&outages, from, to, 1).met);
+        let r = reliability(&cal(), &outages, mins(60), to).expect("reliability");
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].index, r[0].restore, r[0].met), (2, mins(30), true));
+        let open = [Outage { end: None, ..real }];
+        let r = reliability(&cal(), &open, mins(60), at("2026-03-09T10:00")).expect("reliability");
+        assert_eq!(
+            (r[0].restore, r[0].ongoing, r[0].met),
+            (mins(420 + 60), true, false)
+        );
+    }
+
+    #[test]
+    fn percent_rounding_and_empty_period() {
+        assert_eq!(
+            availability_percent(mins(3), mins(1)),
+            "66.67".parse::<Decimal>().expect("dec")
+        );
+        assert_eq!(
+            availability_percent(SignedDuration::ZERO, mins(1)),
+            Decimal::ONE_HUNDRED
+        );
+        assert_eq!(availability_percent(mins(10), mins(20)), Decimal::ZERO);
+    }
+}
