@@ -1,0 +1,268 @@
+//! The demo dataset: a provider, its staff and teams, and client companies with their people.
+//! Mostly Chinese with some English, as a real provider in China would have. Loading it twice
+//! changes nothing.
+
+use weihu_domain::role::Role;
+
+use crate::credentials::hash_password;
+use crate::organizations::{self, NewOrganization};
+use crate::teams::{self, NewTeam};
+use crate::users::{self, NewUser};
+use crate::{Actor, ListParams, Result, Store};
+
+/// Every demo login uses this password (shown on the login page of a demo installation).
+pub const DEMO_PASSWORD: &str = "weihu-demo";
+
+pub const PROVIDER_NAME: &str = "维护信息技术服务有限公司";
+
+struct DemoClient {
+    code: &'static str,
+    name: &'static str,
+    name_en: &'static str,
+    contact: &'static str,
+    phone: &'static str,
+    address: &'static str,
+    note: &'static str,
+    people: &'static [(&'static str, &'static str, Role)],
+}
+
+const CLIENTS: &[DemoClient] = &[
+    DemoClient {
+        code: "HDJM",
+        name: "华东精密制造有限公司",
+        name_en: "Huadong Precision Manufacturing Co., Ltd.",
+        contact: "周建国",
+        phone: "021-5888 1200",
+        address: "上海市嘉定区安亭镇墨玉路 88 号",
+        note: "包月限次合同，每月 4 次上门；财务部打印机老旧，常报修。",
+        people: &[
+            ("zhou.jg", "周建国", Role::ClientAdmin),
+            ("wu.li", "吴丽", Role::ClientUser),
+            ("sun.hao", "孙浩", Role::ClientUser),
+        ],
+    },
+    DemoClient {
+        code: "JNYY",
+        name: "江南第一人民医院",
+        name_en: "Jiangnan First People's Hospital",
+        contact: "钱敏",
+        phone: "0512-6777 3300",
+        address: "江苏省苏州市姑苏区人民路 1055 号",
+        note: "驻场服务，每周三上午驻场；机房 7×24。",
+        people: &[
+            ("qian.min", "钱敏", Role::ClientAdmin),
+            ("he.yun", "何云", Role::ClientUser),
+            ("lin.tao", "林涛", Role::ClientUser),
+        ],
+    },
+    DemoClient {
+        code: "MDLS",
+        name: "明德律师事务所",
+        name_en: "Mingde Law Firm",
+        contact: "郑雅",
+        phone: "010-6512 8800",
+        address: "北京市朝阳区建国门外大街 1 号国贸大厦 B 座 18 层",
+        note: "按次收费；客户重视数据保密，重装系统前务必确认备份。",
+        people: &[
+            ("zheng.ya", "郑雅", Role::ClientAdmin),
+            ("gao.fei", "高飞", Role::ClientUser),
+        ],
+    },
+    DemoClient {
+        code: "ACME",
+        name: "Acme Trading (Shanghai) Ltd.",
+        name_en: "Acme Trading (Shanghai) Ltd.",
+        contact: "Emily Carter",
+        phone: "+86 21 6100 2000",
+        address: "Room 1203, 1000 Lujiazui Ring Road, Pudong, Shanghai",
+        note: "English-speaking office; per-device contract for 60 devices.",
+        people: &[
+            ("emily.carter", "Emily Carter", Role::ClientAdmin),
+            ("david.ng", "David Ng", Role::ClientUser),
+        ],
+    },
+];
+
+const STAFF: &[(&str, &str, Role, Option<&str>)] = &[
+    ("wang.fang", "王芳", Role::Dispatcher, None),
+    ("li.qiang", "李强", Role::Engineer, Some("桌面支持组")),
+    ("zhang.wei", "张伟", Role::Engineer, Some("网络与服务器组")),
+    ("chen.jing", "陈静", Role::Engineer, Some("桌面支持组")),
+    (
+        "tom.baker",
+        "Tom Baker",
+        Role::Engineer,
+        Some("网络与服务器组"),
+    ),
+    ("zhao.min", "赵敏", Role::ServiceLevelManager, None),
+    ("liu.yang", "刘洋", Role::Finance, None),
+];
+
+const TEAMS: &[(&str, &str)] = &[
+    (
+        "桌面支持组",
+        "台式机、笔记本、打印机与外设 / Desktop & peripherals",
+    ),
+    (
+        "网络与服务器组",
+        "网络设备、服务器、存储与机房 / Network, servers & machine rooms",
+    ),
+];
+
+/// One demo login, for printing.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub organization: String,
+}
+
+/// Loads the demo data (idempotent) and returns the logins it provides.
+pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
+    let provider_id = organizations::ensure_provider(store, PROVIDER_NAME).await?;
+    let system = Actor::system(provider_id);
+    // One hash for every demo user: argon2 is deliberately slow.
+    let hash = hash_password(DEMO_PASSWORD)?;
+    let mut logins = Vec::new();
+
+    let existing = teams::list(
+        store,
+        &system,
+        &ListParams {
+            limit: Some(500),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut team_ids = Vec::new();
+    for (name, description) in TEAMS {
+        let id = match existing.items.iter().find(|t| t.name == *name) {
+            Some(t) => t.id,
+            None => {
+                teams::create(
+                    store,
+                    &system,
+                    &NewTeam {
+                        name: (*name).into(),
+                        description: (*description).into(),
+                    },
+                )
+                .await?
+                .id
+            }
+        };
+        team_ids.push((*name, id));
+    }
+
+    for (username, display, role, team) in STAFF {
+        let team_id = team.and_then(|t| team_ids.iter().find(|(n, _)| *n == t).map(|(_, id)| *id));
+        ensure_user(
+            store,
+            &system,
+            provider_id,
+            username,
+            display,
+            *role,
+            team_id,
+            &hash,
+        )
+        .await?;
+        logins.push(DemoLogin {
+            username: (*username).into(),
+            display_name: (*display).into(),
+            role: *role,
+            organization: PROVIDER_NAME.into(),
+        });
+    }
+
+    for c in CLIENTS {
+        let org_id = match organizations::list(
+            store,
+            &system,
+            &Default::default(),
+            &ListParams {
+                q: Some(c.code.into()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .items
+        .into_iter()
+        .find(|o| o.code == c.code)
+        {
+            Some(o) => o.id,
+            None => {
+                organizations::create(
+                    store,
+                    &system,
+                    &NewOrganization {
+                        code: c.code.into(),
+                        name: c.name.into(),
+                        name_en: c.name_en.into(),
+                        contact_name: c.contact.into(),
+                        contact_phone: c.phone.into(),
+                        contact_email: String::new(),
+                        address: c.address.into(),
+                        internal_note: c.note.into(),
+                    },
+                )
+                .await?
+                .id
+            }
+        };
+        for (username, display, role) in c.people {
+            ensure_user(
+                store, &system, org_id, username, display, *role, None, &hash,
+            )
+            .await?;
+            logins.push(DemoLogin {
+                username: (*username).into(),
+                display_name: (*display).into(),
+                role: *role,
+                organization: c.name.into(),
+            });
+        }
+    }
+    Ok(logins)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ensure_user(
+    store: &Store,
+    system: &Actor,
+    org_id: i64,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    team_id: Option<i64>,
+    hash: &str,
+) -> Result<()> {
+    if users::find_by_username(store, username).await?.is_some() {
+        return Ok(());
+    }
+    let email = if username.contains('.') {
+        format!("{username}@example.com")
+    } else {
+        String::new()
+    };
+    users::create_hashed(
+        store,
+        system,
+        &NewUser {
+            org_id,
+            username: username.into(),
+            display_name: display_name.into(),
+            email,
+            phone: String::new(),
+            role,
+            team_id,
+            locale: None,
+            password: String::new(),
+        },
+        hash,
+        false,
+    )
+    .await?;
+    Ok(())
+}

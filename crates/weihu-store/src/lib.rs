@@ -1,0 +1,63 @@
+//! Weihu's storage layer. One schema, written once in portable SQL, runs on SQLite (the embedded
+//! default) and PostgreSQL (for scale-out); what differs between the two lives in [`backend`].
+//!
+//! Every read and write takes an [`Actor`]: tenant scoping and role checks happen here, in one
+//! place, so no endpoint can forget them. Every write records an audit row in the same
+//! transaction.
+
+pub mod actor;
+pub mod audit;
+pub mod backend;
+pub mod credentials;
+pub mod demo;
+mod error;
+pub mod organizations;
+pub mod page;
+pub mod portable;
+pub mod sessions;
+mod sql;
+pub mod teams;
+pub mod testing;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+pub use actor::Actor;
+pub use backend::{Backend, Store};
+pub use error::StoreError;
+pub use page::{ListParams, Page};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Now, as stored: UTC milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// A stored instant as RFC 3339 (UTC), for API output.
+pub fn ms_to_rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// The fields that differ between two versions of a record, as `{field: [old, new]}`, for audit
+/// rows. Bookkeeping fields are left out.
+pub(crate) fn diff<T: serde::Serialize>(old: &T, new: &T) -> serde_json::Value {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(old), serde_json::to_value(new))
+    else {
+        return serde_json::Value::Null;
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in &b {
+        if matches!(k.as_str(), "version" | "updated_at" | "created_at") {
+            continue;
+        }
+        let before = a.get(k).cloned().unwrap_or(serde_json::Value::Null);
+        if &before != v {
+            out.insert(k.clone(), serde_json::json!([before, v]));
+        }
+    }
+    serde_json::Value::Object(out)
+}

@@ -1,0 +1,81 @@
+//! List parameters shared by every collection: limit/offset pagination with the total, sorting
+//! over a whitelist, and a free-text filter.
+
+use serde::Serialize;
+
+use crate::{Result, StoreError};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    /// A column name, `-` in front for descending.
+    pub sort: Option<String>,
+    /// Free text matched against the resource's names.
+    pub q: Option<String>,
+}
+
+impl ListParams {
+    pub fn limit(&self) -> Result<i64> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(l) if (1..=MAX_LIMIT).contains(&l) => Ok(l),
+            Some(_) => Err(StoreError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            )),
+        }
+    }
+
+    pub fn offset(&self) -> Result<i64> {
+        match self.offset {
+            None => Ok(0),
+            Some(o) if o >= 0 => Ok(o),
+            Some(_) => Err(StoreError::invalid("offset", "must not be negative")),
+        }
+    }
+
+    /// `ORDER BY` text for the requested sort, checked against `allowed` (API name → column).
+    /// Ties break on `id` so pages are stable.
+    pub fn order_by(&self, allowed: &[(&str, &str)], default: &str) -> Result<String> {
+        let Some(sort) = self.sort.as_deref().filter(|s| !s.is_empty()) else {
+            return Ok(format!("{default}, id"));
+        };
+        let (name, dir) = match sort.strip_prefix('-') {
+            Some(n) => (n, "DESC"),
+            None => (sort, "ASC"),
+        };
+        let column = allowed
+            .iter()
+            .find(|(api, _)| *api == name)
+            .map(|(_, col)| *col)
+            .ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|(a, _)| *a).collect();
+                StoreError::invalid("sort", format!("must be one of: {}", names.join(", ")))
+            })?;
+        Ok(format!("{column} {dir}, id {dir}"))
+    }
+
+    pub fn q(&self) -> Option<&str> {
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+    }
+}
+
+/// One page of a list, with the total count and the offset of the next page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub next: Option<i64>,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, total: i64, offset: i64) -> Self {
+        let end = offset + items.len() as i64;
+        let next = (end < total && !items.is_empty()).then_some(end);
+        Page { items, total, next }
+    }
+}

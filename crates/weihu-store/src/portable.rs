@@ -1,0 +1,368 @@
+//! The portable format: every table as JSON lines, in dependency order, readable by either
+//! backend. `export` reads inside one transaction (a consistent snapshot); `import` writes into
+//! an empty, migrated database inside one transaction, so a failed import leaves nothing behind.
+//!
+//! ```text
+//! {"format":"weihu-export","format_version":1,"schema_version":1,"tables":["organizations",...]}
+//! {"table":"organizations","row":[1,"provider",...]}
+//! ...
+//! {"end":true,"rows":1234}
+//! ```
+
+use std::io::{BufRead, Write};
+
+use serde_json::{Value, json};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::sql::{Arg, bind_all};
+use crate::{Backend, Result, Store, StoreError};
+
+pub const FORMAT: &str = "weihu-export";
+pub const FORMAT_VERSION: i64 = 1;
+
+#[derive(Clone, Copy)]
+enum Col {
+    Int(&'static str),
+    Text(&'static str),
+}
+
+impl Col {
+    fn name(self) -> &'static str {
+        match self {
+            Col::Int(n) | Col::Text(n) => n,
+        }
+    }
+}
+
+struct Table {
+    name: &'static str,
+    /// Whether the table has a generated `id` whose sequence must follow the imported rows.
+    identity: bool,
+    cols: &'static [Col],
+}
+
+use Col::{Int as I, Text as T};
+
+/// Every table, parents before children. A new migration that adds a table adds it here; a test
+/// checks that no table of the schema is missing.
+const TABLES: &[Table] = &[
+    Table {
+        name: "organizations",
+        identity: true,
+        cols: &[
+            I("id"),
+            T("kind"),
+            T("code"),
+            T("name"),
+            T("name_en"),
+            T("contact_name"),
+            T("contact_phone"),
+            T("contact_email"),
+            T("address"),
+            T("internal_note"),
+            I("active"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "teams",
+        identity: true,
+        cols: &[
+            I("id"),
+            T("name"),
+            T("description"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "users",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("org_id"),
+            T("username"),
+            T("display_name"),
+            T("email"),
+            T("phone"),
+            T("role"),
+            I("team_id"),
+            T("locale"),
+            T("password_hash"),
+            I("must_change_password"),
+            I("active"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "sessions",
+        identity: false,
+        cols: &[
+            T("id_hash"),
+            I("user_id"),
+            T("csrf_token"),
+            I("created_at"),
+            I("expires_at"),
+        ],
+    },
+    Table {
+        name: "api_tokens",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("user_id"),
+            T("name"),
+            T("token_hash"),
+            T("prefix"),
+            I("created_at"),
+            I("expires_at"),
+            I("last_used_at"),
+            I("revoked_at"),
+        ],
+    },
+    Table {
+        name: "login_throttle",
+        identity: false,
+        cols: &[
+            T("key"),
+            I("failures"),
+            I("window_start"),
+            I("locked_until"),
+        ],
+    },
+    Table {
+        name: "audit_log",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("at"),
+            I("actor_id"),
+            T("actor_name"),
+            I("org_id"),
+            T("entity"),
+            T("entity_id"),
+            T("action"),
+            T("changes"),
+        ],
+    },
+];
+
+/// The names of the tables the portable format carries.
+pub fn table_names() -> Vec<&'static str> {
+    TABLES.iter().map(|t| t.name).collect()
+}
+
+fn row_to_json(t: &Table, r: &AnyRow) -> Result<Value> {
+    let mut out = Vec::with_capacity(t.cols.len());
+    for (i, c) in t.cols.iter().enumerate() {
+        out.push(match c {
+            Col::Int(_) => json!(r.try_get::<Option<i64>, _>(i)?),
+            Col::Text(_) => json!(r.try_get::<Option<String>, _>(i)?),
+        });
+    }
+    Ok(Value::Array(out))
+}
+
+/// Summary of an export or import.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub tables: Vec<(String, u64)>,
+    pub rows: u64,
+}
+
+/// Writes every table to `out`. `progress` is called after each table with (table, rows).
+pub async fn export(
+    store: &Store,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<Summary> {
+    let mut tx = store.pool.begin().await?;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let schema: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+        .fetch_one(&mut *tx)
+        .await?;
+    let header = json!({
+        "format": FORMAT, "format_version": FORMAT_VERSION, "schema_version": schema,
+        "tables": table_names(),
+    });
+    writeln!(out, "{header}")?;
+    let mut summary = Summary::default();
+    for t in TABLES {
+        let cols: Vec<&str> = t.cols.iter().map(|c| c.name()).collect();
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            cols.join(", "),
+            t.name,
+            cols[0]
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .fetch_all(&mut *tx)
+            .await?;
+        for r in &rows {
+            writeln!(
+                out,
+                "{}",
+                json!({"table": t.name, "row": row_to_json(t, r)?})
+            )?;
+        }
+        let n = rows.len() as u64;
+        summary.tables.push((t.name.to_owned(), n));
+        summary.rows += n;
+        progress(t.name, n);
+    }
+    writeln!(out, "{}", json!({"end": true, "rows": summary.rows}))?;
+    out.flush()?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+async fn is_empty(conn: &mut AnyConnection) -> Result<bool> {
+    for t in TABLES {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM {}",
+            t.name
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
+        if n > 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn bad(line: usize, msg: impl std::fmt::Display) -> StoreError {
+    StoreError::Format(format!("line {line}: {msg}"))
+}
+
+/// Reads an export into this (migrated, empty) database, all or nothing.
+pub async fn import(
+    store: &Store,
+    input: &mut dyn BufRead,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<Summary> {
+    let mut lines = input.lines();
+    let header: Value = match lines.next() {
+        Some(l) => serde_json::from_str(&l?).map_err(|e| bad(1, e))?,
+        None => return Err(bad(1, "empty file")),
+    };
+    if header["format"] != FORMAT || header["format_version"] != FORMAT_VERSION {
+        return Err(bad(
+            1,
+            "not a Weihu export (format weihu-export, version 1)",
+        ));
+    }
+    let known = store.known_schema_version();
+    if header["schema_version"].as_i64().is_none_or(|v| v > known) {
+        return Err(bad(
+            1,
+            format!("export is from a newer schema than this Weihu knows ({known})"),
+        ));
+    }
+    let mut tx = store.pool.begin().await?;
+    if !is_empty(&mut tx).await? {
+        return Err(StoreError::Format(
+            "the target database already holds data; import needs an empty database".into(),
+        ));
+    }
+    if store.backend() == Backend::Sqlite {
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        sqlx::query("SET CONSTRAINTS ALL DEFERRED")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut summary = Summary::default();
+    let mut current: Option<(&Table, u64)> = None;
+    let mut ended = false;
+    for (i, line) in lines.enumerate() {
+        let n = i + 2;
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&line).map_err(|e| bad(n, e))?;
+        if v.get("end").is_some() {
+            ended = true;
+            break;
+        }
+        let name = v["table"].as_str().ok_or_else(|| bad(n, "missing table"))?;
+        let t = TABLES
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| bad(n, format!("unknown table {name}")))?;
+        let row = v["row"].as_array().ok_or_else(|| bad(n, "missing row"))?;
+        if row.len() != t.cols.len() {
+            return Err(bad(n, format!("{name} rows have {} columns", t.cols.len())));
+        }
+        if current.is_none_or(|(c, _)| c.name != t.name) {
+            if let Some((c, count)) = current.take() {
+                progress(c.name, count);
+                summary.tables.push((c.name.to_owned(), count));
+            }
+            current = Some((t, 0));
+        }
+        let mut args = Vec::with_capacity(row.len());
+        for (c, val) in t.cols.iter().zip(row) {
+            args.push(match (c, val) {
+                (Col::Int(_), Value::Null) => Arg::Int(None),
+                (Col::Int(_), Value::Number(x)) => {
+                    Arg::Int(Some(x.as_i64().ok_or_else(|| {
+                        bad(n, format!("{}: not an integer", c.name()))
+                    })?))
+                }
+                (Col::Text(_), Value::Null) => Arg::Text(None),
+                (Col::Text(_), Value::String(s)) => Arg::Text(Some(s.clone())),
+                _ => return Err(bad(n, format!("{}: wrong type", c.name()))),
+            });
+        }
+        let cols: Vec<&str> = t.cols.iter().map(|c| c.name()).collect();
+        let ph: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            t.name,
+            cols.join(", "),
+            ph.join(", ")
+        );
+        bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.clone())), &args)
+            .execute(&mut *tx)
+            .await?;
+        if let Some((_, count)) = current.as_mut() {
+            *count += 1;
+        }
+        summary.rows += 1;
+    }
+    if !ended {
+        return Err(StoreError::Format(
+            "the export is truncated (no end line)".into(),
+        ));
+    }
+    if let Some((c, count)) = current.take() {
+        progress(c.name, count);
+        summary.tables.push((c.name.to_owned(), count));
+    }
+    if store.backend() == Backend::Postgres {
+        for t in TABLES.iter().filter(|t| t.identity) {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT setval(pg_get_serial_sequence('{0}', 'id'), coalesce((SELECT max(id) FROM {0}), 0) + 1, false)",
+                t.name
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(summary)
+}

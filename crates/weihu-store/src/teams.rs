@@ -1,0 +1,112 @@
+//! Engineer teams (provider side): orders are assigned to an engineer or a team.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use weihu_domain::role::Role;
+
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub members: i64,
+    pub version: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewTeam {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+fn from_row(r: &AnyRow) -> Result<Team> {
+    Ok(Team {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        members: r.try_get("members")?,
+        version: r.try_get("version")?,
+        created_at: ms_to_rfc3339(r.try_get("created_at")?),
+    })
+}
+
+const SELECT: &str = "SELECT t.id, t.name, t.description, t.version, t.created_at, \
+     (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members FROM teams t";
+
+fn provider_only(actor: &Actor) -> Result<()> {
+    if actor.is_client() {
+        return Err(StoreError::Forbidden("teams are provider-internal"));
+    }
+    Ok(())
+}
+
+pub async fn list(store: &Store, actor: &Actor, params: &ListParams) -> Result<Page<Team>> {
+    provider_only(actor)?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM teams")
+        .fetch_one(&store.pool)
+        .await?;
+    let order = params.order_by(&[("name", "t.name"), ("id", "t.id")], "t.name")?;
+    let order = order.replace(", id", ", t.id");
+    let (limit, offset) = (params.limit()?, params.offset()?);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} ORDER BY {order} LIMIT $1 OFFSET $2"
+    )))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&store.pool)
+    .await?;
+    let items = rows.iter().map(from_row).collect::<Result<_>>()?;
+    Ok(Page::new(items, total, offset))
+}
+
+pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Team> {
+    if actor.is_client() {
+        return Err(StoreError::NotFound);
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
+        .bind(id)
+        .fetch_optional(&store.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+pub async fn create(store: &Store, actor: &Actor, new: &NewTeam) -> Result<Team> {
+    if !matches!(actor.role, Role::Admin | Role::Dispatcher) {
+        return Err(StoreError::Forbidden(
+            "only administrators and dispatchers create teams",
+        ));
+    }
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(StoreError::invalid("name", "must have 1 to 100 characters"));
+    }
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO teams (name, description, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+    )
+    .bind(name.to_owned())
+    .bind(new.description.trim().to_owned())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        None,
+        "team",
+        id,
+        "create",
+        json!({"name": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
