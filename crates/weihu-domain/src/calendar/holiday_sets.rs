@@ -3,6 +3,7 @@
 use jiff::civil::{Date, Weekday, date};
 
 use super::zone::{date_of_day, day_number};
+use super::{ImportedDay, ImportedKind};
 
 /// A named, built-in set of holidays and make-up working days (e.g. `cn-2026`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,30 @@ impl HolidaySet {
             .iter()
             .map(|&(d, name)| (d, Weekday::Monday, name))
             .collect()
+    }
+
+    /// Holidays and make-up days together, in the import shape, sorted by date.
+    pub fn days(&self) -> Vec<ImportedDay> {
+        let mut out: Vec<ImportedDay> = self
+            .holidays()
+            .into_iter()
+            .map(|(date, name)| ImportedDay {
+                date,
+                kind: ImportedKind::Holiday,
+                name: Some(name.to_string()),
+            })
+            .chain(
+                self.workdays()
+                    .into_iter()
+                    .map(|(date, w, name)| ImportedDay {
+                        date,
+                        kind: ImportedKind::Workday { as_weekday: w },
+                        name: Some(name.to_string()),
+                    }),
+            )
+            .collect();
+        out.sort_by_key(|d| d.date);
+        out
     }
 }
 
@@ -101,6 +126,7 @@ mod tests {
             assert!(matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday));
         }
         assert!(holiday_set("cn-2099").is_none());
+        assert_eq!(set.days().len(), 33 + 6);
         assert_eq!(builtin_holiday_sets().len(), 1);
     }
 }

@@ -238,9 +238,13 @@ pub fn parse_ics(text: &str) -> Result<Vec<ImportedDay>, ImportError> {
         let (head, value) = line
             .split_once(':')
             .ok_or_else(|| err(line_no, "expected NAME[;PARAMS]:VALUE"))?;
-        let mut parts = head.split(';');
-        let name = parts.next().unwrap_or("").trim().to_ascii_uppercase();
-        let params: Vec<String> = parts.map(|p| p.trim().to_ascii_uppercase()).collect();
+        // Parameters (e.g. `VALUE=DATE`, `TZID=…`) are ignored: only the date part is used.
+        let name = head
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_uppercase();
         match name.as_str() {
             "BEGIN" => {
                 let comp = value.trim().to_ascii_uppercase();
@@ -299,7 +303,6 @@ pub fn parse_ics(text: &str) -> Result<Vec<ImportedDay>, ImportError> {
                         format!("invalid {name} {:?}, expected YYYYMMDD", value.trim()),
                     )
                 })?;
-                let _date_only = params.iter().any(|p| p == "VALUE=DATE");
                 if let Some(ev) = event.as_mut() {
                     if name == "DTSTART" {
                         ev.start = Some(date)

@@ -451,6 +451,20 @@ proptest! {
         let mid = Timestamp::from_second((start.as_second() + d2.as_second()) / 2).expect("mid");
         let total = business_time(&cal, start, mid).expect("a") + business_time(&cal, mid, d2).expect("b");
         prop_assert_eq!(total, mins(m + extra));
+        // Oracle without week skipping: sum the day-by-day windows clipped to [start, d2].
+        let first = cal.local_date(start).yesterday().expect("date");
+        let span = (d2.as_second() - start.as_second()) / 86_400 + 4;
+        if span <= 400 {
+            let walked: SignedDuration = cal.service_days(first, span as u32).expect("days").iter()
+                .flat_map(|day| day.windows.iter())
+                .map(|w| (w.start.max(start), w.end.min(d2)))
+                .filter(|(s, e)| s < e)
+                .map(|(s, e)| e.duration_since(s))
+                .sum();
+            prop_assert_eq!(walked, mins(m + extra));
+        }
+        // JSON round trip of random calendars.
+        prop_assert_eq!(Calendar::from_json(&cal.to_json()).expect("round trip"), cal);
     }
 
     #[test]
