@@ -87,7 +87,10 @@ mod tests {
 
     #[test]
     fn only_client_roles_are_client_side() {
-        let client: Vec<_> = Role::ALL.into_iter().filter(|r| r.is_client_side()).collect();
+        let client: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.is_client_side())
+            .collect();
         assert_eq!(client, vec![Role::ClientAdmin, Role::ClientUser]);
         assert!(!Role::ClientAdmin.can_administer());
         assert!(Role::Admin.can_read_audit() && !Role::Dispatcher.can_read_audit());

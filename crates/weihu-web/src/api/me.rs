@@ -1,0 +1,72 @@
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use weihu_store::users::{self, User, UserPatch};
+
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/me", get(get_me).patch(patch_me))
+        .route("/api/v1/me/password", post(change_password))
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+pub async fn get_me(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<User>> {
+    Ok(Json(users::get(&s.store, &actor, actor.user_id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MeUpdate {
+    version: i64,
+    display_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    /// `zh-CN` or `en`; an empty string returns to the browser's language.
+    locale: Option<String>,
+}
+
+/// Change your own name, contact details or language.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = MeUpdate,
+    responses((status = 200, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch_me(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<MeUpdate>,
+) -> ApiResult<Json<User>> {
+    let patch = UserPatch {
+        display_name: b.display_name,
+        email: b.email,
+        phone: b.phone,
+        locale: b.locale.map(|l| Some(l).filter(|l| !l.is_empty())),
+        ..Default::default()
+    };
+    Ok(Json(
+        users::update(&s.store, &actor, actor.user_id, b.version, &patch).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change your own password (ends your other sessions).
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", request_body = PasswordChange,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    users::change_own_password(&s.store, &actor, &b.current_password, &b.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,157 @@
+//! The JSON API under `/api/v1`: one module per resource, one function per endpoint, each
+//! described for the OpenAPI document served at `/api/v1/openapi.json`.
+
+mod audit;
+mod me;
+mod organizations;
+mod teams;
+mod tokens;
+mod users;
+
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+
+use crate::AppState;
+use crate::error::ErrorBody;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Weihu API",
+        description = "Weihu (维护): service desk for IT maintenance providers and their clients. \
+            Authenticate with `Authorization: Bearer wh_…` (create a token with `weihu admin token create --user NAME` \
+            or on the Tokens page). Errors have the shape `{\"error\": {\"code\", \"message\", \"field\"?}}`. \
+            Lists take `limit` (1–500), `offset`, `sort` (a field, `-` for descending) and `q`, and return \
+            `{\"items\", \"total\", \"next\"}`. Updates carry the record's `version`; a stale one gets 409.",
+        version = "1"
+    ),
+    paths(
+        health,
+        me::get_me, me::patch_me, me::change_password,
+        organizations::list, organizations::create, organizations::get_one, organizations::update,
+        users::list, users::create, users::get_one, users::update, users::reset_password,
+        teams::list, teams::create, teams::get_one,
+        tokens::list, tokens::create, tokens::get_one, tokens::revoke,
+        audit::list,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "me", description = "The signed-in user"),
+        (name = "organizations", description = "The provider and its client companies"),
+        (name = "users", description = "People of every role"),
+        (name = "teams", description = "Engineer teams"),
+        (name = "tokens", description = "API tokens"),
+        (name = "audit", description = "Who changed what"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document as JSON.
+pub fn openapi_json() -> serde_json::Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(openapi_json()) }),
+        )
+        .merge(me::router())
+        .merge(organizations::router())
+        .merge(users::router())
+        .merge(teams::router())
+        .merge(tokens::router())
+        .merge(audit::router())
+        .fallback(not_found)
+}
+
+async fn not_found() -> impl IntoResponse {
+    crate::error::ApiError::Store(weihu_store::StoreError::NotFound)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    status: &'static str,
+    database: &'static str,
+    version: &'static str,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", tag = "me", security(()),
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    let ok = state.store.ping().await.is_ok();
+    let body = Health {
+        status: if ok { "ok" } else { "unavailable" },
+        database: state.store.backend().name(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
+}
+
+/// The list parameters every collection takes.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+    /// A sortable field; prefix `-` for descending.
+    pub sort: Option<String>,
+    /// Free text.
+    pub q: Option<String>,
+}
+
+impl ListQuery {
+    pub fn params(&self) -> weihu_store::ListParams {
+        weihu_store::ListParams {
+            limit: self.limit,
+            offset: self.offset,
+            sort: self.sort.clone(),
+            q: self.q.clone(),
+        }
+    }
+}
+
+/// List parameters from the common query fields of a resource-specific query.
+pub fn list_params(
+    limit: Option<i64>,
+    offset: Option<i64>,
+    sort: &Option<String>,
+    q: &Option<String>,
+) -> weihu_store::ListParams {
+    weihu_store::ListParams {
+        limit,
+        offset,
+        sort: sort.clone(),
+        q: q.clone(),
+    }
+}

@@ -1,0 +1,137 @@
+//! Chinese first, English too. Texts live in `locales/*.toml` (embedded); the language is the
+//! switcher's cookie, else the user's setting, else the browser's Accept-Language.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::http::HeaderMap;
+use axum::http::header::ACCEPT_LANGUAGE;
+
+use crate::auth::{LANG_COOKIE, cookie};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Zh, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        let c = code.trim().to_ascii_lowercase();
+        if c.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if c.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// Picks the language for a request.
+    pub fn negotiate(headers: &HeaderMap, user_locale: Option<&str>) -> Lang {
+        if let Some(l) = cookie(headers, LANG_COOKIE)
+            .as_deref()
+            .and_then(Lang::parse)
+        {
+            return l;
+        }
+        if let Some(l) = user_locale.and_then(Lang::parse) {
+            return l;
+        }
+        let accept = headers
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        // The first language the browser lists that we have; Chinese when it lists none.
+        accept
+            .split(',')
+            .filter_map(|part| Lang::parse(part.split(';').next().unwrap_or("")))
+            .next()
+            .unwrap_or(Lang::Zh)
+    }
+}
+
+fn flatten(prefix: &str, v: &toml::Value, out: &mut HashMap<String, &'static str>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        toml::Value::String(s) => {
+            out.insert(prefix.to_owned(), Box::leak(s.clone().into_boxed_str()));
+        }
+        _ => {}
+    }
+}
+
+fn load(src: &str) -> HashMap<String, &'static str> {
+    let mut out = HashMap::new();
+    // The files are ours and checked by a test; a broken one yields an empty table, never a panic.
+    if let Ok(v) = src.parse::<toml::Value>() {
+        flatten("", &v, &mut out);
+    }
+    out
+}
+
+static ZH: LazyLock<HashMap<String, &'static str>> =
+    LazyLock::new(|| load(include_str!("../locales/zh-CN.toml")));
+static EN: LazyLock<HashMap<String, &'static str>> =
+    LazyLock::new(|| load(include_str!("../locales/en.toml")));
+
+/// The translator of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    /// The text for `key`, falling back to English, then to the key itself.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        let table = match self.0 {
+            Lang::Zh => &*ZH,
+            Lang::En => &*EN,
+        };
+        table
+            .get(key)
+            .or_else(|| EN.get(key))
+            .copied()
+            .unwrap_or(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        assert!(ZH.len() > 20, "zh-CN.toml parses");
+        let mut missing: Vec<_> = ZH.keys().filter(|k| !EN.contains_key(*k)).collect();
+        missing.extend(EN.keys().filter(|k| !ZH.contains_key(*k)));
+        assert!(missing.is_empty(), "keys in one language only: {missing:?}");
+    }
+
+    #[test]
+    fn negotiation_prefers_cookie_then_user_then_browser() {
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT_LANGUAGE, "en-US,en;q=0.9".parse().expect("header"));
+        assert_eq!(Lang::negotiate(&h, None), Lang::En);
+        assert_eq!(Lang::negotiate(&h, Some("zh-CN")), Lang::Zh);
+        h.insert("cookie", "weihu_lang=en".parse().expect("header"));
+        assert_eq!(Lang::negotiate(&h, Some("zh-CN")), Lang::En);
+        assert_eq!(Lang::negotiate(&HeaderMap::new(), None), Lang::Zh);
+    }
+}

@@ -1,0 +1,109 @@
+//! Weihu's HTTP face: the JSON API under `/api/v1` (described by `/api/v1/openapi.json`) and the
+//! server-rendered web UI, both over the same store and the same actor-scoped rules.
+
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+mod metrics;
+pub mod web;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+use weihu_store::Store;
+
+/// Settings of the HTTP layer, built by the binary from flags, environment and file.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when Weihu is served over HTTPS).
+    pub secure_cookies: bool,
+    /// The installation carries demo data: the login page shows the demo logins.
+    pub demo: bool,
+}
+
+/// What every handler can reach. Cheap to clone; holds no per-instance state beyond the pool,
+/// so any number of app servers can share one PostgreSQL.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+}
+
+#[derive(Clone, Default)]
+struct RequestIds {
+    prefix: Arc<str>,
+    counter: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}-{n}", self.prefix)
+            .parse()
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let ids = RequestIds {
+        prefix: weihu_store::credentials::random_token(6)
+            .unwrap_or_else(|_| "req".into())
+            .into(),
+        counter: Default::default(),
+    };
+    Router::new()
+        .merge(api::router())
+        .merge(web::router())
+        .merge(assets::router())
+        .merge(metrics::router())
+        .layer(axum::middleware::from_fn(auth::origin_guard))
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(CatchPanicLayer::custom(|_| {
+            error::ApiError::Store(weihu_store::StoreError::Format("panic".into()))
+                .into_response_body()
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, ids))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,173 @@
+//! The signed-in user's own profile: name, contact, language, password.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::{HeaderMap, header::SET_COOKIE};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use weihu_store::users::{self, User, UserPatch};
+
+use super::{PageCtx, page_error, render};
+use crate::AppState;
+use crate::auth::{LANG_COOKIE, SESSION_COOKIE, WebSession, set_cookie};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(show).post(save))
+        .route("/account/password", post(password))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct Account {
+    ctx: PageCtx,
+    user: User,
+    error: Option<String>,
+    must_change: bool,
+}
+
+#[derive(Deserialize)]
+struct Flash {
+    error: Option<String>,
+    ok: Option<String>,
+    must_change: Option<String>,
+}
+
+async fn show(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Query(f): Query<Flash>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    if f.ok.is_some() {
+        ctx.flash = Some(ctx.t("flash.saved").to_owned());
+    }
+    match users::get(&s.store, &session.actor, session.actor.user_id).await {
+        Ok(user) => render(&Account {
+            must_change: f.must_change.is_some() || user.must_change_password,
+            ctx,
+            user,
+            error: f.error,
+        }),
+        Err(e) => page_error(ctx, e.into()),
+    }
+}
+
+fn back(result: Result<(), weihu_store::StoreError>) -> Response {
+    match result {
+        Ok(()) => Redirect::to("/account?ok=1").into_response(),
+        Err(e) => {
+            let (_, _, message, field) = ApiError::from(e).parts();
+            let text = field.map(|f| format!("{f}: {message}")).unwrap_or(message);
+            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            Redirect::to(&format!("/account?error={enc}")).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ProfileForm {
+    csrf: String,
+    version: i64,
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    locale: String,
+}
+
+async fn save(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<ProfileForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let locale = Lang::parse(&f.locale).map(|l| l.code().to_owned());
+    let patch = UserPatch {
+        display_name: Some(f.display_name),
+        email: Some(f.email),
+        phone: Some(f.phone),
+        locale: Some(locale.clone()),
+        ..Default::default()
+    };
+    let r = users::update(
+        &s.store,
+        &session.actor,
+        session.actor.user_id,
+        f.version,
+        &patch,
+    )
+    .await
+    .map(|_| ());
+    let ok = r.is_ok();
+    let mut resp = back(r);
+    if ok {
+        // The switcher's cookie would otherwise override the saved choice in this browser.
+        let cookie = match &locale {
+            Some(l) => set_cookie(
+                LANG_COOKIE,
+                l,
+                Some(365 * 24 * 3600),
+                s.config.secure_cookies,
+            ),
+            None => set_cookie(LANG_COOKIE, "", Some(0), s.config.secure_cookies),
+        };
+        resp.headers_mut().append(SET_COOKIE, cookie);
+    }
+    resp
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+async fn password(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    if let Err(e) = users::change_own_password(
+        &s.store,
+        &session.actor,
+        &f.current_password,
+        &f.new_password,
+    )
+    .await
+    {
+        return back(Err(e));
+    }
+    // The change ended every session, this one included: start a fresh one.
+    match weihu_store::sessions::create(&s.store, session.actor.user_id).await {
+        Ok(new) => {
+            let mut resp = Redirect::to("/account?ok=1").into_response();
+            resp.headers_mut().append(
+                SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &new.cookie,
+                    Some(weihu_store::sessions::SESSION_TTL_MS / 1000),
+                    s.config.secure_cookies,
+                ),
+            );
+            resp
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}

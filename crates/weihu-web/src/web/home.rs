@@ -1,0 +1,158 @@
+//! The provider's dashboard and the client portal's home.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{OriginalUri, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use weihu_store::organizations::{self, OrgFilter, OrgKind, Organization};
+use weihu_store::users::{self, User, UserFilter};
+use weihu_store::{ListParams, audit, teams};
+
+use super::{PageCtx, page_error, render, show_time};
+use crate::AppState;
+use crate::auth::WebSession;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(dashboard))
+        .route("/portal", get(portal))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    ctx: PageCtx,
+    clients: i64,
+    users: i64,
+    teams: i64,
+    recent_clients: Vec<Organization>,
+    recent_audit: Vec<(String, String, String, String)>,
+}
+
+async fn dashboard(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+) -> Response {
+    if session.actor.is_client() {
+        return Redirect::to("/portal").into_response();
+    }
+    let ctx = PageCtx::new(&headers, &session, uri.path());
+    let a = &session.actor;
+    let result = async {
+        let clients = organizations::list(
+            &s.store,
+            a,
+            &OrgFilter {
+                kind: Some(OrgKind::Client),
+                active: None,
+            },
+            &ListParams {
+                limit: Some(8),
+                sort: Some("-created_at".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let users = users::list(
+            &s.store,
+            a,
+            &UserFilter::default(),
+            &ListParams {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let teams = teams::list(
+            &s.store,
+            a,
+            &ListParams {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let recent_audit = if a.role.can_read_audit() {
+            audit::list(
+                &s.store,
+                a,
+                &Default::default(),
+                &ListParams {
+                    limit: Some(8),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .items
+            .into_iter()
+            .map(|e| {
+                (
+                    show_time(&e.at),
+                    e.actor_name,
+                    format!("{} #{}", e.entity, e.entity_id),
+                    e.action,
+                )
+            })
+            .collect()
+        } else {
+            Vec::new()
+        };
+        Ok::<_, weihu_store::StoreError>((clients, users.total, teams.total, recent_audit))
+    }
+    .await;
+    match result {
+        Ok((clients, users, teams, recent_audit)) => render(&Dashboard {
+            ctx,
+            clients: clients.total,
+            users,
+            teams,
+            recent_clients: clients.items,
+            recent_audit,
+        }),
+        Err(e) => page_error(ctx, e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct Portal {
+    ctx: PageCtx,
+    org: Organization,
+    people: Vec<User>,
+}
+
+async fn portal(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+) -> Response {
+    if !session.actor.is_client() {
+        return Redirect::to("/dashboard").into_response();
+    }
+    let ctx = PageCtx::new(&headers, &session, uri.path());
+    let a = &session.actor;
+    let org = match organizations::get(&s.store, a, a.org_id).await {
+        Ok(o) => o,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    let people = match users::list(
+        &s.store,
+        a,
+        &UserFilter::default(),
+        &ListParams {
+            limit: Some(100),
+            ..Default::default()
+        },
+    )
+    .await
+    {
+        Ok(p) => p.items,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    render(&Portal { ctx, org, people })
+}

@@ -1,0 +1,199 @@
+//! The server-rendered web UI: askama templates (escaped by default), one module per area.
+//! Provider staff get the desk; client users get the portal.
+
+mod account;
+mod admin;
+mod apidocs;
+mod home;
+mod login;
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use weihu_domain::role::Role;
+use weihu_store::Actor;
+
+use crate::AppState;
+use crate::auth::WebSession;
+use crate::error::ApiError;
+use crate::i18n::{Lang, Tr};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(login::router())
+        .merge(home::router())
+        .merge(admin::router())
+        .merge(account::router())
+        .merge(apidocs::router())
+}
+
+pub struct NavItem {
+    pub href: String,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What every page's layout needs: language, the user, the CSRF token for its forms, the nav.
+pub struct PageCtx {
+    pub lang: &'static str,
+    pub tr: Tr,
+    pub user: Option<Actor>,
+    pub csrf: String,
+    pub path: String,
+    pub nav: Vec<NavItem>,
+    pub flash: Option<String>,
+}
+
+impl PageCtx {
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        self.tr.t(key)
+    }
+
+    pub fn anonymous(headers: &HeaderMap, path: &str) -> PageCtx {
+        let lang = Lang::negotiate(headers, None);
+        PageCtx {
+            lang: lang.code(),
+            tr: Tr(lang),
+            user: None,
+            csrf: String::new(),
+            path: path.to_owned(),
+            nav: Vec::new(),
+            flash: None,
+        }
+    }
+
+    pub fn new(headers: &HeaderMap, session: &WebSession, path: &str) -> PageCtx {
+        let lang = Lang::negotiate(headers, session.actor.locale.as_deref());
+        let tr = Tr(lang);
+        let nav = nav_for(&session.actor, tr, path);
+        PageCtx {
+            lang: lang.code(),
+            tr,
+            user: Some(session.actor.clone()),
+            csrf: session.csrf.clone(),
+            path: path.to_owned(),
+            nav,
+            flash: None,
+        }
+    }
+
+    /// The language switcher's target for `lang`, returning to this page.
+    pub fn lang_href(&self, lang: &str) -> String {
+        let next: String = form_urlencoded::byte_serialize(self.path.as_bytes()).collect();
+        format!("/language?set={lang}&next={next}")
+    }
+
+    pub fn role_name(&self, role: &Role) -> &'static str {
+        self.tr.t(role_key(*role))
+    }
+
+    pub fn user_name(&self) -> &str {
+        self.user
+            .as_ref()
+            .map(|u| u.display_name.as_str())
+            .unwrap_or("")
+    }
+}
+
+pub fn role_key(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "role.admin",
+        Role::Dispatcher => "role.dispatcher",
+        Role::Engineer => "role.engineer",
+        Role::ServiceLevelManager => "role.service_level_manager",
+        Role::Finance => "role.finance",
+        Role::ClientAdmin => "role.client_admin",
+        Role::ClientUser => "role.client_user",
+    }
+}
+
+fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
+    let mut items: Vec<(String, &'static str)> = Vec::new();
+    if actor.is_client() {
+        items.push(("/portal".into(), "nav.portal"));
+        items.push((
+            format!("/organizations/{}", actor.org_id),
+            "nav.my_organization",
+        ));
+        if actor.role == Role::ClientAdmin {
+            items.push(("/users".into(), "nav.users"));
+        }
+    } else {
+        items.push(("/dashboard".into(), "nav.dashboard"));
+        items.push(("/organizations".into(), "nav.organizations"));
+        items.push(("/users".into(), "nav.users"));
+        items.push(("/teams".into(), "nav.teams"));
+        if actor.role.can_read_audit() {
+            items.push(("/audit".into(), "nav.audit"));
+        }
+        items.push(("/api/docs".into(), "nav.api"));
+    }
+    items.push(("/tokens".into(), "nav.tokens"));
+    items.push(("/account".into(), "nav.account"));
+    items
+        .into_iter()
+        .map(|(href, key)| NavItem {
+            active: path == href || (href.len() > 1 && path.starts_with(&format!("{href}/"))),
+            label: tr.t(key),
+            href,
+        })
+        .collect()
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+/// An error as an HTML page with the right status (404 for what the user may not see).
+pub fn page_error(ctx: PageCtx, e: ApiError) -> Response {
+    let (status, code, message, field) = e.parts();
+    let title = ctx.tr.t(match code {
+        "not_found" => "error.not_found",
+        "forbidden" | "csrf" => "error.forbidden",
+        "conflict" => "error.conflict",
+        "invalid" | "duplicate" | "bad_request" => "error.invalid",
+        _ => "error.internal",
+    });
+    let message = match field {
+        Some(f) => format!("{f}: {message}"),
+        None => message,
+    };
+    let mut resp = render(&ErrorPage {
+        ctx,
+        status: status.as_u16(),
+        title,
+        message,
+    });
+    *resp.status_mut() = status;
+    resp
+}
+
+/// Renders a template, or a plain error page if rendering fails.
+pub fn render<T: askama::Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            ApiError::Store(weihu_store::StoreError::Format(e.to_string())).into_response()
+        }
+    }
+}
+
+/// Formats a stored RFC 3339 instant for display (`2026-03-04 10:00`, Asia/Shanghai).
+pub fn show_time(rfc3339: &str) -> String {
+    rfc3339
+        .parse::<jiff::Timestamp>()
+        .map(|t| {
+            t.to_zoned_datetime(
+                jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
+            )
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}

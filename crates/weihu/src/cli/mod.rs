@@ -1,0 +1,205 @@
+//! The subcommands. Each prints a summary; errors go to stderr with a non-zero exit code
+//! (2 for bad input, 1 for everything else).
+
+mod admin;
+mod calendar;
+mod data;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use weihu_store::Store;
+
+use crate::config::{FileConfig, Settings};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "weihu",
+    version,
+    about = "Weihu (维护): a self-hosted service desk for IT maintenance providers and their clients",
+    long_about = "Weihu (维护): a self-hosted service desk for IT maintenance providers and their clients.\n\n\
+        Settings come from flags, then WEIHU_* environment variables, then weihu.toml (or --config), then defaults.\n\
+        By default data lives in SQLite under ./data; set DATABASE_URL=postgres://… to run on PostgreSQL."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand understands.
+#[derive(ClapArgs, Debug, Default, Clone)]
+pub struct Common {
+    /// Settings file (TOML); default ./weihu.toml when present.
+    #[arg(long, global = true, env = "WEIHU_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory for the embedded SQLite database (default ./data).
+    #[arg(long, global = true, env = "WEIHU_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (default: SQLite in the data dir).
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free port).
+    #[arg(long, global = true, env = "WEIHU_BIND")]
+    pub bind: Option<String>,
+    /// Mark cookies Secure (when Weihu is served over HTTPS).
+    #[arg(long, global = true, env = "WEIHU_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "WEIHU_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (creates and migrates the database on first start).
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo dataset (idempotent).
+    Demo,
+    /// Manage users and API tokens from the command line.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Take a consistent online backup (SQLite: a database file; PostgreSQL: the portable format).
+    Backup {
+        /// Where to write the backup.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty database.
+    Restore {
+        /// A file written by `weihu backup` or `weihu export`.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Export all data in the portable format (JSON lines), readable by either backend.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a portable export into an empty database (all or nothing).
+    Import {
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Business calendars and SLA due times.
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCommand),
+}
+
+/// A failed command: what to print and which exit code to use.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn input(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<weihu_store::StoreError> for Failure {
+    fn from(e: weihu_store::StoreError) -> Self {
+        let code = match e {
+            weihu_store::StoreError::Invalid { .. }
+            | weihu_store::StoreError::Duplicate { .. }
+            | weihu_store::StoreError::NotFound => 2,
+            _ => 1,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+pub async fn run(args: Args) -> ExitCode {
+    // Calendar tools need neither settings nor a database.
+    if let Command::Calendar(c) = &args.command {
+        return finish(calendar::run(c));
+    }
+    let file = match FileConfig::load(args.common.config.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return finish(Err(Failure::input(format!("config: {e}")))),
+    };
+    let settings = Settings::resolve(&args.common, file);
+    init_logging(&settings.log_format);
+    let result = match args.command {
+        Command::Serve(s) => serve::run(&settings, s).await,
+        Command::Migrate => open(&settings).await.map(|store| {
+            println!(
+                "database is at schema version {}",
+                store.known_schema_version()
+            );
+        }),
+        Command::Demo => match open(&settings).await {
+            Ok(store) => serve::load_demo(&store).await,
+            Err(e) => Err(e),
+        },
+        Command::Admin(c) => match open(&settings).await {
+            Ok(store) => admin::run(&store, c).await,
+            Err(e) => Err(e),
+        },
+        Command::Backup { out } => data::backup(&settings, &out).await,
+        Command::Restore { from } => data::restore(&settings, &from).await,
+        Command::Export { out } => data::export(&settings, &out).await,
+        Command::Import { from } => data::import(&settings, &from).await,
+        Command::Calendar(_) => Ok(()),
+    };
+    finish(result)
+}
+
+fn finish(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEIHU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.compact().try_init()
+    };
+}
+
+/// Connects (creating the SQLite data dir if needed) and migrates.
+pub async fn open(settings: &Settings) -> Result<Store, Failure> {
+    if settings.is_sqlite() {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            Failure::input(format!(
+                "cannot create data dir {}: {e}",
+                settings.data_dir.display()
+            ))
+        })?;
+    }
+    let store = Store::connect(&settings.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}

@@ -1,0 +1,126 @@
+//! `weihu serve`: bootstrap on first start, then serve until SIGINT/SIGTERM.
+
+use clap::Args;
+use weihu_domain::role::Role;
+use weihu_store::credentials::{hash_password, random_password};
+use weihu_store::users::{self, NewUser};
+use weihu_store::{Actor, Store, demo, organizations};
+use weihu_web::{AppState, WebConfig};
+
+use super::{Failure, open};
+use crate::config::Settings;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Load the demo dataset before serving, and show the demo logins on the login page.
+    #[arg(long, env = "WEIHU_DEMO")]
+    pub demo: bool,
+}
+
+/// Creates the provider and a first administrator when the database has no users.
+pub async fn bootstrap(store: &Store) -> Result<(), Failure> {
+    let provider = organizations::ensure_provider(store, demo::PROVIDER_NAME).await?;
+    if users::count(store).await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match std::env::var("WEIHU_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (random_password()?, true),
+    };
+    let hash = hash_password(&password)
+        .map_err(|e| Failure::input(format!("WEIHU_ADMIN_PASSWORD: {e}")))?;
+    let new = NewUser {
+        org_id: provider,
+        username: "admin".into(),
+        display_name: "管理员 Admin".into(),
+        email: String::new(),
+        phone: String::new(),
+        role: Role::Admin,
+        team_id: None,
+        locale: None,
+        password: String::new(),
+    };
+    users::create_hashed(store, &Actor::system(provider), &new, &hash, generated).await?;
+    if generated {
+        println!("Created the administrator: username admin, one-time password {password}");
+        println!(
+            "(you will be asked to change it at the first sign-in; set WEIHU_ADMIN_PASSWORD to choose it)"
+        );
+    } else {
+        println!("Created the administrator: username admin, password from WEIHU_ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+pub async fn load_demo(store: &Store) -> Result<(), Failure> {
+    bootstrap(store).await?;
+    let logins = demo::load(store).await?;
+    println!(
+        "Demo data loaded. Demo logins (password: {}):",
+        demo::DEMO_PASSWORD
+    );
+    for l in logins {
+        println!(
+            "  {:<14} {:<22} {}",
+            l.username,
+            l.role.as_str(),
+            l.organization
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
+    let store = open(settings).await?;
+    if args.demo {
+        load_demo(&store).await?;
+    } else {
+        bootstrap(&store).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .map_err(|e| Failure::input(format!("cannot listen on {}: {e}", settings.bind)))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "Weihu is listening on http://{addr} ({} database{})",
+        store.backend().name(),
+        if settings.is_sqlite() {
+            format!(" in {}", settings.data_dir.display())
+        } else {
+            String::new()
+        }
+    );
+    let state = AppState {
+        store: store.clone(),
+        config: std::sync::Arc::new(WebConfig {
+            secure_cookies: settings.secure_cookies,
+            demo: args.demo,
+        }),
+    };
+    weihu_web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    println!("Weihu stopped.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
