@@ -224,7 +224,70 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
             });
         }
     }
+    load_service_levels(store, &system).await?;
     Ok(logins)
+}
+
+/// The China 5×8 calendar with the 2026 statutory holidays, a 7×24 machine-room calendar, and
+/// the provider's default SLA policy on them.
+async fn load_service_levels(store: &Store, system: &Actor) -> Result<()> {
+    use crate::calendars;
+    use serde_json::json;
+    let all = ListParams {
+        limit: Some(500),
+        ..Default::default()
+    };
+    let existing = calendars::list(store, system, &all).await?;
+    let defs = [
+        json!({"name": "中国 5×8", "time_zone": "Asia/Shanghai",
+               "week": {"mon": [["09:00","12:00"],["13:00","17:00"]], "tue": [["09:00","12:00"],["13:00","17:00"]],
+                        "wed": [["09:00","12:00"],["13:00","17:00"]], "thu": [["09:00","12:00"],["13:00","17:00"]],
+                        "fri": [["09:00","12:00"],["13:00","17:00"]]},
+               "holiday_sets": ["cn-2026"]}),
+        json!({"name": "中国 5×8 全天", "time_zone": "Asia/Shanghai",
+               "week": {"mon": [["09:00","17:00"]], "tue": [["09:00","17:00"]], "wed": [["09:00","17:00"]],
+                        "thu": [["09:00","17:00"]], "fri": [["09:00","17:00"]]},
+               "holiday_sets": ["cn-2026"]}),
+        json!({"name": "7×24 机房", "time_zone": "Asia/Shanghai",
+               "week": {"mon": [["00:00","24:00"]], "tue": [["00:00","24:00"]], "wed": [["00:00","24:00"]],
+                        "thu": [["00:00","24:00"]], "fri": [["00:00","24:00"]], "sat": [["00:00","24:00"]],
+                        "sun": [["00:00","24:00"]]}}),
+    ];
+    for d in defs {
+        if !existing
+            .items
+            .iter()
+            .any(|c| Some(c.name.as_str()) == d["name"].as_str())
+        {
+            calendars::create(store, system, &d).await?;
+        }
+    }
+    let policies = calendars::list_policies(store, system, &all).await?;
+    let target = |r: i64, cal: &str| {
+        json!({"calendar": cal, "response": {"kind": "business", "minutes": 30},
+        "arrival": {"kind": "business", "minutes": 240}, "resolution": {"kind": "business", "minutes": r}})
+    };
+    let wanted = [
+        ("标准 SLA（5×8）", true, "中国 5×8 全天"),
+        ("机房 SLA（7×24）", false, "7×24 机房"),
+    ];
+    for (name, is_default, cal) in wanted {
+        if policies.items.iter().any(|p| p.name == name) {
+            continue;
+        }
+        let definition = json!({"name": name, "version": 1,
+            "targets": {"P1": target(120, cal), "P2": target(240, cal), "P3": target(480, cal), "P4": target(960, cal)}});
+        calendars::create_policy(
+            store,
+            system,
+            &calendars::NewPolicy {
+                definition,
+                is_default,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

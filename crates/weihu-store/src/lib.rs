@@ -8,6 +8,7 @@
 pub mod actor;
 pub mod audit;
 pub mod backend;
+pub mod calendars;
 pub mod credentials;
 pub mod demo;
 mod error;

@@ -137,6 +137,44 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "calendars",
+        identity: true,
+        cols: &[
+            I("id"),
+            T("name"),
+            T("definition"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "sla_policies",
+        identity: true,
+        cols: &[
+            I("id"),
+            T("name"),
+            I("is_default"),
+            I("current_version"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "sla_policy_versions",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("policy_id"),
+            I("number"),
+            T("definition"),
+            T("note"),
+            T("created_by"),
+            I("created_at"),
+        ],
+    },
+    Table {
         name: "audit_log",
         identity: true,
         cols: &[

@@ -4,6 +4,7 @@
 mod audit;
 mod me;
 mod organizations;
+pub mod service_levels;
 mod teams;
 mod tokens;
 mod users;
@@ -38,6 +39,11 @@ use crate::error::ErrorBody;
         teams::list, teams::create, teams::get_one,
         tokens::list, tokens::create, tokens::get_one, tokens::revoke,
         audit::list,
+        service_levels::list_calendars, service_levels::create_calendar, service_levels::get_calendar,
+        service_levels::update_calendar, service_levels::calendar_days, service_levels::import_holidays,
+        service_levels::holiday_sets, service_levels::list_policies, service_levels::create_policy,
+        service_levels::get_policy, service_levels::revise_policy, service_levels::policy_versions,
+        service_levels::calculate,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -49,6 +55,7 @@ use crate::error::ErrorBody;
         (name = "teams", description = "Engineer teams"),
         (name = "tokens", description = "API tokens"),
         (name = "audit", description = "Who changed what"),
+        (name = "service-levels", description = "Business calendars, holiday sets, SLA policies and the SLA calculator"),
     )
 )]
 pub struct ApiDoc;
@@ -84,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .merge(teams::router())
         .merge(tokens::router())
         .merge(audit::router())
+        .merge(service_levels::router())
         .fallback(not_found)
 }
 

@@ -6,6 +6,7 @@ mod admin;
 mod apidocs;
 mod home;
 mod login;
+mod service_levels;
 
 use axum::Router;
 use axum::http::HeaderMap;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(account::router())
         .merge(apidocs::router())
+        .merge(service_levels::router())
 }
 
 pub struct NavItem {
@@ -123,6 +125,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         items.push(("/organizations".into(), "nav.organizations"));
         items.push(("/users".into(), "nav.users"));
         items.push(("/teams".into(), "nav.teams"));
+        items.push(("/calendars".into(), "nav.calendars"));
+        items.push(("/sla-policies".into(), "nav.sla"));
+        items.push(("/sla/calculator".into(), "nav.calculator"));
         if actor.role.can_read_audit() {
             items.push(("/audit".into(), "nav.audit"));
         }

@@ -1,0 +1,422 @@
+//! Stored business calendars (the domain's JSON format) and the SLA policies that use them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use weihu_domain::calendar::Calendar;
+use weihu_domain::sla::SlaPolicy;
+
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StoredCalendar {
+    pub id: i64,
+    pub name: String,
+    /// The calendar in the documented JSON format.
+    #[schema(value_type = Object)]
+    pub definition: Value,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl StoredCalendar {
+    /// The domain calendar (validated when stored).
+    pub fn calendar(&self) -> Result<Calendar> {
+        Calendar::from_json_value(&self.definition)
+            .map_err(|e| StoreError::Format(format!("stored calendar {}: {e}", self.id)))
+    }
+}
+
+fn from_row(r: &AnyRow) -> Result<StoredCalendar> {
+    Ok(StoredCalendar {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
+            .map_err(|e| StoreError::Format(e.to_string()))?,
+        version: r.try_get("version")?,
+        created_at: ms_to_rfc3339(r.try_get("created_at")?),
+        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+    })
+}
+
+/// Calendars and policies are provider configuration: clients neither list nor read them.
+fn readable(actor: &Actor) -> Result<()> {
+    if actor.is_client() {
+        return Err(StoreError::Forbidden(
+            "service-level configuration is provider-internal",
+        ));
+    }
+    Ok(())
+}
+
+fn writable(actor: &Actor) -> Result<()> {
+    if !actor.role.can_manage_service_levels() {
+        return Err(StoreError::Forbidden(
+            "only administrators and service level managers change calendars and SLA policies",
+        ));
+    }
+    Ok(())
+}
+
+/// Validates a calendar definition; the error names the field as `definition.<path>`.
+pub fn parse_calendar(definition: &Value) -> Result<Calendar> {
+    Calendar::from_json_value(definition)
+        .map_err(|e| StoreError::invalid(format!("definition.{}", e.field), e.message))
+}
+
+pub async fn list(
+    store: &Store,
+    actor: &Actor,
+    params: &ListParams,
+) -> Result<Page<StoredCalendar>> {
+    readable(actor)?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM calendars")
+        .fetch_one(&store.pool)
+        .await?;
+    let order = params.order_by(&[("name", "name"), ("id", "id")], "name")?;
+    let (limit, offset) = (params.limit()?, params.offset()?);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, name, definition, version, created_at, updated_at FROM calendars ORDER BY {order} LIMIT $1 OFFSET $2"
+    )))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&store.pool)
+    .await?;
+    let items = rows.iter().map(from_row).collect::<Result<_>>()?;
+    Ok(Page::new(items, total, offset))
+}
+
+pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<StoredCalendar> {
+    if actor.is_client() {
+        return Err(StoreError::NotFound);
+    }
+    let row = sqlx::query(
+        "SELECT id, name, definition, version, created_at, updated_at FROM calendars WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&store.pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// A calendar by name: a stored one, else a preset (`5x8`, `7x24`).
+pub async fn resolve(store: &Store, name: &str) -> Result<Option<Calendar>> {
+    let row = sqlx::query("SELECT id, name, definition, version, created_at, updated_at FROM calendars WHERE name = $1")
+        .bind(name.to_owned())
+        .fetch_optional(&store.pool)
+        .await?;
+    match row {
+        Some(r) => Ok(Some(from_row(&r)?.calendar()?)),
+        None => Ok(Calendar::preset(name)),
+    }
+}
+
+pub async fn create(store: &Store, actor: &Actor, definition: &Value) -> Result<StoredCalendar> {
+    writable(actor)?;
+    let cal = parse_calendar(definition)?;
+    let canonical = cal.to_json_value();
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO calendars (name, definition, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+    )
+    .bind(cal.name().to_owned())
+    .bind(canonical.to_string())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        None,
+        "calendar",
+        id,
+        "create",
+        json!({"name": cal.name()}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    definition: &Value,
+) -> Result<StoredCalendar> {
+    let current = get(store, actor, id).await?;
+    writable(actor)?;
+    let cal = parse_calendar(definition)?;
+    let canonical = cal.to_json_value();
+    let mut tx = store.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE calendars SET name = $1, definition = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5",
+    )
+    .bind(cal.name().to_owned())
+    .bind(canonical.to_string())
+    .bind(now_ms())
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            current: current.version,
+        });
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        None,
+        "calendar",
+        id,
+        "update",
+        json!({"definition": [current.definition, canonical]}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+// ---- SLA policies -----------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StoredPolicy {
+    pub id: i64,
+    pub name: String,
+    /// The provider default, used when a contract names no policy.
+    pub is_default: bool,
+    pub current_version: i64,
+    /// The current version's definition.
+    #[schema(value_type = Object)]
+    pub definition: Value,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PolicyVersion {
+    pub number: i64,
+    #[schema(value_type = Object)]
+    pub definition: Value,
+    pub note: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewPolicy {
+    /// The policy (name, matrix, targets per priority); see the SLA engine's JSON format.
+    #[schema(value_type = Object)]
+    pub definition: Value,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+const POLICY_SELECT: &str = "SELECT p.id, p.name, p.is_default, p.current_version, p.version, p.created_at, p.updated_at, v.definition \
+     FROM sla_policies p JOIN sla_policy_versions v ON v.policy_id = p.id AND v.number = p.current_version";
+
+fn policy_from_row(r: &AnyRow) -> Result<StoredPolicy> {
+    Ok(StoredPolicy {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        is_default: r.try_get::<i64, _>("is_default")? != 0,
+        current_version: r.try_get("current_version")?,
+        definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
+            .map_err(|e| StoreError::Format(e.to_string()))?,
+        version: r.try_get("version")?,
+        created_at: ms_to_rfc3339(r.try_get("created_at")?),
+        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+    })
+}
+
+/// Parses a policy and checks that every calendar it names exists.
+async fn check_policy(store: &Store, definition: &Value, number: i64) -> Result<SlaPolicy> {
+    let mut def = definition.clone();
+    if let Some(o) = def.as_object_mut() {
+        o.insert("version".into(), json!(number));
+    }
+    let policy: SlaPolicy = serde_json::from_value(def)
+        .map_err(|e| StoreError::invalid("definition", e.to_string()))?;
+    policy
+        .validate()
+        .map_err(|e| StoreError::invalid(format!("definition.{}", e.field), e.message))?;
+    for p in weihu_domain::priority::Priority::ALL {
+        let name = &policy.targets_for(p).calendar;
+        if resolve(store, name).await?.is_none() {
+            return Err(StoreError::invalid(
+                format!("definition.targets.{}.calendar", p.as_str()),
+                format!("no calendar named {name}"),
+            ));
+        }
+    }
+    Ok(policy)
+}
+
+pub async fn list_policies(
+    store: &Store,
+    actor: &Actor,
+    params: &ListParams,
+) -> Result<Page<StoredPolicy>> {
+    readable(actor)?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM sla_policies")
+        .fetch_one(&store.pool)
+        .await?;
+    let (limit, offset) = (params.limit()?, params.offset()?);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{POLICY_SELECT} ORDER BY p.is_default DESC, p.name, p.id LIMIT $1 OFFSET $2"
+    )))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&store.pool)
+    .await?;
+    let items = rows.iter().map(policy_from_row).collect::<Result<_>>()?;
+    Ok(Page::new(items, total, offset))
+}
+
+pub async fn get_policy(store: &Store, actor: &Actor, id: i64) -> Result<StoredPolicy> {
+    if actor.is_client() {
+        return Err(StoreError::NotFound);
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{POLICY_SELECT} WHERE p.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&store.pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    policy_from_row(&row)
+}
+
+/// The domain policy of a stored policy's current version.
+pub fn domain_policy(p: &StoredPolicy) -> Result<SlaPolicy> {
+    serde_json::from_value(p.definition.clone()).map_err(|e| StoreError::Format(e.to_string()))
+}
+
+pub async fn create_policy(store: &Store, actor: &Actor, new: &NewPolicy) -> Result<StoredPolicy> {
+    writable(actor)?;
+    let policy = check_policy(store, &new.definition, 1).await?;
+    let definition =
+        serde_json::to_value(&policy).map_err(|e| StoreError::Format(e.to_string()))?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    if new.is_default {
+        sqlx::query("UPDATE sla_policies SET is_default = 0, version = version + 1, updated_at = $1 WHERE is_default = 1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO sla_policies (name, is_default, current_version, created_at, updated_at) VALUES ($1, $2, 1, $3, $3) RETURNING id",
+    )
+    .bind(policy.name.clone())
+    .bind(i64::from(new.is_default))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO sla_policy_versions (policy_id, number, definition, note, created_by, created_at) VALUES ($1, 1, $2, '', $3, $4)",
+    )
+    .bind(id)
+    .bind(definition.to_string())
+    .bind(actor.username.clone())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        None,
+        "sla_policy",
+        id,
+        "create",
+        json!({"name": policy.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    get_policy(store, actor, id).await
+}
+
+/// Adds a new version of a policy. Orders keep the version they started under.
+pub async fn revise_policy(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    definition: &Value,
+    note: &str,
+) -> Result<StoredPolicy> {
+    let current = get_policy(store, actor, id).await?;
+    writable(actor)?;
+    let number = current.current_version + 1;
+    let policy = check_policy(store, definition, number).await?;
+    let canonical = serde_json::to_value(&policy).map_err(|e| StoreError::Format(e.to_string()))?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE sla_policies SET name = $1, current_version = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5",
+    )
+    .bind(policy.name.clone())
+    .bind(number)
+    .bind(now)
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            current: current.version,
+        });
+    }
+    sqlx::query(
+        "INSERT INTO sla_policy_versions (policy_id, number, definition, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(number)
+    .bind(canonical.to_string())
+    .bind(note.trim().to_owned())
+    .bind(actor.username.clone())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        None,
+        "sla_policy",
+        id,
+        "revise",
+        json!({"version": number, "note": note}),
+    )
+    .await?;
+    tx.commit().await?;
+    get_policy(store, actor, id).await
+}
+
+pub async fn policy_versions(store: &Store, actor: &Actor, id: i64) -> Result<Vec<PolicyVersion>> {
+    get_policy(store, actor, id).await?;
+    let rows = sqlx::query(
+        "SELECT number, definition, note, created_by, created_at FROM sla_policy_versions WHERE policy_id = $1 ORDER BY number DESC",
+    )
+    .bind(id)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PolicyVersion {
+                number: r.try_get("number")?,
+                definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
+                    .map_err(|e| StoreError::Format(e.to_string()))?,
+                note: r.try_get("note")?,
+                created_by: r.try_get("created_by")?,
+                created_at: ms_to_rfc3339(r.try_get("created_at")?),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,573 @@
+//! Pages for calendars (with a month view), SLA policies and their versions, and the SLA
+//! calculator.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use jiff::civil::Date;
+use serde::Deserialize;
+use serde_json::Value;
+use weihu_domain::calendar::DayKind;
+use weihu_domain::priority::Level;
+use weihu_store::calendars::{self, NewPolicy, PolicyVersion, StoredCalendar, StoredPolicy};
+use weihu_store::{ListParams, StoreError};
+
+use super::{PageCtx, page_error, render};
+use crate::AppState;
+use crate::api::service_levels::{Calculation, calculate_for, import_into};
+use crate::auth::WebSession;
+use crate::error::ApiError;
+use crate::extract::Id;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/calendars", get(cal_list).post(cal_create))
+        .route("/calendars/{id}", get(cal_detail).post(cal_update))
+        .route("/calendars/{id}/import", post(cal_import))
+        .route("/sla-policies", get(pol_list).post(pol_create))
+        .route("/sla-policies/{id}", get(pol_detail).post(pol_revise))
+        .route("/sla/calculator", get(calculator))
+}
+
+const EXAMPLE_CALENDAR: &str = r#"{"name": "5x8 China", "time_zone": "Asia/Shanghai",
+ "week": {"mon": [["09:00","17:00"]], "tue": [["09:00","17:00"]], "wed": [["09:00","17:00"]],
+          "thu": [["09:00","17:00"]], "fri": [["09:00","17:00"]], "sat": [], "sun": []},
+ "holidays": [], "workdays": [], "holiday_sets": ["cn-2026"]}"#;
+
+fn back(to: &str, r: Result<(), ApiError>) -> Response {
+    match r {
+        Ok(()) => Redirect::to(&format!("{to}?ok=1")).into_response(),
+        Err(e) => {
+            let (_, _, message, field) = e.parts();
+            let text = field.map(|f| format!("{f}: {message}")).unwrap_or(message);
+            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            Redirect::to(&format!("{to}?error={enc}")).into_response()
+        }
+    }
+}
+
+fn parse_json(field: &str, text: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::Store(StoreError::invalid(field, format!("not valid JSON: {e}"))))
+}
+
+#[derive(Deserialize, Default)]
+struct Flash {
+    error: Option<String>,
+    ok: Option<String>,
+    month: Option<String>,
+}
+
+fn flash(ctx: &mut PageCtx, f: &Flash) -> Option<String> {
+    if f.ok.is_some() {
+        ctx.flash = Some(ctx.t("flash.saved").to_owned());
+    }
+    f.error.clone()
+}
+
+fn all() -> ListParams {
+    ListParams {
+        limit: Some(500),
+        ..Default::default()
+    }
+}
+
+// ---- calendars --------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "calendars.html")]
+struct CalList {
+    ctx: PageCtx,
+    calendars: Vec<StoredCalendar>,
+    error: Option<String>,
+    can_edit: bool,
+    example: &'static str,
+}
+
+async fn cal_list(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Query(f): Query<Flash>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    let error = flash(&mut ctx, &f);
+    match calendars::list(&s.store, &session.actor, &all()).await {
+        Ok(p) => render(&CalList {
+            can_edit: session.actor.role.can_manage_service_levels(),
+            ctx,
+            calendars: p.items,
+            error,
+            example: EXAMPLE_CALENDAR,
+        }),
+        Err(e) => page_error(ctx, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonForm {
+    csrf: String,
+    definition: String,
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    is_default: Option<String>,
+}
+
+async fn cal_create(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<JsonForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = async {
+        let def = parse_json("definition", &f.definition)?;
+        Ok::<_, ApiError>(calendars::create(&s.store, &session.actor, &def).await?)
+    }
+    .await;
+    match r {
+        Ok(c) => Redirect::to(&format!("/calendars/{}?ok=1", c.id)).into_response(),
+        Err(e) => back("/calendars", Err(e)),
+    }
+}
+
+pub struct DayCell {
+    pub day: i8,
+    pub in_month: bool,
+    pub class: &'static str,
+    pub label: String,
+    pub hours: String,
+}
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+struct CalDetail {
+    ctx: PageCtx,
+    cal: StoredCalendar,
+    json: String,
+    month: String,
+    prev: String,
+    next: String,
+    weeks: Vec<Vec<DayCell>>,
+    error: Option<String>,
+    can_edit: bool,
+}
+
+async fn cal_detail(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Id(id): Id,
+    Query(f): Query<Flash>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    let error = flash(&mut ctx, &f);
+    let stored = match calendars::get(&s.store, &session.actor, id).await {
+        Ok(c) => c,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    let cal = match stored.calendar() {
+        Ok(c) => c,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    let today = cal.local_date(jiff::Timestamp::now());
+    let first = f
+        .month
+        .as_deref()
+        .and_then(|m| format!("{m}-01").parse::<Date>().ok())
+        .unwrap_or_else(|| today.first_of_month());
+    // The grid starts on the Monday on or before the 1st and covers six weeks.
+    let offset = i64::from(first.weekday().to_monday_zero_offset());
+    let start = first
+        .checked_sub(jiff::Span::new().days(offset))
+        .unwrap_or(first);
+    let days = match cal.service_days(start, 42) {
+        Ok(d) => d,
+        Err(e) => {
+            return page_error(
+                ctx,
+                ApiError::Store(StoreError::invalid("month", e.to_string())),
+            );
+        }
+    };
+    let tz = cal.time_zone();
+    let mut weeks: Vec<Vec<DayCell>> = Vec::new();
+    for chunk in days.chunks(7) {
+        weeks.push(
+            chunk
+                .iter()
+                .map(|d| {
+                    let (class, label) = match &d.kind {
+                        DayKind::Holiday { name } => (
+                            "holiday",
+                            name.clone()
+                                .unwrap_or_else(|| ctx.t("calendar.holiday").to_owned()),
+                        ),
+                        DayKind::MakeUpWorkday { name, .. } => (
+                            "workday",
+                            name.clone()
+                                .unwrap_or_else(|| ctx.t("calendar.makeup").to_owned()),
+                        ),
+                        DayKind::Regular => (
+                            if d.windows.is_empty() {
+                                "closed"
+                            } else {
+                                "open"
+                            },
+                            String::new(),
+                        ),
+                        DayKind::NoService => ("closed", String::new()),
+                    };
+                    let hours = d
+                        .windows
+                        .iter()
+                        .map(|w| {
+                            let (a, b) = w.zoned(tz);
+                            format!("{}–{}", a.strftime("%H:%M"), b.strftime("%H:%M"))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    DayCell {
+                        day: d.date.day(),
+                        in_month: d.date.month() == first.month(),
+                        class,
+                        label,
+                        hours,
+                    }
+                })
+                .collect(),
+        );
+    }
+    let fmt = |d: Date| d.strftime("%Y-%m").to_string();
+    let prev = first
+        .checked_sub(jiff::Span::new().months(1))
+        .map(fmt)
+        .unwrap_or_default();
+    let next = first
+        .checked_add(jiff::Span::new().months(1))
+        .map(fmt)
+        .unwrap_or_default();
+    let json = serde_json::to_string_pretty(&stored.definition).unwrap_or_default();
+    render(&CalDetail {
+        can_edit: session.actor.role.can_manage_service_levels(),
+        ctx,
+        json,
+        month: fmt(first),
+        prev,
+        next,
+        weeks,
+        cal: stored,
+        error,
+    })
+}
+
+async fn cal_update(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<JsonForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = async {
+        let def = parse_json("definition", &f.definition)?;
+        calendars::update(&s.store, &session.actor, id, f.version, &def).await?;
+        Ok(())
+    }
+    .await;
+    back(&format!("/calendars/{id}"), r)
+}
+
+#[derive(Deserialize)]
+struct ImportForm {
+    csrf: String,
+    version: i64,
+    format: String,
+    text: String,
+}
+
+async fn cal_import(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<ImportForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = import_into(&s.store, &session.actor, id, f.version, &f.format, &f.text)
+        .await
+        .map(|_| ());
+    back(&format!("/calendars/{id}"), r)
+}
+
+// ---- SLA policies -----------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "sla_policies.html")]
+struct PolList {
+    ctx: PageCtx,
+    policies: Vec<StoredPolicy>,
+    error: Option<String>,
+    can_edit: bool,
+    example: String,
+}
+
+async fn pol_list(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Query(f): Query<Flash>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    let error = flash(&mut ctx, &f);
+    let mut example = weihu_domain::sla::SlaPolicy::default_targets();
+    example.name = "新 SLA / New SLA".into();
+    let example = serde_json::to_string_pretty(&example).unwrap_or_default();
+    match calendars::list_policies(&s.store, &session.actor, &all()).await {
+        Ok(p) => render(&PolList {
+            can_edit: session.actor.role.can_manage_service_levels(),
+            ctx,
+            policies: p.items,
+            error,
+            example,
+        }),
+        Err(e) => page_error(ctx, e.into()),
+    }
+}
+
+async fn pol_create(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<JsonForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = async {
+        let definition = parse_json("definition", &f.definition)?;
+        Ok::<_, ApiError>(
+            calendars::create_policy(
+                &s.store,
+                &session.actor,
+                &NewPolicy {
+                    definition,
+                    is_default: f.is_default.is_some(),
+                },
+            )
+            .await?,
+        )
+    }
+    .await;
+    match r {
+        Ok(p) => Redirect::to(&format!("/sla-policies/{}?ok=1", p.id)).into_response(),
+        Err(e) => back("/sla-policies", Err(e)),
+    }
+}
+
+pub struct TargetRow {
+    pub priority: &'static str,
+    pub calendar: String,
+    pub response: String,
+    pub arrival: String,
+    pub resolution: String,
+}
+
+#[derive(Template)]
+#[template(path = "sla_policy.html")]
+struct PolDetail {
+    ctx: PageCtx,
+    policy: StoredPolicy,
+    rows: Vec<TargetRow>,
+    versions: Vec<PolicyVersion>,
+    json: String,
+    error: Option<String>,
+    can_edit: bool,
+}
+
+fn describe(t: weihu_domain::sla::Target, tr: crate::i18n::Tr) -> String {
+    use weihu_domain::sla::Target;
+    let (m, kind) = match t {
+        Target::Business { minutes } => (minutes, tr.t("sla.business")),
+        Target::WallClock { minutes } => (minutes, tr.t("sla.wall_clock")),
+    };
+    if m % 60 == 0 {
+        format!("{} h {kind}", m / 60)
+    } else {
+        format!("{m} min {kind}")
+    }
+}
+
+async fn pol_detail(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Id(id): Id,
+    Query(f): Query<Flash>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    let error = flash(&mut ctx, &f);
+    let a = &session.actor;
+    let (policy, versions) = match async {
+        Ok::<_, StoreError>((
+            calendars::get_policy(&s.store, a, id).await?,
+            calendars::policy_versions(&s.store, a, id).await?,
+        ))
+    }
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    let rows = match calendars::domain_policy(&policy) {
+        Ok(p) => weihu_domain::priority::Priority::ALL
+            .into_iter()
+            .map(|pr| {
+                let t = p.targets_for(pr);
+                TargetRow {
+                    priority: pr.as_str(),
+                    calendar: t.calendar.clone(),
+                    response: describe(t.response, ctx.tr),
+                    arrival: describe(t.arrival, ctx.tr),
+                    resolution: describe(t.resolution, ctx.tr),
+                }
+            })
+            .collect(),
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    let json = serde_json::to_string_pretty(&policy.definition).unwrap_or_default();
+    render(&PolDetail {
+        can_edit: a.role.can_manage_service_levels(),
+        ctx,
+        policy,
+        rows,
+        versions,
+        json,
+        error,
+    })
+}
+
+async fn pol_revise(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<JsonForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = async {
+        let def = parse_json("definition", &f.definition)?;
+        calendars::revise_policy(&s.store, &session.actor, id, f.version, &def, &f.note).await?;
+        Ok(())
+    }
+    .await;
+    back(&format!("/sla-policies/{id}"), r)
+}
+
+// ---- calculator -------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct CalcForm {
+    policy: Option<i64>,
+    urgency: Option<Level>,
+    impact: Option<Level>,
+    start: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sla_calculator.html")]
+struct Calculator {
+    ctx: PageCtx,
+    policies: Vec<StoredPolicy>,
+    selected: i64,
+    urgency: &'static str,
+    impact: &'static str,
+    start: String,
+    result: Option<Calculation>,
+    error: Option<String>,
+}
+
+fn level_str(l: Level) -> &'static str {
+    match l {
+        Level::High => "high",
+        Level::Medium => "medium",
+        Level::Low => "low",
+    }
+}
+
+async fn calculator(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Query(f): Query<CalcForm>,
+) -> Response {
+    let ctx = PageCtx::new(&headers, &session, uri.path());
+    let policies = match calendars::list_policies(&s.store, &session.actor, &all()).await {
+        Ok(p) => p.items,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    let selected = f
+        .policy
+        .or_else(|| policies.iter().find(|p| p.is_default).map(|p| p.id))
+        .or_else(|| policies.first().map(|p| p.id))
+        .unwrap_or(0);
+    let urgency = f.urgency.unwrap_or(Level::Medium);
+    let impact = f.impact.unwrap_or(Level::Medium);
+    // The form's datetime-local is wall time in Shanghai; an RFC 3339 value is taken as is.
+    let start_input = f.start.clone().unwrap_or_default();
+    let start_rfc = if start_input.is_empty() {
+        None
+    } else if start_input.parse::<jiff::Timestamp>().is_ok() {
+        Some(start_input.clone())
+    } else {
+        start_input
+            .parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|dt| dt.in_tz("Asia/Shanghai").ok())
+            .map(|z| z.timestamp().to_string())
+    };
+    let (result, error) = match policies.iter().find(|p| p.id == selected) {
+        Some(p) if f.policy.is_some() => match calculate_for(
+            &s.store,
+            p,
+            None,
+            Some(urgency),
+            Some(impact),
+            start_rfc.as_deref(),
+        )
+        .await
+        {
+            Ok(r) => (Some(r), None),
+            Err(e) => {
+                let (_, _, m, field) = e.parts();
+                (None, Some(field.map(|f| format!("{f}: {m}")).unwrap_or(m)))
+            }
+        },
+        _ => (None, None),
+    };
+    render(&Calculator {
+        ctx,
+        policies,
+        selected,
+        urgency: level_str(urgency),
+        impact: level_str(impact),
+        start: start_input,
+        result,
+        error,
+    })
+}
