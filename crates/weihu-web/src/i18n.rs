@@ -82,8 +82,8 @@ fn flatten(prefix: &str, v: &toml::Value, out: &mut HashMap<String, &'static str
 fn load(src: &str) -> HashMap<String, &'static str> {
     let mut out = HashMap::new();
     // The files are ours and checked by a test; a broken one yields an empty table, never a panic.
-    if let Ok(v) = src.parse::<toml::Value>() {
-        flatten("", &v, &mut out);
+    if let Ok(t) = toml::from_str::<toml::Table>(src) {
+        flatten("", &toml::Value::Table(t), &mut out);
     }
     out
 }

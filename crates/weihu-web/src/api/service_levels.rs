@@ -321,6 +321,8 @@ pub struct ClockDue {
     pub calendar: String,
     /// RFC 3339 in the calendar's zone.
     pub due: String,
+    /// The same, for people: `2026-10-08 11:00 Thu`.
+    pub due_local: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -403,9 +405,12 @@ pub async fn calculate_for(
         let due = target
             .due(&cal, start, &[])
             .map_err(|e| StoreError::invalid("start", e.to_string()))?;
-        let due = match due {
-            Due::At { due } => due.to_zoned_datetime(cal.time_zone().clone()).to_string(),
-            Due::Suspended { .. } => String::new(),
+        let (due, due_local) = match due {
+            Due::At { due } => {
+                let z = due.to_zoned_datetime(cal.time_zone().clone());
+                (z.to_string(), z.strftime("%Y-%m-%d %H:%M %a").to_string())
+            }
+            Due::Suspended { .. } => (String::new(), String::new()),
         };
         let (kind_name, minutes) = match target {
             Target::Business { minutes } => ("business", minutes),
