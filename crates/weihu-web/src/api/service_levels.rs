@@ -422,6 +422,7 @@ pub async fn calculate_for(
             minutes,
             calendar: targets.calendar.clone(),
             due,
+            due_local,
         });
     }
     Ok(Calculation {
