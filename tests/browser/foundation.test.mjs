@@ -56,6 +56,17 @@ async function expectVisibleText(page, scope, re, what) {
   }
 }
 
+const DEMO_USERNAMES = new Set(['admin', 'wang.fang', 'li.qiang', 'zhou.jg', 'wu.li']);
+
+/** Fail if `scope` shows untranslated message keys such as `nav.organizations`. */
+async function expectNoRawKeys(page, scope = NAV) {
+  const texts = await page.locator(scope).allInnerTexts().catch(() => []);
+  const raw = texts
+    .flatMap((t) => t.split(/\s+/))
+    .filter((w) => /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(w) && !DEMO_USERNAMES.has(w));
+  assert.deepEqual([...new Set(raw)], [], `untranslated message keys in ${scope} on ${page.url()}`);
+}
+
 async function bodyText(page) {
   return page.locator('body').innerText();
 }
@@ -88,6 +99,7 @@ test('login page has the form, the language links and lang=zh-CN for a Chinese b
     }
     assert.equal(await page.locator('form#login-form input[name=password]').getAttribute('type'), 'password');
     assert.equal(await htmlLang(page), 'zh-CN');
+    await expectNoRawKeys(page, 'body');
     const href = await page.locator('a[data-lang="en"]').first().getAttribute('href');
     assert.match(href ?? '', /\/language\?(.*&)?set=en/, 'the English link goes to /language?set=en&next=...');
   }),
@@ -104,10 +116,12 @@ test('admin logs in, switches to English and back, logs out', { timeout: TEST_TI
     assert.equal(await htmlLang(page), 'en', 'html[lang] after switching to English');
     assert.equal(pathOf(page), '/dashboard', 'the language switch returns to the page it came from');
     await expectVisibleText(page, NAV, /Organizations/, 'English navigation');
+    await expectNoRawKeys(page);
 
     await switchLanguage(page, 'zh-CN');
     assert.equal(await htmlLang(page), 'zh-CN', 'html[lang] after switching back to Chinese');
     await expectVisibleText(page, NAV, /客户|组织/, 'Chinese navigation');
+    await expectNoRawKeys(page);
 
     await logout(page);
     assert.equal(pathOf(page), '/login', 'logout ends on /login');
@@ -176,6 +190,7 @@ test('a wrong password shows an error and stays on /login', { timeout: TEST_TIME
       message = m ? m[0].trim() : '';
     }
     assert.ok(message.length > 0, 'an error message is visible on the login page');
+    assert.doesNotMatch(message, /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, 'the error message is translated, not a key');
     t.diagnostic(`login error message: ${message}`);
     // The session must not be logged in.
     await page.goto('/portal');
@@ -190,8 +205,19 @@ test('a POST without the CSRF token is refused with 403', { timeout: TEST_TIMEOU
     // Same-origin headers, so that only the missing token can be the reason for a refusal.
     const headers = { Origin: server.url, 'Sec-Fetch-Site': 'same-origin', Referer: `${server.url}/dashboard` };
 
-    const noToken = await page.request.post('/logout', { headers, maxRedirects: 0, failOnStatusCode: false });
-    assert.equal(noToken.status(), 403, 'POST /logout without a token');
+    // A forged form: url-encoded like the real one, but without the token.
+    const noToken = await page.request.post('/logout', {
+      headers,
+      form: { next: '/' },
+      maxRedirects: 0,
+      failOnStatusCode: false,
+    });
+    assert.equal(noToken.status(), 403, 'POST /logout with a form body but no token');
+
+    // A bare POST (no body at all) must be refused too; 403 is expected, any 4xx refuses.
+    const bare = await page.request.post('/logout', { headers, maxRedirects: 0, failOnStatusCode: false });
+    assert.ok(bare.status() >= 400 && bare.status() < 500, `bare POST /logout is refused (got ${bare.status()})`);
+    if (bare.status() !== 403) t.diagnostic(`bare POST /logout answered ${bare.status()}, not 403`);
 
     const hidden = page.locator('form#logout-form input[type=hidden]');
     const tokenField = (await hidden.count()) > 0 ? await hidden.first().getAttribute('name') : null;
