@@ -68,12 +68,17 @@ fn unique_field(constraint: Option<&str>, message: &str) -> String {
         .map(str::to_owned)
         .or_else(|| message.rsplit(": ").next().map(str::to_owned))
         .unwrap_or_default();
-    let last = raw.rsplit(['.', ',', ' ']).next().unwrap_or(&raw);
-    let field = match last.split_once('_') {
-        Some((_table, column)) if constraint.is_some() => column,
-        _ => last,
-    };
-    field.trim().to_owned()
+    let last = raw.rsplit(['.', ',', ' ']).next().unwrap_or(&raw).trim();
+    if constraint.is_none() {
+        return last.to_owned();
+    }
+    // Index names are `<table>_<column>`; table names may hold `_` themselves.
+    crate::portable::table_names()
+        .into_iter()
+        .filter_map(|t| last.strip_prefix(t).and_then(|rest| rest.strip_prefix('_')))
+        .min_by_key(|column| column.len())
+        .unwrap_or(last)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -84,6 +89,8 @@ mod tests {
     fn unique_field_names_the_column_on_both_backends() {
         assert_eq!(unique_field(Some("users_username"), ""), "username");
         assert_eq!(unique_field(Some("organizations_code"), ""), "code");
+        assert_eq!(unique_field(Some("sla_policies_name"), ""), "name");
+        assert_eq!(unique_field(Some("api_tokens_hash"), ""), "hash");
         assert_eq!(
             unique_field(None, "UNIQUE constraint failed: users.username"),
             "username"

@@ -87,6 +87,20 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewTeam) -> Result<Team>
     if name.is_empty() || name.chars().count() > 100 {
         return Err(StoreError::invalid("name", "must have 1 to 100 characters"));
     }
+    if name.chars().any(char::is_control) {
+        return Err(StoreError::invalid(
+            "name",
+            "must not contain control characters",
+        ));
+    }
+    if new.description.chars().any(|c| c.is_control() && c != '\n')
+        || new.description.chars().count() > 1000
+    {
+        return Err(StoreError::invalid(
+            "description",
+            "must be at most 1000 characters, without control characters",
+        ));
+    }
     let now = now_ms();
     let mut tx = store.pool.begin().await?;
     let id: i64 = sqlx::query_scalar(

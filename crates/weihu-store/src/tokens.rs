@@ -60,8 +60,11 @@ pub async fn create(
     }
     let user = users::get(store, actor, user_id).await?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(StoreError::invalid("name", "must have 1 to 100 characters"));
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(StoreError::invalid(
+            "name",
+            "must have 1 to 100 characters, without control characters",
+        ));
     }
     if let Some(e) = expires_at_ms
         && e <= now_ms()

@@ -297,3 +297,36 @@ async fn export_import_round_trip_loses_nothing(store: Store) {
 async fn admin_of(store: &Store) -> Actor {
     admin(store).await
 }
+
+#[test]
+fn both_backends_list_the_same_migrations() {
+    let sqlite = weihu_store::backend::migration_names(Backend::Sqlite);
+    let postgres = weihu_store::backend::migration_names(Backend::Postgres);
+    assert!(!sqlite.is_empty());
+    assert_eq!(
+        sqlite, postgres,
+        "migrations/sqlite and migrations/postgres must list the same migrations"
+    );
+}
+
+#[test]
+fn the_portable_format_carries_every_table() {
+    // Every CREATE TABLE of the migrations must be exported, or a backup would lose it.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+    let mut created = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("migrations dir") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        for line in text.lines() {
+            if let Some(rest) = line.trim().strip_prefix("CREATE TABLE ") {
+                created.push(rest.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    }
+    let carried = portable::table_names();
+    for t in &created {
+        assert!(
+            carried.contains(&t.as_str()),
+            "table {t} is missing from the portable format"
+        );
+    }
+}

@@ -60,13 +60,70 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             return Err(ApiError::TooLarge);
         }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(ApiJson)
-            .map_err(|e| {
-                let field = path_field(&e);
-                ApiError::bad_request(field, e.inner().to_string())
-            })
+        let value: serde_json::Value = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = path_field(&e);
+            ApiError::bad_request(field, e.inner().to_string())
+        })?;
+        if let Some(field) = nul_in(&value, String::new()) {
+            return Err(ApiError::bad_request(
+                Some(field),
+                "text must not contain NUL characters",
+            ));
+        }
+        from_value(value).map(ApiJson)
     }
+}
+
+/// The path of the first string holding a NUL character: no database stores those alike.
+fn nul_in(v: &serde_json::Value, path: String) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(path),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_in(x, format!("{path}[{i}]"))),
+        serde_json::Value::Object(o) => o.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(p)
+            } else {
+                nul_in(x, p)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Deserialises a JSON value, naming the field that does not fit.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = path_field(&e);
+        ApiError::bad_request(field, e.inner().to_string())
+    })
+}
+
+/// An update body: the `version` the client last read, and the rest as the patch. Parsed in two
+/// steps (not with `serde(flatten)`) so that errors in the patch still name their field.
+pub fn versioned<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<(i64, T), ApiError> {
+    let obj = value
+        .as_object_mut()
+        .ok_or_else(|| ApiError::bad_request(None, "expected a JSON object"))?;
+    let version = match obj.remove("version") {
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| ApiError::bad_request(Some("version".into()), "must be an integer"))?,
+        None => {
+            return Err(ApiError::bad_request(
+                Some("version".into()),
+                "missing field `version`",
+            ));
+        }
+    };
+    Ok((version, from_value(value)?))
 }
 
 /// A query string. Unparseable values → 400 naming the parameter.
@@ -77,6 +134,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
+        if let Some((k, _)) =
+            form_urlencoded::parse(q.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::bad_request(
+                Some(k.into_owned()),
+                "text must not contain NUL characters",
+            ));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -104,4 +169,38 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
             .map(Id)
             .ok_or(ApiError::Store(weihu_store::StoreError::NotFound))
     }
+}
+
+/// Refuses any query string or HTML form carrying an encoded NUL (`%00`) before a handler sees
+/// it: PostgreSQL cannot store NUL in text, and no legitimate form sends one.
+pub async fn reject_nul(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let has_nul = |s: &[u8]| s.windows(3).any(|w| w == b"%00");
+    if req.uri().query().is_some_and(|q| has_nul(q.as_bytes())) {
+        return ApiError::bad_request(None, "text must not contain NUL characters").into_response();
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_JSON_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::TooLarge.into_response(),
+    };
+    if has_nul(&bytes) {
+        return ApiError::bad_request(None, "text must not contain NUL characters").into_response();
+    }
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
 }

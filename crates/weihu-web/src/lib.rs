@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::router())
         .merge(assets::router())
         .merge(metrics::router())
+        .layer(axum::middleware::from_fn(extract::reject_nul))
         .layer(axum::middleware::from_fn(auth::origin_guard))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(CatchPanicLayer::custom(|_| {

@@ -13,7 +13,7 @@ use super::ListQuery;
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Id};
+use crate::extract::{ApiJson, ApiQuery, Id, versioned};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -81,6 +81,8 @@ pub async fn get_one(
     Ok(Json(orgs::get(&s.store, &actor, id).await?))
 }
 
+/// The documented shape of an update; parsed by [`versioned`] so errors name their field.
+#[allow(dead_code)]
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct OrganizationUpdate {
     version: i64,
@@ -96,9 +98,10 @@ pub async fn update(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Id(id): Id,
-    ApiJson(body): ApiJson<OrganizationUpdate>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<Organization>> {
+    let (version, patch) = versioned::<OrganizationPatch>(body)?;
     Ok(Json(
-        orgs::update(&s.store, &actor, id, body.version, &body.patch).await?,
+        orgs::update(&s.store, &actor, id, version, &patch).await?,
     ))
 }

@@ -12,7 +12,7 @@ use super::{ListQuery, list_params};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Id};
+use crate::extract::{ApiJson, ApiQuery, Id, versioned};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -91,6 +91,8 @@ pub async fn get_one(
     Ok(Json(users::get(&s.store, &actor, id).await?))
 }
 
+/// The documented shape of an update; parsed by [`versioned`] so errors name their field.
+#[allow(dead_code)]
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct UserUpdate {
     version: i64,
@@ -105,10 +107,11 @@ pub async fn update(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Id(id): Id,
-    ApiJson(body): ApiJson<UserUpdate>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<User>> {
+    let (version, patch) = versioned::<UserPatch>(body)?;
     Ok(Json(
-        users::update(&s.store, &actor, id, body.version, &body.patch).await?,
+        users::update(&s.store, &actor, id, version, &patch).await?,
     ))
 }
 

@@ -11,13 +11,10 @@ both_backends!(
     unreadable_bodies_are_400_or_415,
     invalid_values_name_the_field,
     bad_list_parameters_name_the_parameter,
-    #[ignore = "bug: PATCH bodies #[serde(flatten)] the patch, so a bad value there is a 400 without `field`"]
     unreadable_patch_fields_are_named,
-    #[ignore = "bug: on PostgreSQL a NUL character in q/entity/entity_id filters, token or team names, or the login username is a 500 (PostgreSQL rejects 0x00 in text); SQLite is fine"]
     nul_characters_are_never_a_500,
     impossible_ids_and_unknown_paths_are_404,
     duplicates_are_409_naming_the_field,
-    #[ignore = "bug: on PostgreSQL a duplicate SLA policy name reports field `policies_name` (weihu-store error.rs unique_field cuts index `sla_policies_name` at the first `_`); SQLite says `name`"]
     duplicate_names_are_named_alike_on_both_backends,
 );
 
