@@ -15,6 +15,9 @@ use weihu_store::calendars::{self, NewPolicy, PolicyVersion, StoredCalendar, Sto
 use weihu_store::{Actor, Page, Store, StoreError};
 
 use super::ListQuery;
+
+/// RFC 3339 in the calendar's own offset.
+const RFC3339: &str = "%Y-%m-%dT%H:%M:%S%:z";
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -152,7 +155,7 @@ pub fn service_days(cal: &Calendar, from: Option<&str>, days: u32) -> Result<Val
                 .iter()
                 .map(|w| {
                     let (a, b) = w.zoned(tz);
-                    json!({"start": a.to_string(), "end": b.to_string(), "local": format!("{}–{}", a.strftime("%H:%M"), b.strftime("%H:%M"))})
+                    json!({"start": a.strftime(RFC3339).to_string(), "end": b.strftime(RFC3339).to_string(), "local": format!("{}–{}", a.strftime("%H:%M"), b.strftime("%H:%M"))})
                 })
                 .collect();
             json!({"date": d.date.to_string(), "kind": d.kind, "windows": windows})
@@ -408,7 +411,10 @@ pub async fn calculate_for(
         let (due, due_local) = match due {
             Due::At { due } => {
                 let z = due.to_zoned_datetime(cal.time_zone().clone());
-                (z.to_string(), z.strftime("%Y-%m-%d %H:%M %a").to_string())
+                (
+                    z.strftime(RFC3339).to_string(),
+                    z.strftime("%Y-%m-%d %H:%M %a").to_string(),
+                )
             }
             Due::Suspended { .. } => (String::new(), String::new()),
         };
@@ -429,7 +435,10 @@ pub async fn calculate_for(
         policy: stored.name.clone(),
         policy_version: stored.current_version,
         priority: priority.as_str(),
-        start: start.to_zoned_datetime(cal.time_zone().clone()).to_string(),
+        start: start
+            .to_zoned_datetime(cal.time_zone().clone())
+            .strftime(RFC3339)
+            .to_string(),
         clocks,
     })
 }

@@ -7,6 +7,9 @@ use weihu_domain::sla::{self, Due, Pause};
 
 use super::Failure;
 
+/// RFC 3339 with the calendar's offset (no bracketed zone name).
+const RFC3339: &str = "%Y-%m-%dT%H:%M:%S%:z";
+
 #[derive(Subcommand, Debug)]
 pub enum CalendarCommand {
     /// Print the due instant (RFC 3339, in the calendar's zone).
@@ -80,10 +83,16 @@ pub fn run(cmd: &CalendarCommand) -> Result<(), Failure> {
             let due = sla::due(&cal, start, SignedDuration::from_mins(*minutes), &ps)
                 .map_err(|e| Failure::input(e.to_string()))?;
             match due {
-                Due::At { due: t } => println!("{}", t.to_zoned_datetime(cal.time_zone().clone())),
+                Due::At { due: t } => println!(
+                    "{}",
+                    t.to_zoned_datetime(cal.time_zone().clone())
+                        .strftime(RFC3339)
+                ),
                 Due::Suspended { since } => println!(
                     "paused since {} (no due time while paused)",
-                    since.to_zoned_datetime(cal.time_zone().clone())
+                    since
+                        .to_zoned_datetime(cal.time_zone().clone())
+                        .strftime(RFC3339)
                 ),
             }
         }
