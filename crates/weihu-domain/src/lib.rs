@@ -5,6 +5,7 @@ pub mod availability;
 pub mod billing;
 pub mod calendar;
 pub mod money;
+pub mod order;
 pub mod priority;
 pub mod role;
 pub mod sla;

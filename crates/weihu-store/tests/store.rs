@@ -20,6 +20,10 @@ both_backends!(
     duplicates_name_the_field,
     tokens_authenticate_until_revoked,
     export_import_round_trip_loses_nothing,
+    order_lifecycle_moves_clocks_and_timeline,
+    order_numbers_are_gap_free_under_concurrency,
+    clients_see_only_their_orders_and_no_internal_notes,
+    clock_job_notifies_once,
 );
 
 async fn admin(store: &Store) -> Actor {
@@ -329,4 +333,358 @@ fn the_portable_format_carries_every_table() {
             "table {t} is missing from the portable format"
         );
     }
+}
+
+use weihu_domain::order::OrderState;
+use weihu_domain::priority::Level;
+use weihu_store::orders::{self, Comment, NewOrder, OrderFilter, Transition};
+
+fn fault(subject: &str) -> NewOrder {
+    NewOrder {
+        client_org_id: None,
+        requester_id: None,
+        requester_name: None,
+        requester_phone: String::new(),
+        site: String::new(),
+        channel: None,
+        category: "peripheral".into(),
+        urgency: Level::High,
+        impact: Level::Medium,
+        subject: subject.into(),
+        description: "打印机无法打印".into(),
+        service_mode: None,
+    }
+}
+
+async fn demo_actor(store: &Store, username: &str) -> Actor {
+    let (u, _) = users::find_by_username(store, username)
+        .await
+        .expect("q")
+        .expect("user");
+    users::actor_of(&u)
+}
+
+fn step(action: &str, version: i64) -> Transition {
+    Transition {
+        action: action.into(),
+        version,
+        assignee_id: None,
+        team_id: None,
+        reason: String::new(),
+        resolution: String::new(),
+        in_scope: None,
+    }
+}
+
+async fn order_lifecycle_moves_clocks_and_timeline(store: Store) {
+    weihu_store::demo::load(&store).await.expect("demo");
+    let wu = demo_actor(&store, "wu.li").await;
+    let desk = demo_actor(&store, "wang.fang").await;
+    let eng = demo_actor(&store, "li.qiang").await;
+    let o = orders::create(&store, &wu, &fault("财务部打印机卡纸"))
+        .await
+        .expect("create");
+    assert!(
+        o.number.starts_with("SO-") && o.number.ends_with("000001"),
+        "{}",
+        o.number
+    );
+    assert_eq!(o.priority, "P2", "high × medium");
+    assert_eq!(o.channel, "portal");
+    let kinds: Vec<&str> = o.clocks.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(kinds, ["response", "resolution"]);
+    // The engineer may not take an order that is not theirs.
+    assert!(matches!(
+        orders::transition(&store, &eng, o.id, &step("start", o.version)).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    let o = orders::transition(
+        &store,
+        &desk,
+        o.id,
+        &Transition {
+            assignee_id: Some(eng.user_id),
+            ..step("assign", o.version)
+        },
+    )
+    .await
+    .expect("assign");
+    assert_eq!(o.state, OrderState::Assigned);
+    let o = orders::transition(&store, &eng, o.id, &step("start", o.version))
+        .await
+        .expect("start");
+    let response = o
+        .clocks
+        .iter()
+        .find(|c| c.kind == "response")
+        .expect("response clock");
+    assert!(
+        response.stopped_at.is_some(),
+        "acceptance stops the response clock"
+    );
+    let stale = orders::transition(&store, &eng, o.id, &step("wait_client", o.version - 1)).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })));
+    let o = orders::transition(
+        &store,
+        &eng,
+        o.id,
+        &Transition {
+            reason: "等客户开门".into(),
+            ..step("wait_client", o.version)
+        },
+    )
+    .await
+    .expect("wait");
+    let res = o
+        .clocks
+        .iter()
+        .find(|c| c.kind == "resolution")
+        .expect("resolution");
+    assert_eq!(res.state, "paused");
+    assert_eq!(res.due_at, None, "no due while waiting for the client");
+    let o = orders::transition(&store, &eng, o.id, &step("resume", o.version))
+        .await
+        .expect("resume");
+    assert!(
+        o.clocks
+            .iter()
+            .find(|c| c.kind == "resolution")
+            .expect("res")
+            .due_at
+            .is_some()
+    );
+    let o = orders::comment(
+        &store,
+        &eng,
+        o.id,
+        &Comment {
+            body: "内部：硒鼓需更换".into(),
+            public: false,
+        },
+    )
+    .await
+    .expect("note");
+    let no_resolution = orders::transition(&store, &eng, o.id, &step("resolve", o.version)).await;
+    assert!(
+        matches!(no_resolution, Err(StoreError::Invalid { ref field, .. }) if field == "resolution")
+    );
+    let o = orders::transition(
+        &store,
+        &eng,
+        o.id,
+        &Transition {
+            resolution: "更换硒鼓，打印正常".into(),
+            ..step("resolve", o.version)
+        },
+    )
+    .await
+    .expect("resolve");
+    assert_eq!(o.state, OrderState::Resolved);
+    assert!(o.clocks.iter().all(|c| c.stopped_at.is_some()));
+    assert!(
+        orders::transition(&store, &desk, o.id, &step("close", o.version))
+            .await
+            .is_err(),
+        "only the client confirms"
+    );
+    let o = orders::transition(
+        &store,
+        &wu,
+        o.id,
+        &Transition {
+            reason: "还是卡纸".into(),
+            ..step("reopen", o.version)
+        },
+    )
+    .await
+    .expect("reopen");
+    assert_eq!(o.state, OrderState::InProgress);
+    assert!(
+        o.clocks
+            .iter()
+            .find(|c| c.kind == "resolution")
+            .expect("res")
+            .stopped_at
+            .is_none(),
+        "reopen restarts resolution"
+    );
+    let o = orders::transition(
+        &store,
+        &eng,
+        o.id,
+        &Transition {
+            resolution: "更换搓纸轮".into(),
+            ..step("resolve", o.version)
+        },
+    )
+    .await
+    .expect("resolve");
+    let o = orders::transition(&store, &wu, o.id, &step("close", o.version))
+        .await
+        .expect("close");
+    assert_eq!(o.state, OrderState::Closed);
+    let staff_view: Vec<String> = orders::events(&store, &desk, o.id)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        staff_view,
+        [
+            "created",
+            "assign",
+            "start",
+            "wait_client",
+            "resume",
+            "comment",
+            "resolve",
+            "reopen",
+            "resolve",
+            "close"
+        ]
+    );
+    let client_view = orders::events(&store, &wu, o.id).await.expect("events");
+    assert!(
+        client_view.iter().all(|e| e.public),
+        "no internal entries for the client"
+    );
+    assert!(!client_view.iter().any(|e| e.body.contains("内部")));
+}
+
+async fn order_numbers_are_gap_free_under_concurrency(store: Store) {
+    weihu_store::demo::load(&store).await.expect("demo");
+    let desk = demo_actor(&store, "wang.fang").await;
+    let client = organizations::list(
+        &store,
+        &desk,
+        &OrgFilter::default(),
+        &ListParams {
+            q: Some("HDJM".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("orgs")
+    .items[0]
+        .id;
+    let mut handles = Vec::new();
+    for i in 0..24 {
+        let (store, desk) = (store.clone(), desk.clone());
+        handles.push(tokio::spawn(async move {
+            let mut new = fault(&format!("并发报修 {i}"));
+            new.client_org_id = Some(client);
+            new.requester_name = Some("电话报修".into());
+            orders::create(&store, &desk, &new).await.map(|o| o.number)
+        }));
+    }
+    let mut numbers = Vec::new();
+    for h in handles {
+        numbers.push(h.await.expect("join").expect("create"));
+    }
+    numbers.sort();
+    let seqs: Vec<i64> = numbers
+        .iter()
+        .map(|n| {
+            n.rsplit('-')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("seq")
+        })
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=24).collect::<Vec<i64>>(),
+        "gap-free and unique: {numbers:?}"
+    );
+}
+
+async fn clients_see_only_their_orders_and_no_internal_notes(store: Store) {
+    weihu_store::demo::load(&store).await.expect("demo");
+    let wu = demo_actor(&store, "wu.li").await;
+    let sun = demo_actor(&store, "sun.hao").await;
+    let zhou = demo_actor(&store, "zhou.jg").await;
+    let he = demo_actor(&store, "he.yun").await;
+    let a = orders::create(&store, &wu, &fault("吴丽的电脑"))
+        .await
+        .expect("a");
+    let b = orders::create(&store, &sun, &fault("孙浩的电脑"))
+        .await
+        .expect("b");
+    let c = orders::create(&store, &he, &fault("医院的电脑"))
+        .await
+        .expect("c");
+    let mine = orders::list(&store, &wu, &OrderFilter::default(), &ListParams::default())
+        .await
+        .expect("list");
+    assert_eq!(
+        mine.items.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![a.id]
+    );
+    let org = orders::list(
+        &store,
+        &zhou,
+        &OrderFilter::default(),
+        &ListParams::default(),
+    )
+    .await
+    .expect("list");
+    let mut ids: Vec<i64> = org.items.iter().map(|o| o.id).collect();
+    ids.sort();
+    assert_eq!(ids, vec![a.id, b.id]);
+    assert!(matches!(
+        orders::get(&store, &wu, b.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        orders::get(&store, &zhou, c.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        orders::comment(
+            &store,
+            &zhou,
+            c.id,
+            &Comment {
+                body: "x".into(),
+                public: true
+            }
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        orders::events(&store, &wu, c.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn clock_job_notifies_once(store: Store) {
+    weihu_store::demo::load(&store).await.expect("demo");
+    let wu = demo_actor(&store, "wu.li").await;
+    let o = orders::create(&store, &wu, &fault("服务器宕机"))
+        .await
+        .expect("create");
+    // Far in the future every running clock is breached: one notification round, then silence.
+    let later = weihu_store::now_ms() + 400 * 24 * 3600 * 1000;
+    let first = orders::evaluate_due_clocks(&store, Some(later), 100)
+        .await
+        .expect("job");
+    assert!(first > 0, "dispatchers are told");
+    let second = orders::evaluate_due_clocks(&store, Some(later + 1000), 100)
+        .await
+        .expect("job");
+    assert_eq!(second, 0, "never twice");
+    let desk = demo_actor(&store, "wang.fang").await;
+    let kinds: Vec<String> = orders::events(&store, &desk, o.id)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "clock_breached").count(),
+        2,
+        "response and resolution: {kinds:?}"
+    );
 }

@@ -1,0 +1,468 @@
+//! An order's SLA clocks: started from the policy at creation, paused while the order waits for
+//! the client, stopped at response and resolution, and re-evaluated by a background job that
+//! raises the at-risk and breach notifications once each.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use weihu_domain::calendar::Calendar;
+use weihu_domain::priority::Priority;
+use weihu_domain::sla::{self, ClockSpec, ClockState, Due, Pause, SlaPolicy, Target};
+
+use crate::calendars::{self, StoredPolicy};
+use crate::{Backend, Result, Store, StoreError, ms_to_rfc3339, now_ms};
+
+/// A clock as shown on an order: the deadline (moved by pauses) and the timer (time used).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClockView {
+    /// `response`, `arrival` or `resolution`.
+    pub kind: String,
+    pub calendar: String,
+    /// `business` or `wall_clock`.
+    pub target_kind: String,
+    pub target_minutes: i64,
+    /// running, paused, met, breached, or stopped (the order ended without meeting it).
+    pub state: String,
+    pub at_risk: bool,
+    pub started_at: String,
+    pub stopped_at: Option<String>,
+    /// The due instant; none while paused before the target is reached.
+    pub due_at: Option<String>,
+    pub used_minutes: i64,
+    pub remaining_minutes: i64,
+    pub percent_used: u32,
+}
+
+/// The policy for a client's new orders: the provider default (contracts will choose later).
+pub(crate) async fn policy_for(
+    store: &Store,
+    _client_org_id: i64,
+) -> Result<Option<(StoredPolicy, SlaPolicy)>> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM sla_policies WHERE is_default = 1")
+        .fetch_optional(&store.pool)
+        .await?;
+    let Some(id) = id else { return Ok(None) };
+    let stored = calendars::get_policy(store, &crate::Actor::system(0), id).await?;
+    let policy = calendars::domain_policy(&stored)?;
+    Ok(Some((stored, policy)))
+}
+
+fn ts(ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Format(e.to_string()))
+}
+
+fn target_of(kind: &str, minutes: i64) -> Target {
+    if kind == "wall_clock" {
+        Target::wall_clock(minutes)
+    } else {
+        Target::business(minutes)
+    }
+}
+
+/// Calendars by name, loaded before a transaction opens: a transaction must never wait for a
+/// second pooled connection, or concurrent writers could starve the pool.
+pub(crate) struct Calendars {
+    cache: HashMap<String, Calendar>,
+}
+
+impl Calendars {
+    pub(crate) async fn load(store: &Store, names: Vec<String>) -> Result<Calendars> {
+        let mut cache = HashMap::new();
+        for name in names {
+            if cache.contains_key(&name) {
+                continue;
+            }
+            let cal = calendars::resolve(store, &name)
+                .await?
+                .ok_or_else(|| StoreError::Format(format!("calendar {name} is gone")))?;
+            cache.insert(name, cal);
+        }
+        Ok(Calendars { cache })
+    }
+
+    fn get(&self, name: &str) -> Result<&Calendar> {
+        self.cache
+            .get(name)
+            .ok_or_else(|| StoreError::Format(format!("calendar {name} was not loaded")))
+    }
+}
+
+/// When a clock next needs a look: at the at-risk threshold, then at the due instant.
+fn next_check(cal: &Calendar, spec: &ClockSpec, at_risk_notified: bool) -> Option<i64> {
+    let due = match spec.target.due(cal, spec.start, &spec.pauses).ok()? {
+        Due::At { due } => due,
+        Due::Suspended { .. } => return None,
+    };
+    if at_risk_notified {
+        return Some(due.as_millisecond());
+    }
+    let minutes = spec.target.minutes() * i64::from(spec.at_risk_percent) / 100;
+    let risk_target = target_of(
+        if matches!(spec.target, Target::WallClock { .. }) {
+            "wall_clock"
+        } else {
+            "business"
+        },
+        minutes.max(1),
+    );
+    match risk_target.due(cal, spec.start, &spec.pauses).ok()? {
+        Due::At { due } => Some(due.as_millisecond()),
+        Due::Suspended { .. } => None,
+    }
+}
+
+/// Creates the response and resolution clocks of a new order (arrival starts with a visit).
+pub(crate) async fn start(
+    cals: &Calendars,
+    conn: &mut AnyConnection,
+    order_id: i64,
+    policy: &SlaPolicy,
+    priority: Priority,
+    now: i64,
+) -> Result<()> {
+    let targets = policy.targets_for(priority);
+    for (kind, target) in [
+        ("response", targets.response),
+        ("resolution", targets.resolution),
+    ] {
+        let cal = cals.get(&targets.calendar)?;
+        let spec = ClockSpec {
+            start: ts(now)?,
+            target,
+            pauses: Vec::new(),
+            stopped_at: None,
+            at_risk_percent: targets.at_risk_percent,
+        };
+        let due = match target.due(cal, spec.start, &[]) {
+            Ok(Due::At { due }) => Some(due.as_millisecond()),
+            _ => None,
+        };
+        let (target_kind, minutes) = match target {
+            Target::Business { minutes } => ("business", minutes),
+            Target::WallClock { minutes } => ("wall_clock", minutes),
+        };
+        sqlx::query(
+            "INSERT INTO order_clocks (order_id, kind, calendar, target_kind, target_minutes, at_risk_percent, \
+             started_at, due_at, state, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)",
+        )
+        .bind(order_id)
+        .bind(kind)
+        .bind(targets.calendar.clone())
+        .bind(target_kind)
+        .bind(minutes)
+        .bind(i64::from(targets.at_risk_percent))
+        .bind(now)
+        .bind(due)
+        .bind(next_check(cal, &spec, false))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+struct ClockRow {
+    id: i64,
+    order_id: i64,
+    kind: String,
+    calendar: String,
+    target_kind: String,
+    target_minutes: i64,
+    at_risk_percent: i64,
+    started_at: i64,
+    stopped_at: Option<i64>,
+    state: String,
+    at_risk_notified: bool,
+    breach_notified: bool,
+}
+
+const CLOCK_COLUMNS: &str = "id, order_id, kind, calendar, target_kind, target_minutes, at_risk_percent, started_at, \
+     stopped_at, state, at_risk_notified, breach_notified";
+
+fn clock_row(r: &sqlx::any::AnyRow) -> Result<ClockRow> {
+    Ok(ClockRow {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        kind: r.try_get("kind")?,
+        calendar: r.try_get("calendar")?,
+        target_kind: r.try_get("target_kind")?,
+        target_minutes: r.try_get("target_minutes")?,
+        at_risk_percent: r.try_get("at_risk_percent")?,
+        started_at: r.try_get("started_at")?,
+        stopped_at: r.try_get("stopped_at")?,
+        state: r.try_get("state")?,
+        at_risk_notified: r.try_get::<i64, _>("at_risk_notified")? != 0,
+        breach_notified: r.try_get::<i64, _>("breach_notified")? != 0,
+    })
+}
+
+fn spec_of(c: &ClockRow, pauses: &[Pause]) -> Result<ClockSpec> {
+    Ok(ClockSpec {
+        start: ts(c.started_at)?,
+        target: target_of(&c.target_kind, c.target_minutes),
+        pauses: pauses.to_vec(),
+        stopped_at: c.stopped_at.map(ts).transpose()?,
+        at_risk_percent: u32::try_from(c.at_risk_percent).unwrap_or(80),
+    })
+}
+
+async fn pauses_of(
+    conn: &mut AnyConnection,
+    clock_ids: &[i64],
+) -> Result<HashMap<i64, Vec<Pause>>> {
+    let mut out: HashMap<i64, Vec<Pause>> = HashMap::new();
+    if clock_ids.is_empty() {
+        return Ok(out);
+    }
+    let list = clock_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT clock_id, started_at, ended_at FROM order_clock_pauses WHERE clock_id IN ({list}) ORDER BY started_at"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let start = ts(r.try_get("started_at")?)?;
+        let pause = match r.try_get::<Option<i64>, _>("ended_at")? {
+            Some(e) => Pause::closed(start, ts(e)?),
+            None => Pause::open(start),
+        };
+        out.entry(r.try_get("clock_id")?).or_default().push(pause);
+    }
+    Ok(out)
+}
+
+/// The evaluated clocks of some orders, keyed by order id.
+pub(crate) async fn views(
+    store: &Store,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, Vec<ClockView>>> {
+    let mut out: HashMap<i64, Vec<ClockView>> = HashMap::new();
+    if order_ids.is_empty() {
+        return Ok(out);
+    }
+    let list = order_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut conn = store.pool.acquire().await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CLOCK_COLUMNS} FROM order_clocks WHERE order_id IN ({list}) ORDER BY order_id, id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    let clocks: Vec<ClockRow> = rows.iter().map(clock_row).collect::<Result<_>>()?;
+    let pauses = pauses_of(&mut conn, &clocks.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    drop(conn);
+    let cals = Calendars::load(store, clocks.iter().map(|c| c.calendar.clone()).collect()).await?;
+    let now = Timestamp::now();
+    for c in clocks {
+        let spec = spec_of(&c, pauses.get(&c.id).map(Vec::as_slice).unwrap_or(&[]))?;
+        let cal = cals.get(&c.calendar)?;
+        let status =
+            sla::evaluate(cal, &spec, now).map_err(|e| StoreError::Format(e.to_string()))?;
+        let state = if c.state == "stopped" {
+            "stopped".to_owned()
+        } else {
+            match status.state {
+                ClockState::Running => "running",
+                ClockState::Paused => "paused",
+                ClockState::Met => "met",
+                ClockState::Breached => "breached",
+            }
+            .to_owned()
+        };
+        out.entry(c.order_id).or_default().push(ClockView {
+            kind: c.kind,
+            calendar: c.calendar,
+            target_kind: c.target_kind,
+            target_minutes: c.target_minutes,
+            at_risk: status.at_risk && c.stopped_at.is_none(),
+            state,
+            started_at: ms_to_rfc3339(c.started_at),
+            stopped_at: c.stopped_at.map(ms_to_rfc3339),
+            due_at: status.deadline.due.map(|d| d.to_string()),
+            used_minutes: status.timer.used.as_secs() / 60,
+            remaining_minutes: status.timer.remaining.as_secs() / 60,
+            percent_used: status.timer.percent_used,
+        });
+    }
+    Ok(out)
+}
+
+/// What happens to a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Stops counting (waiting for the client).
+    Pause,
+    /// Counts again.
+    Resume,
+    /// Met its end (first response, resolution): judged met or breached.
+    Stop,
+    /// The order ended without the clock's event (cancelled, refused).
+    Abandon,
+    /// Reopened: the clock runs again; the resolved period does not count.
+    Restart,
+}
+
+/// Applies `change` to the order's clock `kind`, if it has one, and refreshes its cached due.
+pub(crate) async fn change(
+    cals: &Calendars,
+    conn: &mut AnyConnection,
+    order_id: i64,
+    kind: &str,
+    change: Change,
+    now: i64,
+) -> Result<()> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CLOCK_COLUMNS} FROM order_clocks WHERE order_id = $1 AND kind = $2"
+    )))
+    .bind(order_id)
+    .bind(kind.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(()) };
+    let c = clock_row(&row)?;
+    let open_pause: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM order_clock_pauses WHERE clock_id = $1 AND ended_at IS NULL",
+    )
+    .bind(c.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let running = c.stopped_at.is_none();
+    match change {
+        Change::Pause if running && open_pause.is_none() => {
+            sqlx::query("INSERT INTO order_clock_pauses (clock_id, started_at) VALUES ($1, $2)")
+                .bind(c.id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Change::Resume | Change::Stop | Change::Abandon if open_pause.is_some() => {
+            sqlx::query("UPDATE order_clock_pauses SET ended_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(open_pause)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Change::Restart if !running => {
+            // The resolved period is a pause: the clock goes on from where it stopped.
+            sqlx::query("INSERT INTO order_clock_pauses (clock_id, started_at, ended_at) VALUES ($1, $2, $3)")
+                .bind(c.id)
+                .bind(c.stopped_at)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+        }
+        _ => {}
+    }
+    let (stopped_at, state) = match change {
+        Change::Stop if running => (Some(now), "done"),
+        Change::Abandon if running => (Some(now), "stopped"),
+        Change::Restart => (None, "running"),
+        _ => (c.stopped_at, c.state.as_str()),
+    };
+    let pauses = pauses_of(conn, &[c.id])
+        .await?
+        .remove(&c.id)
+        .unwrap_or_default();
+    let spec = ClockSpec {
+        stopped_at: stopped_at.map(ts).transpose()?,
+        ..spec_of(&c, &pauses)?
+    };
+    let cal = cals.get(&c.calendar)?;
+    let due = match spec.target.due(cal, spec.start, &spec.pauses) {
+        Ok(Due::At { due }) => Some(due.as_millisecond()),
+        _ => None,
+    };
+    let next = if stopped_at.is_none() {
+        next_check(cal, &spec, c.at_risk_notified)
+    } else {
+        None
+    };
+    sqlx::query("UPDATE order_clocks SET stopped_at = $1, state = $2, due_at = $3, next_check_at = $4 WHERE id = $5")
+        .bind(stopped_at)
+        .bind(state.to_owned())
+        .bind(due)
+        .bind(next)
+        .bind(c.id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The background job: every running clock whose check time has come is evaluated; an at-risk or
+/// breached clock notifies the assignee and the dispatchers once. On PostgreSQL the rows are
+/// claimed with `FOR UPDATE SKIP LOCKED`, so several app instances never notify twice.
+/// Returns the number of notifications written.
+pub async fn evaluate_due_clocks(store: &Store, now_ms_at: Option<i64>, batch: i64) -> Result<u64> {
+    let now = now_ms_at.unwrap_or_else(now_ms);
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT calendar FROM order_clocks WHERE stopped_at IS NULL")
+            .fetch_all(&store.pool)
+            .await?;
+    let cals = Calendars::load(store, names).await?;
+    let mut tx = store.pool.begin().await?;
+    let lock = if store.backend() == Backend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    if store.backend() == Backend::Sqlite {
+        // Take SQLite's write lock first, so two processes cannot evaluate the same rows.
+        sqlx::query("UPDATE order_counters SET last = last WHERE year = -1")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CLOCK_COLUMNS} FROM order_clocks WHERE stopped_at IS NULL AND next_check_at IS NOT NULL \
+         AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2{lock}"
+    )))
+    .bind(now)
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await?;
+    let clocks: Vec<ClockRow> = rows.iter().map(clock_row).collect::<Result<_>>()?;
+    let pauses = pauses_of(&mut tx, &clocks.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    let mut written = 0;
+    for c in clocks {
+        let spec = spec_of(&c, pauses.get(&c.id).map(Vec::as_slice).unwrap_or(&[]))?;
+        let cal = cals.get(&c.calendar)?;
+        let status =
+            sla::evaluate(cal, &spec, ts(now)?).map_err(|e| StoreError::Format(e.to_string()))?;
+        let breached = status.state == ClockState::Breached;
+        let mut at_risk_notified = c.at_risk_notified;
+        let mut breach_notified = c.breach_notified;
+        let mut event = None;
+        if breached && !breach_notified {
+            breach_notified = true;
+            at_risk_notified = true;
+            event = Some("breached");
+        } else if status.at_risk && !at_risk_notified {
+            at_risk_notified = true;
+            event = Some("at_risk");
+        }
+        if let Some(kind) = event {
+            written += super::workflow::notify_clock(&mut tx, c.order_id, &c.kind, kind).await?;
+        }
+        let next = if breach_notified {
+            None
+        } else {
+            next_check(cal, &spec, at_risk_notified)
+        };
+        sqlx::query("UPDATE order_clocks SET at_risk_notified = $1, breach_notified = $2, next_check_at = $3 WHERE id = $4")
+            .bind(i64::from(at_risk_notified))
+            .bind(i64::from(breach_notified))
+            .bind(next.filter(|n| *n > now).or(if breach_notified { None } else { Some(now + 60_000) }))
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(written)
+}

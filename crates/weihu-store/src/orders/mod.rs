@@ -1,0 +1,488 @@
+//! Service orders (SPEC §5): creation with gap-free numbering and SLA clocks, the scoped reads of
+//! the board and the portal, and (in `workflow`) every move of an order with its timeline event.
+
+mod clocks;
+mod timeline;
+mod workflow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use weihu_domain::order::{OrderState, order_number};
+use weihu_domain::priority::Level;
+use weihu_domain::role::Role;
+
+pub use clocks::{ClockView, evaluate_due_clocks};
+pub use timeline::{Event, events};
+pub use workflow::{Comment, Transition, comment, transition};
+
+use crate::organizations::{self, OrgKind};
+use crate::sql::{SqlBuf, like_pattern};
+use crate::{
+    Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms, users,
+};
+
+/// Kinds of request intake (SPEC §5).
+pub const CHANNELS: [&str; 6] = ["portal", "phone", "email", "api", "im", "walk_in"];
+/// Categories of faults.
+pub const CATEGORIES: [&str; 8] = [
+    "hardware",
+    "software",
+    "network",
+    "server_storage",
+    "database",
+    "machine_room",
+    "peripheral",
+    "other",
+];
+/// How the work is delivered.
+pub const SERVICE_MODES: [&str; 4] = ["remote", "on_site", "resident", "take_away"];
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Order {
+    pub id: i64,
+    /// `SO-YYYY-NNNNNN`, gap-free per year.
+    pub number: String,
+    pub client_org_id: i64,
+    pub client_name: String,
+    pub requester_id: Option<i64>,
+    pub requester_name: String,
+    pub requester_phone: String,
+    pub site: String,
+    pub channel: String,
+    pub category: String,
+    #[schema(value_type = String)]
+    pub urgency: Level,
+    #[schema(value_type = String)]
+    pub impact: Level,
+    pub priority: String,
+    pub subject: String,
+    pub description: String,
+    pub service_mode: String,
+    #[schema(value_type = String)]
+    pub state: OrderState,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
+    pub policy_id: Option<i64>,
+    pub policy_version: Option<i64>,
+    pub resolution: String,
+    pub close_reason: String,
+    pub refused_in_scope: Option<bool>,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub clocks: Vec<ClockView>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewOrder {
+    /// The client; provider staff must give it, client users report for their own.
+    pub client_org_id: Option<i64>,
+    /// A user of that client; default the reporting client user.
+    pub requester_id: Option<i64>,
+    /// For requests by phone from someone without an account.
+    pub requester_name: Option<String>,
+    #[serde(default)]
+    pub requester_phone: String,
+    #[serde(default)]
+    pub site: String,
+    /// portal, phone, email, api, im, walk_in.
+    pub channel: Option<String>,
+    /// hardware, software, network, server_storage, database, machine_room, peripheral, other.
+    pub category: String,
+    #[schema(value_type = String)]
+    pub urgency: Level,
+    #[schema(value_type = String)]
+    pub impact: Level,
+    pub subject: String,
+    #[serde(default)]
+    pub description: String,
+    /// remote (default), on_site, resident, take_away.
+    pub service_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub client_org_id: Option<i64>,
+    pub state: Option<String>,
+    /// `open` for every open state.
+    pub open: Option<bool>,
+    pub priority: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub requester_id: Option<i64>,
+    /// Only orders with an at-risk or breached running clock.
+    pub at_risk: Option<bool>,
+}
+
+const SELECT: &str = "SELECT o.id, o.number, o.client_org_id, c.name AS client_name, o.requester_id, \
+    o.requester_name, o.requester_phone, o.site, o.channel, o.category, o.urgency, o.impact, o.priority, \
+    o.subject, o.description, o.service_mode, o.state, o.assignee_id, a.display_name AS assignee_name, \
+    o.team_id, t.name AS team_name, o.policy_id, o.policy_version, o.resolution, o.close_reason, \
+    o.refused_in_scope, o.resolved_at, o.closed_at, o.version, o.created_at, o.updated_at \
+    FROM orders o JOIN organizations c ON c.id = o.client_org_id \
+    LEFT JOIN users a ON a.id = o.assignee_id LEFT JOIN teams t ON t.id = o.team_id";
+
+fn level(s: &str) -> Level {
+    match s {
+        "high" => Level::High,
+        "low" => Level::Low,
+        _ => Level::Medium,
+    }
+}
+
+pub(crate) fn level_str(l: Level) -> &'static str {
+    match l {
+        Level::High => "high",
+        Level::Medium => "medium",
+        Level::Low => "low",
+    }
+}
+
+fn from_row(r: &AnyRow) -> Result<Order> {
+    let opt_time = |c: &str| -> Result<Option<String>> {
+        Ok(r.try_get::<Option<i64>, _>(c)?.map(ms_to_rfc3339))
+    };
+    let state: String = r.try_get("state")?;
+    Ok(Order {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        client_org_id: r.try_get("client_org_id")?,
+        client_name: r.try_get("client_name")?,
+        requester_id: r.try_get("requester_id")?,
+        requester_name: r.try_get("requester_name")?,
+        requester_phone: r.try_get("requester_phone")?,
+        site: r.try_get("site")?,
+        channel: r.try_get("channel")?,
+        category: r.try_get("category")?,
+        urgency: level(&r.try_get::<String, _>("urgency")?),
+        impact: level(&r.try_get::<String, _>("impact")?),
+        priority: r.try_get("priority")?,
+        subject: r.try_get("subject")?,
+        description: r.try_get("description")?,
+        service_mode: r.try_get("service_mode")?,
+        state: OrderState::parse(&state)
+            .ok_or_else(|| StoreError::Format(format!("unknown order state {state}")))?,
+        assignee_id: r.try_get("assignee_id")?,
+        assignee_name: r.try_get("assignee_name")?,
+        team_id: r.try_get("team_id")?,
+        team_name: r.try_get("team_name")?,
+        policy_id: r.try_get("policy_id")?,
+        policy_version: r.try_get("policy_version")?,
+        resolution: r.try_get("resolution")?,
+        close_reason: r.try_get("close_reason")?,
+        refused_in_scope: r
+            .try_get::<Option<i64>, _>("refused_in_scope")?
+            .map(|v| v != 0),
+        resolved_at: opt_time("resolved_at")?,
+        closed_at: opt_time("closed_at")?,
+        clocks: Vec::new(),
+        version: r.try_get("version")?,
+        created_at: ms_to_rfc3339(r.try_get("created_at")?),
+        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+    })
+}
+
+/// The orders an actor may see: the requester's own for a client user, the organisation's for a
+/// client admin, all for provider staff.
+fn visible(actor: &Actor, w: &mut SqlBuf) {
+    match actor.role {
+        Role::ClientUser => {
+            w.push(" AND o.client_org_id = ")
+                .bind(actor.org_id)
+                .push(" AND o.requester_id = ")
+                .bind(actor.user_id);
+        }
+        Role::ClientAdmin => {
+            w.push(" AND o.client_org_id = ").bind(actor.org_id);
+        }
+        _ => {}
+    }
+}
+
+fn text(field: &str, v: &str, max: usize, required: bool) -> Result<String> {
+    let v = v.trim();
+    if required && v.is_empty() {
+        return Err(StoreError::invalid(field, "is required"));
+    }
+    if v.chars().count() > max {
+        return Err(StoreError::invalid(
+            field,
+            format!("must have at most {max} characters"),
+        ));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(StoreError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+fn one_of(field: &str, v: &str, allowed: &[&str]) -> Result<String> {
+    if allowed.contains(&v) {
+        Ok(v.to_owned())
+    } else {
+        Err(StoreError::invalid(
+            field,
+            format!("must be one of: {}", allowed.join(", ")),
+        ))
+    }
+}
+
+/// Opens an order: numbers it, computes its priority, attaches the SLA policy's clocks and writes
+/// the first timeline event and the audit row, all in one transaction.
+pub async fn create(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Order> {
+    if matches!(actor.role, Role::ServiceLevelManager | Role::Finance) {
+        return Err(StoreError::Forbidden(
+            "your role does not open service orders",
+        ));
+    }
+    let client_org_id = match actor.client_scope() {
+        Some(own) => own,
+        None => new
+            .client_org_id
+            .ok_or_else(|| StoreError::invalid("client_org_id", "is required"))?,
+    };
+    let org = organizations::get(store, &Actor::system(client_org_id), client_org_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => StoreError::invalid("client_org_id", "no such client"),
+            e => e,
+        })?;
+    if org.kind != OrgKind::Client || !org.active {
+        return Err(StoreError::invalid(
+            "client_org_id",
+            "is not an active client",
+        ));
+    }
+    let subject = text("subject", &new.subject, 200, true)?;
+    let description = text("description", &new.description, 20_000, false)?;
+    let site = text("site", &new.site, 200, false)?;
+    let phone = text("requester_phone", &new.requester_phone, 50, false)?;
+    let category = one_of("category", new.category.trim(), &CATEGORIES)?;
+    let mode = one_of(
+        "service_mode",
+        new.service_mode.as_deref().unwrap_or("remote"),
+        &SERVICE_MODES,
+    )?;
+    let channel = match actor.client_scope() {
+        Some(_) => new
+            .channel
+            .clone()
+            .filter(|c| c == "api")
+            .unwrap_or_else(|| "portal".into()),
+        None => one_of(
+            "channel",
+            new.channel.as_deref().unwrap_or("phone"),
+            &CHANNELS,
+        )?,
+    };
+    // The requester: the client user themself, or a user of the client named by the desk.
+    let (requester_id, requester_name) = match (actor.role, new.requester_id) {
+        (Role::ClientUser, _) => (Some(actor.user_id), actor.display_name.clone()),
+        (_, Some(id)) => {
+            let u = users::get(store, &Actor::system(client_org_id), id)
+                .await
+                .ok()
+                .filter(|u| u.org_id == client_org_id)
+                .ok_or_else(|| {
+                    StoreError::invalid("requester_id", "is not a user of this client")
+                })?;
+            (Some(u.id), u.display_name)
+        }
+        (Role::ClientAdmin, None) => (Some(actor.user_id), actor.display_name.clone()),
+        (_, None) => (
+            None,
+            text(
+                "requester_name",
+                new.requester_name.as_deref().unwrap_or(""),
+                100,
+                true,
+            )?,
+        ),
+    };
+    let policy = clocks::policy_for(store, client_org_id).await?;
+    let priority = match &policy {
+        Some((_, p)) => p.matrix.priority(new.urgency, new.impact),
+        None => weihu_domain::priority::priority(new.urgency, new.impact),
+    };
+    let cals = match &policy {
+        Some((_, p)) => {
+            clocks::Calendars::load(store, vec![p.targets_for(priority).calendar.clone()]).await?
+        }
+        None => clocks::Calendars::load(store, Vec::new()).await?,
+    };
+    let now = now_ms();
+    let year = jiff::Timestamp::from_millisecond(now)
+        .map(|t| {
+            t.to_zoned_datetime(
+                jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
+            )
+            .year()
+        })
+        .unwrap_or(2026);
+    let mut tx = store.pool.begin().await?;
+    // The counter row is the first write: it takes the write lock at once (SQLite) or the row lock
+    // (PostgreSQL), so concurrent creators queue here and numbers stay gap-free.
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO order_counters (year, last) VALUES ($1, 1) \
+         ON CONFLICT (year) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
+    )
+    .bind(i64::from(year))
+    .fetch_one(&mut *tx)
+    .await?;
+    let number = order_number(year, seq);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (number, client_org_id, requester_id, requester_name, requester_phone, site, channel, \
+         category, urgency, impact, priority, subject, description, service_mode, state, policy_id, policy_version, \
+         created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', $15, $16, $17, $18, $18) RETURNING id",
+    )
+    .bind(number.clone())
+    .bind(client_org_id)
+    .bind(requester_id)
+    .bind(requester_name)
+    .bind(phone)
+    .bind(site)
+    .bind(channel.clone())
+    .bind(category)
+    .bind(level_str(new.urgency))
+    .bind(level_str(new.impact))
+    .bind(priority.as_str())
+    .bind(subject.clone())
+    .bind(description)
+    .bind(mode)
+    .bind(policy.as_ref().map(|(p, _)| p.id))
+    .bind(policy.as_ref().map(|(p, _)| p.current_version))
+    .bind(actor.audit_id())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some((_, p)) = &policy {
+        clocks::start(&cals, &mut tx, id, p, priority, now).await?;
+    }
+    timeline::record(
+        &mut tx,
+        actor,
+        id,
+        "created",
+        true,
+        &subject,
+        json!({"number": number, "priority": priority.as_str(), "channel": channel}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(client_org_id),
+        "order",
+        id,
+        "create",
+        json!({"number": number, "subject": subject}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Order> {
+    let mut s = SqlBuf::new(&format!("{SELECT} WHERE o.id = "));
+    s.bind(id);
+    visible(actor, &mut s);
+    let row = s
+        .query()
+        .fetch_optional(&store.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut order = from_row(&row)?;
+    order.clocks = clocks::views(store, &[order.id])
+        .await?
+        .remove(&order.id)
+        .unwrap_or_default();
+    Ok(order)
+}
+
+pub async fn list(
+    store: &Store,
+    actor: &Actor,
+    filter: &OrderFilter,
+    params: &ListParams,
+) -> Result<Page<Order>> {
+    let mut w = SqlBuf::new(" WHERE 1 = 1");
+    visible(actor, &mut w);
+    if let Some(c) = filter.client_org_id {
+        w.push(" AND o.client_org_id = ").bind(c);
+    }
+    if let Some(s) = &filter.state {
+        let s = one_of("state", s, &OrderState::ALL.map(|s| s.as_str()))?;
+        w.push(" AND o.state = ").bind(s);
+    }
+    if let Some(open) = filter.open {
+        w.push(if open {
+            " AND o.state IN ('new', 'assigned', 'in_progress', 'waiting_client', 'waiting_parts')"
+        } else {
+            " AND o.state IN ('resolved', 'closed', 'cancelled', 'refused')"
+        });
+    }
+    if let Some(p) = &filter.priority {
+        let p = one_of("priority", p, &["P1", "P2", "P3", "P4"])?;
+        w.push(" AND o.priority = ").bind(p);
+    }
+    if let Some(a) = filter.assignee_id {
+        w.push(" AND o.assignee_id = ").bind(a);
+    }
+    if let Some(t) = filter.team_id {
+        w.push(" AND o.team_id = ").bind(t);
+    }
+    if let Some(r) = filter.requester_id {
+        w.push(" AND o.requester_id = ").bind(r);
+    }
+    if filter.at_risk == Some(true) {
+        w.push(" AND EXISTS (SELECT 1 FROM order_clocks k WHERE k.order_id = o.id AND k.stopped_at IS NULL AND (k.at_risk_notified = 1 OR k.breach_notified = 1 OR (k.due_at IS NOT NULL AND k.due_at <= ")
+            .bind(now_ms())
+            .push(")))");
+    }
+    if let Some(q) = params.q() {
+        let p = like_pattern(q);
+        w.push(" AND (lower(o.subject) LIKE ")
+            .bind(p.clone())
+            .push(" ESCAPE '\\' OR lower(o.number) LIKE ")
+            .bind(p)
+            .push(" ESCAPE '\\')");
+    }
+    let mut c = SqlBuf::new("SELECT count(*) FROM orders o");
+    c.push(&w.sql);
+    c.args = w.args.clone();
+    let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
+    let order = params.order_by(
+        &[("created_at", "o.created_at"), ("priority", "o.priority"), ("number", "o.number"), ("updated_at", "o.updated_at"),
+          ("due", "(SELECT min(k.due_at) FROM order_clocks k WHERE k.order_id = o.id AND k.stopped_at IS NULL)")],
+        "o.created_at DESC",
+    )?;
+    let order = order.replace(", id", ", o.id");
+    let (limit, offset) = (params.limit()?, params.offset()?);
+    let mut s = SqlBuf::new(SELECT);
+    s.push(&w.sql);
+    s.args = w.args;
+    s.push(&format!(" ORDER BY {order} LIMIT "))
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
+    let rows = s.query().fetch_all(&store.pool).await?;
+    let mut items: Vec<Order> = rows.iter().map(from_row).collect::<Result<_>>()?;
+    let ids: Vec<i64> = items.iter().map(|o| o.id).collect();
+    let mut views = clocks::views(store, &ids).await?;
+    for o in &mut items {
+        o.clocks = views.remove(&o.id).unwrap_or_default();
+    }
+    Ok(Page::new(items, total, offset))
+}

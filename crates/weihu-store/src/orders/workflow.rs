@@ -1,0 +1,349 @@
+//! Every move of an order (assign, start, wait, resume, resolve, close, reopen, cancel, refuse)
+//! and comments, each with its clock changes, timeline event and audit row in one transaction.
+
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use weihu_domain::order::{Action, OrderState, REOPEN_WINDOW_MS, Relation, may, next_state};
+use weihu_domain::role::Role;
+
+use super::clocks::{self, Change};
+use super::{Order, get, text, timeline};
+use crate::{Actor, Result, Store, StoreError, audit, now_ms, users};
+
+/// A move, as the API and the forms send it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Transition {
+    /// assign, start, wait_client, wait_parts, resume, resolve, close, reopen, cancel, refuse.
+    pub action: String,
+    /// The order's version as last read.
+    pub version: i64,
+    /// For `assign`: the engineer.
+    #[serde(default)]
+    pub assignee_id: Option<i64>,
+    /// For `assign`: the team.
+    #[serde(default)]
+    pub team_id: Option<i64>,
+    /// Why (required for cancel, refuse, reopen and the waits); shown on the timeline.
+    #[serde(default)]
+    pub reason: String,
+    /// For `resolve`: the work done and the result.
+    #[serde(default)]
+    pub resolution: String,
+    /// For `refuse`: whether the request was within the contract's scope.
+    #[serde(default)]
+    pub in_scope: Option<bool>,
+}
+
+/// A comment on an order; internal notes are for provider staff only.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Comment {
+    pub body: String,
+    /// Default true. Client users' comments are always public.
+    #[serde(default = "yes")]
+    pub public: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn relation(store: &Store, actor: &Actor, order: &Order) -> Result<Relation> {
+    let in_team = match (order.team_id, actor.role) {
+        (Some(t), Role::Engineer) => {
+            users::get(store, actor, actor.user_id).await?.team_id == Some(t)
+        }
+        _ => false,
+    };
+    Ok(Relation {
+        is_requester: order.requester_id == Some(actor.user_id),
+        is_assignee: order.assignee_id == Some(actor.user_id) || in_team,
+    })
+}
+
+fn refused(e: weihu_domain::order::TransitionError) -> StoreError {
+    match e {
+        weihu_domain::order::TransitionError::NotAllowed(m) => StoreError::Forbidden(m),
+        e => StoreError::invalid("action", e.to_string()),
+    }
+}
+
+/// Applies a move to an order and returns the order after it.
+pub async fn transition(store: &Store, actor: &Actor, id: i64, t: &Transition) -> Result<Order> {
+    let order = get(store, actor, id).await?;
+    let action = Action::parse(&t.action).ok_or_else(|| {
+        StoreError::invalid("action", "must be one of: assign, start, wait_client, wait_parts, resume, resolve, close, reopen, cancel, refuse")
+    })?;
+    may(actor.role, relation(store, actor, &order).await?, action).map_err(refused)?;
+    let to = next_state(order.state, action).map_err(refused)?;
+    if t.version != order.version {
+        return Err(StoreError::Conflict {
+            current: order.version,
+        });
+    }
+    let reason = text(
+        "reason",
+        &t.reason,
+        2000,
+        matches!(action, Action::Cancel | Action::Refuse | Action::Reopen),
+    )?;
+    let now = now_ms();
+    let mut data = json!({"from": order.state.as_str(), "to": to.as_str()});
+    let (mut assignee, mut team) = (order.assignee_id, order.team_id);
+    let mut resolution = order.resolution.clone();
+    let mut close_reason = order.close_reason.clone();
+    let mut in_scope = order.refused_in_scope;
+    match action {
+        Action::Assign => {
+            if t.assignee_id.is_none() && t.team_id.is_none() {
+                return Err(StoreError::invalid(
+                    "assignee_id",
+                    "name an engineer or a team",
+                ));
+            }
+            if let Some(a) = t.assignee_id {
+                let u = users::get(store, actor, a)
+                    .await
+                    .map_err(|_| StoreError::invalid("assignee_id", "no such engineer"))?;
+                if u.role.is_client_side() || !u.active {
+                    return Err(StoreError::invalid(
+                        "assignee_id",
+                        "must be active provider staff",
+                    ));
+                }
+                data["assignee"] = json!(u.display_name);
+            }
+            if let Some(tid) = t.team_id {
+                let team = crate::teams::get(store, actor, tid)
+                    .await
+                    .map_err(|_| StoreError::invalid("team_id", "no such team"))?;
+                data["team"] = json!(team.name);
+            }
+            assignee = t.assignee_id.or(assignee);
+            team = t.team_id.or(team);
+        }
+        Action::Resolve => {
+            resolution = text("resolution", &t.resolution, 20_000, true)?;
+        }
+        Action::Reopen => {
+            let resolved = order
+                .resolved_at
+                .as_deref()
+                .and_then(|r| r.parse::<jiff::Timestamp>().ok())
+                .map(|t| t.as_millisecond())
+                .unwrap_or(now);
+            if now - resolved > REOPEN_WINDOW_MS {
+                return Err(StoreError::invalid(
+                    "action",
+                    "an order can be reopened within 7 days of its resolution",
+                ));
+            }
+        }
+        Action::Cancel => close_reason = reason.clone(),
+        Action::Refuse => {
+            close_reason = reason.clone();
+            in_scope = Some(t.in_scope.ok_or_else(|| {
+                StoreError::invalid(
+                    "in_scope",
+                    "say whether the request was in the contract's scope",
+                )
+            })?);
+            data["in_scope"] = json!(in_scope);
+        }
+        _ => {}
+    }
+    let cals = clocks::Calendars::load(
+        store,
+        order.clocks.iter().map(|c| c.calendar.clone()).collect(),
+    )
+    .await?;
+    let mut tx = store.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE orders SET state = $1, assignee_id = $2, team_id = $3, resolution = $4, close_reason = $5, \
+         refused_in_scope = $6, resolved_at = CASE WHEN $7 = 1 THEN $8 ELSE resolved_at END, \
+         closed_at = CASE WHEN $9 = 1 THEN $8 ELSE closed_at END, version = version + 1, updated_at = $8 \
+         WHERE id = $10 AND version = $11",
+    )
+    .bind(to.as_str())
+    .bind(assignee)
+    .bind(team)
+    .bind(resolution)
+    .bind(close_reason)
+    .bind(in_scope.map(i64::from))
+    .bind(i64::from(to == OrderState::Resolved))
+    .bind(now)
+    .bind(i64::from(matches!(to, OrderState::Closed | OrderState::Cancelled | OrderState::Refused)))
+    .bind(id)
+    .bind(t.version)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            current: order.version,
+        });
+    }
+    // Clocks (SPEC §4): response stops at acceptance; resolution pauses only while waiting for
+    // the client, stops at resolution and restarts on reopen; everything stops when the order ends.
+    let clock_changes: &[(&str, Change)] = match (action, to) {
+        (Action::Start, _) => &[("response", Change::Stop)],
+        (Action::WaitClient, _) => &[("resolution", Change::Pause)],
+        (Action::WaitParts | Action::Resume, _) => &[("resolution", Change::Resume)],
+        (Action::Resolve, _) => &[("response", Change::Stop), ("resolution", Change::Stop)],
+        (Action::Reopen, _) => &[("resolution", Change::Restart)],
+        (Action::Cancel | Action::Refuse, _) => &[
+            ("response", Change::Abandon),
+            ("resolution", Change::Abandon),
+            ("arrival", Change::Abandon),
+        ],
+        _ => &[],
+    };
+    for (kind, change) in clock_changes {
+        clocks::change(&cals, &mut tx, id, kind, *change, now).await?;
+    }
+    // Waiting for the provider's own parts is internal; everything else the client may see.
+    let public = !matches!(action, Action::WaitParts | Action::Assign);
+    let body = match action {
+        Action::Resolve => t.resolution.trim(),
+        _ => reason.as_str(),
+    };
+    timeline::record(
+        &mut tx,
+        actor,
+        id,
+        action.as_str(),
+        public,
+        body,
+        data.clone(),
+    )
+    .await?;
+    if action == Action::Assign
+        && let Some(a) = t.assignee_id
+        && a != actor.user_id
+    {
+        notify(
+            &mut tx,
+            a,
+            id,
+            "assigned",
+            &format!("{} {}", order.number, order.subject),
+        )
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        id,
+        action.as_str(),
+        data,
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+/// Adds a comment. The first public reply by provider staff meets the response clock.
+pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Result<Order> {
+    let order = get(store, actor, id).await?;
+    let body = text("body", &c.body, 20_000, true)?;
+    let public = c.public || actor.is_client();
+    let cals = clocks::Calendars::load(
+        store,
+        order.clocks.iter().map(|c| c.calendar.clone()).collect(),
+    )
+    .await?;
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2")
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    timeline::record(&mut tx, actor, id, "comment", public, &body, json!({})).await?;
+    if public && !actor.is_client() {
+        clocks::change(&cals, &mut tx, id, "response", Change::Stop, now_ms()).await?;
+    }
+    if actor.is_client()
+        && let Some(a) = order.assignee_id
+    {
+        notify(
+            &mut tx,
+            a,
+            id,
+            "comment",
+            &format!("{} {}", order.number, order.subject),
+        )
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        id,
+        "comment",
+        json!({"public": public}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+async fn notify(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    order_id: i64,
+    kind: &str,
+    body: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO notifications (user_id, order_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(user_id)
+        .bind(order_id)
+        .bind(kind.to_owned())
+        .bind(body.to_owned())
+        .bind(now_ms())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A clock became at risk or breached: tell the assignee and every dispatcher, and note it on the
+/// timeline (internally). Returns the number of notifications written.
+pub(crate) async fn notify_clock(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    clock: &str,
+    event: &str,
+) -> Result<u64> {
+    let row = sqlx::query("SELECT number, subject, assignee_id FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let (number, subject): (String, String) = (row.try_get("number")?, row.try_get("subject")?);
+    let assignee: Option<i64> = row.try_get("assignee_id")?;
+    let mut to: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE role = 'dispatcher' AND active = 1")
+            .fetch_all(&mut *conn)
+            .await?;
+    if let Some(a) = assignee
+        && !to.contains(&a)
+    {
+        to.push(a);
+    }
+    let body = format!("{number} {subject}: {clock} {event}");
+    for u in &to {
+        notify(conn, *u, order_id, &format!("clock_{event}"), &body).await?;
+    }
+    let system = Actor::system(0);
+    timeline::record(
+        conn,
+        &system,
+        order_id,
+        &format!("clock_{event}"),
+        false,
+        clock,
+        json!({"clock": clock}),
+    )
+    .await?;
+    Ok(to.len() as u64)
+}
