@@ -225,7 +225,241 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
         }
     }
     load_service_levels(store, &system).await?;
+    load_orders(store).await?;
     Ok(logins)
+}
+
+/// A few service orders in every state, for every client (only into a desk without orders).
+async fn load_orders(store: &Store) -> Result<()> {
+    use crate::orders::{self, Comment, NewOrder, Transition};
+    use weihu_domain::priority::Level::{High, Low, Medium};
+    let any: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(&store.pool)
+        .await?;
+    if any > 0 {
+        return Ok(());
+    }
+    let actor = |name: &str| {
+        let name = name.to_owned();
+        async move {
+            users::find_by_username(store, &name)
+                .await?
+                .map(|(u, _)| users::actor_of(&u))
+                .ok_or(crate::StoreError::NotFound)
+        }
+    };
+    let desk = actor("wang.fang").await?;
+    let engineers = [
+        actor("li.qiang").await?,
+        actor("zhang.wei").await?,
+        actor("chen.jing").await?,
+        actor("tom.baker").await?,
+    ];
+    // (reporter, category, urgency, impact, subject, description, how far it got)
+    let faults: &[(&str, &str, _, _, &str, &str, u8)] = &[
+        (
+            "wu.li",
+            "peripheral",
+            High,
+            Medium,
+            "财务部打印机无法打印",
+            "HP LaserJet M404 打印时提示卡纸，已清理仍报错。",
+            5,
+        ),
+        (
+            "sun.hao",
+            "hardware",
+            Medium,
+            Medium,
+            "笔记本开机蓝屏",
+            "ThinkPad T14 开机后蓝屏，错误代码 0x0000007B。",
+            3,
+        ),
+        (
+            "zhou.jg",
+            "network",
+            High,
+            High,
+            "二楼办公区无法上网",
+            "二楼交换机指示灯全灭，约 30 人受影响。",
+            2,
+        ),
+        (
+            "wu.li",
+            "software",
+            Low,
+            Low,
+            "申请安装 Visio",
+            "设计部需要 Microsoft Visio 2021。",
+            0,
+        ),
+        (
+            "he.yun",
+            "server_storage",
+            High,
+            High,
+            "HIS 数据库服务器磁盘告警",
+            "存储阵列 2 号盘 SMART 告警，需尽快更换。",
+            2,
+        ),
+        (
+            "lin.tao",
+            "peripheral",
+            Medium,
+            Low,
+            "门诊叫号屏不显示",
+            "3 号诊室叫号屏黑屏。",
+            4,
+        ),
+        (
+            "qian.min",
+            "machine_room",
+            High,
+            Medium,
+            "机房空调温度偏高",
+            "机房温度 29℃，空调 2 号机组告警。",
+            1,
+        ),
+        (
+            "gao.fei",
+            "software",
+            Medium,
+            Medium,
+            "邮件客户端无法收信",
+            "Outlook 提示密码错误，网页版正常。",
+            6,
+        ),
+        (
+            "zheng.ya",
+            "hardware",
+            Medium,
+            High,
+            "重装合伙人电脑系统",
+            "系统严重卡顿，申请重装，需先确认数据备份。",
+            3,
+        ),
+        (
+            "david.ng",
+            "network",
+            Medium,
+            Medium,
+            "VPN keeps disconnecting",
+            "The VPN drops every 10 minutes since Monday.",
+            2,
+        ),
+        (
+            "emily.carter",
+            "peripheral",
+            Low,
+            Low,
+            "Projector in meeting room B flickers",
+            "The image flickers after 20 minutes of use.",
+            0,
+        ),
+    ];
+    for (i, (who, category, u, imp, subject, description, stage)) in faults.iter().enumerate() {
+        let reporter = actor(who).await?;
+        let new = NewOrder {
+            client_org_id: None,
+            requester_id: None,
+            requester_name: None,
+            requester_phone: String::new(),
+            site: String::new(),
+            channel: None,
+            category: (*category).into(),
+            urgency: *u,
+            impact: *imp,
+            subject: (*subject).into(),
+            description: (*description).into(),
+            service_mode: None,
+        };
+        let mut o = orders::create(store, &reporter, &new).await?;
+        let eng = &engineers[i % engineers.len()];
+        let step = |action: &str, version: i64| Transition {
+            action: action.into(),
+            version,
+            assignee_id: None,
+            team_id: None,
+            reason: String::new(),
+            resolution: String::new(),
+            in_scope: None,
+        };
+        if *stage >= 1 {
+            o = orders::transition(
+                store,
+                &desk,
+                o.id,
+                &Transition {
+                    assignee_id: Some(eng.user_id),
+                    ..step("assign", o.version)
+                },
+            )
+            .await?;
+        }
+        if *stage >= 2 {
+            o = orders::transition(store, eng, o.id, &step("start", o.version)).await?;
+            o = orders::comment(
+                store,
+                eng,
+                o.id,
+                &Comment {
+                    body: "已远程连接排查，正在处理。/ Looking into it remotely.".into(),
+                    public: true,
+                },
+            )
+            .await?;
+        }
+        if *stage == 3 {
+            o = orders::transition(
+                store,
+                eng,
+                o.id,
+                &Transition {
+                    reason: "等待客户确认数据已备份 / waiting for the client".into(),
+                    ..step("wait_client", o.version)
+                },
+            )
+            .await?;
+        }
+        if *stage == 4 {
+            o = orders::comment(
+                store,
+                eng,
+                o.id,
+                &Comment {
+                    body: "内部：需向厂商订购备件。".into(),
+                    public: false,
+                },
+            )
+            .await?;
+            o = orders::transition(
+                store,
+                eng,
+                o.id,
+                &Transition {
+                    reason: "等待备件".into(),
+                    ..step("wait_parts", o.version)
+                },
+            )
+            .await?;
+        }
+        if *stage >= 5 {
+            o = orders::transition(
+                store,
+                eng,
+                o.id,
+                &Transition {
+                    resolution: "已处理完毕，测试正常。/ Fixed and tested.".into(),
+                    ..step("resolve", o.version)
+                },
+            )
+            .await?;
+        }
+        if *stage >= 6 {
+            orders::transition(store, &reporter, o.id, &step("close", o.version)).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The China 5×8 calendar with the 2026 statutory holidays, a 7×24 machine-room calendar, and

@@ -12,6 +12,7 @@ pub mod calendars;
 pub mod credentials;
 pub mod demo;
 mod error;
+pub mod notifications;
 pub mod orders;
 pub mod organizations;
 pub mod page;

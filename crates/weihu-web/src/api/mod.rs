@@ -3,6 +3,7 @@
 
 mod audit;
 mod me;
+mod orders;
 mod organizations;
 pub mod service_levels;
 mod teams;
@@ -44,12 +45,15 @@ use crate::error::ErrorBody;
         service_levels::holiday_sets, service_levels::list_policies, service_levels::create_policy,
         service_levels::get_policy, service_levels::revise_policy, service_levels::policy_versions,
         service_levels::calculate,
+        orders::list, orders::create, orders::get_one, orders::events, orders::comment, orders::transition,
+        orders::list_notifications, orders::read_notification,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
         (name = "me", description = "The signed-in user"),
+        (name = "orders", description = "Service orders (维护服务单): board, portal, moves, comments, timeline, notifications"),
         (name = "organizations", description = "The provider and its client companies"),
         (name = "users", description = "People of every role"),
         (name = "teams", description = "Engineer teams"),
@@ -92,6 +96,7 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(service_levels::router())
+        .merge(orders::router())
         .fallback(not_found)
 }
 

@@ -1,0 +1,73 @@
+//! In-app notifications (assignment, client comments, at-risk and breached clocks).
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{Actor, Result, Store, StoreError, ms_to_rfc3339, now_ms};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    pub order_id: Option<i64>,
+    pub kind: String,
+    pub body: String,
+    pub created_at: String,
+    pub read_at: Option<String>,
+}
+
+/// The actor's latest notifications, unread first.
+pub async fn list(store: &Store, actor: &Actor, limit: i64) -> Result<Vec<Notification>> {
+    let rows = sqlx::query(
+        "SELECT id, order_id, kind, body, created_at, read_at FROM notifications WHERE user_id = $1 \
+         ORDER BY (CASE WHEN read_at IS NULL THEN 0 ELSE 1 END), id DESC LIMIT $2",
+    )
+    .bind(actor.user_id)
+    .bind(limit.clamp(1, 200))
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Notification {
+                id: r.try_get("id")?,
+                order_id: r.try_get("order_id")?,
+                kind: r.try_get("kind")?,
+                body: r.try_get("body")?,
+                created_at: ms_to_rfc3339(r.try_get("created_at")?),
+                read_at: r.try_get::<Option<i64>, _>("read_at")?.map(ms_to_rfc3339),
+            })
+        })
+        .collect()
+}
+
+pub async fn unread(store: &Store, actor: &Actor) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+    )
+    .bind(actor.user_id)
+    .fetch_one(&store.pool)
+    .await?)
+}
+
+/// Marks one of the actor's notifications read.
+pub async fn mark_read(store: &Store, actor: &Actor, id: i64) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE notifications SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(actor.user_id)
+    .execute(&store.pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        let mine: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM notifications WHERE id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(actor.user_id)
+                .fetch_one(&store.pool)
+                .await?;
+        if mine == 0 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Service orders: the board, creation from desk, portal and API, moves, comments, timeline.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use weihu_store::Page;
+use weihu_store::notifications::{self, Notification};
+use weihu_store::orders::{self, Comment, Event, NewOrder, Order, OrderFilter, Transition};
+
+use super::{ListQuery, list_params};
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Id};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/orders", get(list).post(create))
+        .route("/api/v1/orders/{id}", get(get_one))
+        .route("/api/v1/orders/{id}/events", get(events))
+        .route("/api/v1/orders/{id}/comments", post(comment))
+        .route("/api/v1/orders/{id}/transitions", post(transition))
+        .route("/api/v1/notifications", get(list_notifications))
+        .route("/api/v1/notifications/{id}/read", post(read_notification))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OrderQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+    sort: Option<String>,
+    q: Option<String>,
+    client_org_id: Option<i64>,
+    state: Option<String>,
+    open: Option<bool>,
+    priority: Option<String>,
+    assignee_id: Option<i64>,
+    team_id: Option<i64>,
+    requester_id: Option<i64>,
+    at_risk: Option<bool>,
+}
+
+/// Service orders the caller may see: a client user their own, a client admin their
+/// organisation's, provider staff all. Sort by `created_at`, `priority`, `due`, `number`.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
+    params(ListQuery, ("client_org_id" = Option<i64>, Query), ("state" = Option<String>, Query), ("open" = Option<bool>, Query),
+           ("priority" = Option<String>, Query), ("assignee_id" = Option<i64>, Query), ("team_id" = Option<i64>, Query),
+           ("requester_id" = Option<i64>, Query), ("at_risk" = Option<bool>, Query)),
+    responses((status = 200, body = Page<Order>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<OrderQuery>,
+) -> ApiResult<Json<Page<Order>>> {
+    let filter = OrderFilter {
+        client_org_id: q.client_org_id,
+        state: q.state,
+        open: q.open,
+        priority: q.priority,
+        assignee_id: q.assignee_id,
+        team_id: q.team_id,
+        requester_id: q.requester_id,
+        at_risk: q.at_risk,
+    };
+    Ok(Json(
+        orders::list(
+            &s.store,
+            &a,
+            &filter,
+            &list_params(q.limit, q.offset, &q.sort, &q.q),
+        )
+        .await?,
+    ))
+}
+
+/// Open a service order. Priority comes from urgency × impact; the SLA policy's clocks start.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder,
+    responses((status = 201, body = Order), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(mut new): ApiJson<NewOrder>,
+) -> ApiResult<(StatusCode, Json<Order>)> {
+    if a.is_client() {
+        new.channel = Some("api".into());
+    } else if new.channel.is_none() {
+        new.channel = Some("api".into());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(orders::create(&s.store, &a, &new).await?),
+    ))
+}
+
+/// One order with its clocks.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Order), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(orders::get(&s.store, &a, id).await?))
+}
+
+/// The order's timeline, oldest first (internal entries for provider staff only).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/events", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Event>), (status = 404, body = ErrorBody)))]
+pub async fn events(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Event>>> {
+    Ok(Json(orders::events(&s.store, &a, id).await?))
+}
+
+/// Comment on an order (`public: false` makes an internal note, provider staff only).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/comments", tag = "orders", params(("id" = i64, Path)), request_body = Comment,
+    responses((status = 201, body = Order), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn comment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(c): ApiJson<Comment>,
+) -> ApiResult<(StatusCode, Json<Order>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(orders::comment(&s.store, &a, id, &c).await?),
+    ))
+}
+
+/// Move an order: assign, start, wait_client, wait_parts, resume, resolve, close, reopen, cancel, refuse.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/transitions", tag = "orders", params(("id" = i64, Path)), request_body = Transition,
+    responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transition(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(t): ApiJson<Transition>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(orders::transition(&s.store, &a, id, &t).await?))
+}
+
+/// Your notifications, unread first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "orders", responses((status = 200, body = Vec<Notification>)))]
+pub async fn list_notifications(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Json<Vec<Notification>>> {
+    Ok(Json(notifications::list(&s.store, &a, 100).await?))
+}
+
+/// Mark one of your notifications read.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn read_notification(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    notifications::mark_read(&s.store, &a, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
