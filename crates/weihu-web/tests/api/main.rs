@@ -39,4 +39,5 @@ mod helpers;
 mod isolation;
 mod ops;
 mod pagination;
+mod service_levels;
 mod session;
