@@ -152,6 +152,15 @@ pub async fn update(
     let current = get(store, actor, id).await?;
     writable(actor)?;
     let cal = parse_calendar(definition)?;
+    if cal.name() != current.name && in_use(store, &current.name).await? {
+        return Err(StoreError::invalid(
+            "definition.name",
+            format!(
+                "{} is named by SLA policies or running orders; create a calendar under the new name instead of renaming this one",
+                current.name
+            ),
+        ));
+    }
     let canonical = cal.to_json_value();
     let mut tx = store.pool.begin().await?;
     let done = sqlx::query(
@@ -181,6 +190,27 @@ pub async fn update(
     .await?;
     tx.commit().await?;
     get(store, actor, id).await
+}
+
+/// Whether any policy version or order clock names the calendar (they refer to it by name).
+async fn in_use(store: &Store, name: &str) -> Result<bool> {
+    let clocks: i64 = sqlx::query_scalar("SELECT count(*) FROM order_clocks WHERE calendar = $1")
+        .bind(name.to_owned())
+        .fetch_one(&store.pool)
+        .await?;
+    if clocks > 0 {
+        return Ok(true);
+    }
+    let defs: Vec<String> = sqlx::query_scalar("SELECT definition FROM sla_policy_versions")
+        .fetch_all(&store.pool)
+        .await?;
+    Ok(defs.iter().any(|d| {
+        serde_json::from_str::<SlaPolicy>(d).is_ok_and(|p| {
+            weihu_domain::priority::Priority::ALL
+                .into_iter()
+                .any(|pr| p.targets_for(pr).calendar == name)
+        })
+    }))
 }
 
 // ---- SLA policies -----------------------------------------------------------------------

@@ -312,6 +312,37 @@ impl ServiceWindow {
             self.end.to_zoned_datetime(tz.clone()),
         )
     }
+
+    /// Local wall times as `09:00–17:00`; a window that ends at the next midnight reads `24:00`.
+    pub fn local_label(&self, tz: &TimeZone) -> String {
+        let (a, b) = self.zoned(tz);
+        let end = if b.date() > a.date() && b.hour() == 0 && b.minute() == 0 {
+            "24:00".to_string()
+        } else {
+            b.strftime("%H:%M").to_string()
+        };
+        format!("{}–{}", a.strftime("%H:%M"), end)
+    }
+}
+
+#[cfg(test)]
+mod window_label_tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_day_reads_00_00_to_24_00() {
+        let tz = TimeZone::get("Asia/Shanghai").expect("tz");
+        let w = ServiceWindow {
+            start: "2026-10-01T00:00:00+08:00".parse().expect("ts"),
+            end: "2026-10-02T00:00:00+08:00".parse().expect("ts"),
+        };
+        assert_eq!(w.local_label(&tz), "00:00–24:00");
+        let w = ServiceWindow {
+            start: "2026-10-01T09:00:00+08:00".parse().expect("ts"),
+            end: "2026-10-01T17:00:00+08:00".parse().expect("ts"),
+        };
+        assert_eq!(w.local_label(&tz), "09:00–17:00");
+    }
 }
 
 /// A date's kind and service windows.

@@ -84,9 +84,8 @@ pub async fn create(
     ApiActor(a): ApiActor,
     ApiJson(mut new): ApiJson<NewOrder>,
 ) -> ApiResult<(StatusCode, Json<Order>)> {
-    if a.is_client() {
-        new.channel = Some("api".into());
-    } else if new.channel.is_none() {
+    // Orders through the API are recorded as such, unless the desk names the real channel.
+    if a.is_client() || new.channel.is_none() {
         new.channel = Some("api".into());
     }
     Ok((

@@ -155,7 +155,7 @@ pub fn service_days(cal: &Calendar, from: Option<&str>, days: u32) -> Result<Val
                 .iter()
                 .map(|w| {
                     let (a, b) = w.zoned(tz);
-                    json!({"start": a.strftime(RFC3339).to_string(), "end": b.strftime(RFC3339).to_string(), "local": format!("{}–{}", a.strftime("%H:%M"), b.strftime("%H:%M"))})
+                    json!({"start": a.strftime(RFC3339).to_string(), "end": b.strftime(RFC3339).to_string(), "local": w.local_label(tz)})
                 })
                 .collect();
             json!({"date": d.date.to_string(), "kind": d.kind, "windows": windows})

@@ -6,6 +6,7 @@ mod admin;
 mod apidocs;
 mod home;
 mod login;
+mod orders;
 mod service_levels;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(apidocs::router())
         .merge(service_levels::router())
+        .merge(orders::router())
 }
 
 pub struct NavItem {
@@ -89,6 +91,30 @@ impl PageCtx {
         self.tr.t(role_key(*role))
     }
 
+    /// Provider staff (as opposed to the client portal).
+    pub fn is_staff(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role.is_provider_side())
+    }
+
+    /// The text for `prefix.key`, e.g. `tk("state", "new")`.
+    pub fn tk(&self, prefix: &str, key: &str) -> String {
+        let full = format!("{prefix}.{key}");
+        self.tr.t(&full).to_owned()
+    }
+
+    /// An urgency or impact level in the page's language.
+    pub fn level(&self, l: &weihu_domain::priority::Level) -> String {
+        use weihu_domain::priority::Level;
+        let key = match l {
+            Level::High => "high",
+            Level::Medium => "medium",
+            Level::Low => "low",
+        };
+        self.tk("level", key)
+    }
+
     pub fn user_name(&self) -> &str {
         self.user
             .as_ref()
@@ -113,6 +139,8 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
     let mut items: Vec<(String, &'static str)> = Vec::new();
     if actor.is_client() {
         items.push(("/portal".into(), "nav.portal"));
+        items.push(("/orders/new".into(), "nav.report"));
+        items.push(("/orders".into(), "nav.orders"));
         items.push((
             format!("/organizations/{}", actor.org_id),
             "nav.my_organization",
@@ -122,6 +150,7 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         }
     } else {
         items.push(("/dashboard".into(), "nav.dashboard"));
+        items.push(("/orders".into(), "nav.orders"));
         items.push(("/organizations".into(), "nav.organizations"));
         items.push(("/users".into(), "nav.users"));
         items.push(("/teams".into(), "nav.teams"));
@@ -138,7 +167,10 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
     items
         .into_iter()
         .map(|(href, key)| NavItem {
-            active: path == href || (href.len() > 1 && path.starts_with(&format!("{href}/"))),
+            active: path == href
+                || (href.len() > 1
+                    && path.starts_with(&format!("{href}/"))
+                    && path != "/orders/new"),
             label: tr.t(key),
             href,
         })
@@ -201,4 +233,9 @@ pub fn show_time(rfc3339: &str) -> String {
             .to_string()
         })
         .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// Formats a stored RFC 3339 instant as a short local time, for templates.
+pub fn short_time(rfc3339: &Option<String>) -> String {
+    rfc3339.as_deref().map(show_time).unwrap_or_default()
 }

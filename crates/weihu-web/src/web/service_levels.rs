@@ -231,10 +231,7 @@ async fn cal_detail(
                     let hours = d
                         .windows
                         .iter()
-                        .map(|w| {
-                            let (a, b) = w.zoned(tz);
-                            format!("{}–{}", a.strftime("%H:%M"), b.strftime("%H:%M"))
-                        })
+                        .map(|w| w.local_label(tz))
                         .collect::<Vec<_>>()
                         .join(" ");
                     DayCell {
@@ -530,16 +527,20 @@ async fn calculator(
     let impact = f.impact.unwrap_or(Level::Medium);
     // The form's datetime-local is wall time in Shanghai; an RFC 3339 value is taken as is.
     let start_input = f.start.clone().unwrap_or_default();
+    // An unreadable start is passed on as it is, so the calculation names the field.
     let start_rfc = if start_input.is_empty() {
         None
     } else if start_input.parse::<jiff::Timestamp>().is_ok() {
         Some(start_input.clone())
     } else {
-        start_input
-            .parse::<jiff::civil::DateTime>()
-            .ok()
-            .and_then(|dt| dt.in_tz("Asia/Shanghai").ok())
-            .map(|z| z.timestamp().to_string())
+        Some(
+            start_input
+                .parse::<jiff::civil::DateTime>()
+                .ok()
+                .and_then(|dt| dt.in_tz("Asia/Shanghai").ok())
+                .map(|z| z.timestamp().to_string())
+                .unwrap_or_else(|| start_input.clone()),
+        )
     };
     let (result, error) = match policies.iter().find(|p| p.id == selected) {
         Some(p) if f.policy.is_some() => match calculate_for(

@@ -14,9 +14,7 @@ both_backends!(
     holiday_sets_list_cn_2026,
     sla_policy_versions_and_roles,
     calculator_reproduces_spec_examples,
-    #[ignore = "bug: renaming a calendar that an SLA policy names is accepted (200) and breaks the policy: calculate answers 422 field `calendar` (order clocks then fail: `calendar … is gone`)"]
     renaming_a_calendar_in_use_keeps_its_policies_working,
-    #[ignore = "bug: the days view shows a 24-hour window as local \"00:00–00:00\" instead of \"00:00–24:00\""]
     days_view_shows_a_whole_day_as_00_00_to_24_00,
 );
 

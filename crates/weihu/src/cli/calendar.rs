@@ -121,14 +121,7 @@ pub fn run(cmd: &CalendarCommand) -> Result<(), Failure> {
                 .map_err(|e| Failure::input(e.to_string()))?;
             for d in days {
                 let tz = cal.time_zone();
-                let windows: Vec<String> = d
-                    .windows
-                    .iter()
-                    .map(|w| {
-                        let (a, b) = w.zoned(tz);
-                        format!("{}–{}", a.strftime("%H:%M"), b.strftime("%H:%M"))
-                    })
-                    .collect();
+                let windows: Vec<String> = d.windows.iter().map(|w| w.local_label(tz)).collect();
                 let kind = match &d.kind {
                     weihu_domain::calendar::DayKind::Holiday { name } => {
                         format!("holiday {}", name.clone().unwrap_or_default())

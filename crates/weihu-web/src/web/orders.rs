@@ -1,0 +1,476 @@
+//! Service order pages: the dispatcher's board (and the client's list of orders), the fault
+//! report form, and one order with its clocks, timeline and actions.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use weihu_domain::order::{Action, Relation, may, next_state};
+use weihu_domain::priority::Level;
+use weihu_domain::role::Role;
+use weihu_store::orders::{
+    self, CATEGORIES, CHANNELS, Comment, Event, NewOrder, Order, OrderFilter, Transition,
+};
+use weihu_store::organizations::{self, OrgFilter, OrgKind, Organization};
+use weihu_store::teams::{self, Team};
+use weihu_store::users::{self, User, UserFilter};
+use weihu_store::{ListParams, Page, StoreError};
+
+use super::{PageCtx, page_error, render};
+use crate::AppState;
+use crate::auth::WebSession;
+use crate::error::ApiError;
+use crate::extract::Id;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orders", get(board).post(create))
+        .route("/orders/new", get(new_form))
+        .route("/orders/{id}", get(detail))
+        .route("/orders/{id}/comment", post(comment))
+        .route("/orders/{id}/transition", post(transition))
+}
+
+fn back(to: &str, r: Result<(), StoreError>) -> Response {
+    match r {
+        Ok(()) => Redirect::to(&format!("{to}?ok=1")).into_response(),
+        Err(e) => {
+            let (_, _, message, field) = ApiError::from(e).parts();
+            let text = field.map(|f| format!("{f}: {message}")).unwrap_or(message);
+            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            Redirect::to(&format!("{to}?error={enc}")).into_response()
+        }
+    }
+}
+
+fn all() -> ListParams {
+    ListParams {
+        limit: Some(500),
+        ..Default::default()
+    }
+}
+
+// ---- board ------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct BoardQuery {
+    q: Option<String>,
+    client: Option<String>,
+    state: Option<String>,
+    priority: Option<String>,
+    assignee: Option<String>,
+    at_risk: Option<String>,
+    scope: Option<String>,
+    offset: Option<i64>,
+}
+
+fn num(s: &Option<String>) -> Option<i64> {
+    s.as_deref().and_then(|v| v.parse().ok())
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.clone().filter(|v| !v.is_empty())
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct Board {
+    ctx: PageCtx,
+    page: Page<Order>,
+    clients: Vec<Organization>,
+    engineers: Vec<User>,
+    f: BoardQuery,
+    query: String,
+    prev: Option<i64>,
+    next: Option<i64>,
+}
+
+impl Board {
+    fn sel(&self, v: &Option<String>, want: &str) -> bool {
+        v.as_deref() == Some(want)
+    }
+    fn sel_id(&self, v: &Option<String>, id: &i64) -> bool {
+        num(v) == Some(*id)
+    }
+}
+
+async fn board(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Query(f): Query<BoardQuery>,
+) -> Response {
+    let ctx = PageCtx::new(&headers, &session, uri.path());
+    let a = &session.actor;
+    let scope = f
+        .scope
+        .as_deref()
+        .unwrap_or(if a.is_client() { "all" } else { "open" });
+    let filter = OrderFilter {
+        client_org_id: num(&f.client),
+        state: nonempty(&f.state),
+        open: match scope {
+            "open" => Some(true),
+            "done" => Some(false),
+            _ => None,
+        },
+        priority: nonempty(&f.priority),
+        assignee_id: if scope == "mine" {
+            Some(a.user_id)
+        } else {
+            num(&f.assignee)
+        },
+        at_risk: f.at_risk.as_ref().map(|v| v == "1"),
+        ..Default::default()
+    };
+    // The dispatcher's board: most urgent first, then the earliest due.
+    let sort = if a.is_client() {
+        "-created_at"
+    } else {
+        "priority"
+    };
+    let params = ListParams {
+        q: nonempty(&f.q),
+        offset: f.offset,
+        limit: Some(50),
+        sort: Some(sort.into()),
+    };
+    let page = match orders::list(&s.store, a, &filter, &params).await {
+        Ok(p) => p,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    let (clients, engineers) = if a.is_client() {
+        (Vec::new(), Vec::new())
+    } else {
+        let clients = organizations::list(
+            &s.store,
+            a,
+            &OrgFilter {
+                kind: Some(OrgKind::Client),
+                active: None,
+            },
+            &all(),
+        )
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default();
+        let engineers = users::list(
+            &s.store,
+            a,
+            &UserFilter {
+                role: Some(Role::Engineer),
+                active: Some(true),
+                ..Default::default()
+            },
+            &all(),
+        )
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default();
+        (clients, engineers)
+    };
+    let o = f.offset.unwrap_or(0);
+    let prev = (o > 0).then(|| (o - 50).max(0));
+    let next = page.next;
+    let query = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.starts_with("offset="))
+        .collect::<Vec<_>>()
+        .join("&");
+    render(&Board {
+        ctx,
+        page,
+        clients,
+        engineers,
+        f: BoardQuery {
+            scope: Some(scope.to_owned()),
+            ..f
+        },
+        query,
+        prev,
+        next,
+    })
+}
+
+// ---- new order --------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "order_new.html")]
+struct NewPage {
+    ctx: PageCtx,
+    clients: Vec<Organization>,
+    categories: &'static [&'static str],
+    channels: &'static [&'static str],
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Flash {
+    error: Option<String>,
+    ok: Option<String>,
+}
+
+async fn new_form(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Query(f): Query<Flash>,
+) -> Response {
+    let ctx = PageCtx::new(&headers, &session, uri.path());
+    let a = &session.actor;
+    let clients = if a.is_client() {
+        Vec::new()
+    } else {
+        organizations::list(
+            &s.store,
+            a,
+            &OrgFilter {
+                kind: Some(OrgKind::Client),
+                active: Some(true),
+            },
+            &all(),
+        )
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default()
+    };
+    render(&NewPage {
+        ctx,
+        clients,
+        categories: &CATEGORIES,
+        channels: &CHANNELS,
+        error: f.error,
+    })
+}
+
+#[derive(Deserialize)]
+struct NewForm {
+    csrf: String,
+    #[serde(default)]
+    client_org_id: Option<String>,
+    #[serde(default)]
+    requester_name: String,
+    #[serde(default)]
+    requester_phone: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    channel: Option<String>,
+    category: String,
+    urgency: Level,
+    impact: Level,
+    subject: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn create(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<NewForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let new = NewOrder {
+        client_org_id: num(&f.client_org_id),
+        requester_id: None,
+        requester_name: Some(f.requester_name).filter(|n| !n.trim().is_empty()),
+        requester_phone: f.requester_phone,
+        site: f.site,
+        channel: f.channel,
+        category: f.category,
+        urgency: f.urgency,
+        impact: f.impact,
+        subject: f.subject,
+        description: f.description,
+        service_mode: None,
+    };
+    match orders::create(&s.store, &session.actor, &new).await {
+        Ok(o) => Redirect::to(&format!("/orders/{}?ok=1", o.id)).into_response(),
+        Err(e) => back("/orders/new", Err(e)),
+    }
+}
+
+// ---- one order --------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct Detail {
+    ctx: PageCtx,
+    order: Order,
+    events: Vec<Event>,
+    actions: Vec<&'static str>,
+    engineers: Vec<User>,
+    teams: Vec<Team>,
+    error: Option<String>,
+}
+
+impl Detail {
+    fn can(&self, action: &str) -> bool {
+        self.actions.contains(&action)
+    }
+    fn assigned_to(&self, id: &i64) -> bool {
+        self.order.assignee_id == Some(*id)
+    }
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Id(id): Id,
+    Query(f): Query<Flash>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    if f.ok.is_some() {
+        ctx.flash = Some(ctx.t("flash.saved").to_owned());
+    }
+    let a = &session.actor;
+    let (order, events) = match async {
+        Ok::<_, StoreError>((
+            orders::get(&s.store, a, id).await?,
+            orders::events(&s.store, a, id).await?,
+        ))
+    }
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    let team_of_actor = if a.role == Role::Engineer {
+        users::get(&s.store, a, a.user_id)
+            .await
+            .ok()
+            .and_then(|u| u.team_id)
+    } else {
+        None
+    };
+    let rel = Relation {
+        is_requester: order.requester_id == Some(a.user_id),
+        is_assignee: order.assignee_id == Some(a.user_id)
+            || (order.team_id.is_some() && order.team_id == team_of_actor),
+    };
+    let actions = Action::ALL
+        .into_iter()
+        .filter(|act| may(a.role, rel, *act).is_ok() && next_state(order.state, *act).is_ok())
+        .map(Action::as_str)
+        .collect();
+    let (engineers, teams) = if a.is_client() {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            users::list(
+                &s.store,
+                a,
+                &UserFilter {
+                    role: Some(Role::Engineer),
+                    active: Some(true),
+                    ..Default::default()
+                },
+                &all(),
+            )
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default(),
+            teams::list(&s.store, a, &all())
+                .await
+                .map(|p| p.items)
+                .unwrap_or_default(),
+        )
+    };
+    render(&Detail {
+        ctx,
+        order,
+        events,
+        actions,
+        engineers,
+        teams,
+        error: f.error,
+    })
+}
+
+#[derive(Deserialize)]
+struct CommentForm {
+    csrf: String,
+    body: String,
+    #[serde(default)]
+    internal: Option<String>,
+}
+
+async fn comment(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<CommentForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let c = Comment {
+        body: f.body,
+        public: f.internal.is_none(),
+    };
+    back(
+        &format!("/orders/{id}"),
+        orders::comment(&s.store, &session.actor, id, &c)
+            .await
+            .map(|_| ()),
+    )
+}
+
+#[derive(Deserialize)]
+struct TransitionForm {
+    csrf: String,
+    action: String,
+    version: i64,
+    #[serde(default)]
+    assignee_id: Option<String>,
+    #[serde(default)]
+    team_id: Option<String>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    resolution: String,
+    #[serde(default)]
+    in_scope: Option<String>,
+}
+
+async fn transition(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<TransitionForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let t = Transition {
+        in_scope: if f.action == "refuse" {
+            Some(f.in_scope.as_deref() == Some("1"))
+        } else {
+            None
+        },
+        action: f.action,
+        version: f.version,
+        assignee_id: num(&f.assignee_id),
+        team_id: num(&f.team_id),
+        reason: f.reason,
+        resolution: f.resolution,
+    };
+    back(
+        &format!("/orders/{id}"),
+        orders::transition(&s.store, &session.actor, id, &t)
+            .await
+            .map(|_| ()),
+    )
+}
