@@ -29,6 +29,11 @@ struct Dashboard {
     teams: i64,
     recent_clients: Vec<Organization>,
     recent_audit: Vec<(String, String, String, String)>,
+    open_total: i64,
+    open_orders: Vec<weihu_store::orders::Order>,
+    at_risk: i64,
+    mine: i64,
+    notes: Vec<weihu_store::notifications::Notification>,
 }
 
 async fn dashboard(
@@ -101,18 +106,79 @@ async fn dashboard(
         } else {
             Vec::new()
         };
-        Ok::<_, weihu_store::StoreError>((clients, users.total, teams.total, recent_audit))
+        let open = weihu_store::orders::list(
+            &s.store,
+            a,
+            &weihu_store::orders::OrderFilter {
+                open: Some(true),
+                ..Default::default()
+            },
+            &ListParams {
+                limit: Some(8),
+                sort: Some("priority".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let at_risk = weihu_store::orders::list(
+            &s.store,
+            a,
+            &weihu_store::orders::OrderFilter {
+                open: Some(true),
+                at_risk: Some(true),
+                ..Default::default()
+            },
+            &ListParams {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .total;
+        let mine = weihu_store::orders::list(
+            &s.store,
+            a,
+            &weihu_store::orders::OrderFilter {
+                open: Some(true),
+                assignee_id: Some(a.user_id),
+                ..Default::default()
+            },
+            &ListParams {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .total;
+        let notes = weihu_store::notifications::list(&s.store, a, 8).await?;
+        Ok::<_, weihu_store::StoreError>((
+            clients,
+            users.total,
+            teams.total,
+            recent_audit,
+            open,
+            at_risk,
+            mine,
+            notes,
+        ))
     }
     .await;
     match result {
-        Ok((clients, users, teams, recent_audit)) => render(&Dashboard {
-            ctx,
-            clients: clients.total,
-            users,
-            teams,
-            recent_clients: clients.items,
-            recent_audit,
-        }),
+        Ok((clients, users, teams, recent_audit, open, at_risk, mine, notes)) => {
+            render(&Dashboard {
+                ctx,
+                clients: clients.total,
+                users,
+                teams,
+                recent_clients: clients.items,
+                recent_audit,
+                open_total: open.total,
+                open_orders: open.items,
+                at_risk,
+                mine,
+                notes,
+            })
+        }
         Err(e) => page_error(ctx, e.into()),
     }
 }
@@ -123,6 +189,7 @@ struct Portal {
     ctx: PageCtx,
     org: Organization,
     people: Vec<User>,
+    orders: Vec<weihu_store::orders::Order>,
 }
 
 async fn portal(
@@ -154,5 +221,22 @@ async fn portal(
         Ok(p) => p.items,
         Err(e) => return page_error(ctx, e.into()),
     };
-    render(&Portal { ctx, org, people })
+    let orders = weihu_store::orders::list(
+        &s.store,
+        a,
+        &Default::default(),
+        &ListParams {
+            limit: Some(10),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|p| p.items)
+    .unwrap_or_default();
+    render(&Portal {
+        ctx,
+        org,
+        people,
+        orders,
+    })
 }

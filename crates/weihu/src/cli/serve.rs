@@ -97,10 +97,32 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
             demo: args.demo,
         }),
     };
+    let jobs = tokio::spawn(clock_job(store.clone()));
     weihu_web::serve(listener, state, shutdown_signal()).await?;
+    jobs.abort();
     store.close().await;
     println!("Weihu stopped.");
     Ok(())
+}
+
+/// Re-evaluates SLA clocks every 30 seconds, raising at-risk and breach notifications. Safe with
+/// several instances: rows are claimed with `SKIP LOCKED` on PostgreSQL (one writer on SQLite).
+async fn clock_job(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match weihu_store::orders::evaluate_due_clocks(&store, None, 500).await {
+                Ok(n) if n > 0 => tracing::info!(notifications = n, "SLA clocks evaluated"),
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "SLA clock job failed; retrying at the next tick");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {
