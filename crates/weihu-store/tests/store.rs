@@ -697,3 +697,22 @@ async fn clock_job_notifies_once(store: Store) {
         "response and resolution: {kinds:?}"
     );
 }
+
+#[tokio::test]
+async fn an_older_binary_refuses_a_newer_schema() {
+    let store = testing::fresh_store(Backend::Sqlite).await.expect("sqlite");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', '2030-01-01 00:00:00', 1, x'00', 0)",
+    )
+    .execute(store.pool())
+    .await
+    .expect("fake a newer migration");
+    match store.migrate().await {
+        Err(StoreError::SchemaTooNew { found, known }) => {
+            assert_eq!(found, 9999);
+            assert!(known < 9999);
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/sla-policies", get(pol_list).post(pol_create))
         .route("/sla-policies/{id}", get(pol_detail).post(pol_revise))
         .route("/sla/calculator", get(calculator))
+        .route("/holiday-sets", get(holiday_sets))
 }
 
 const EXAMPLE_CALENDAR: &str = r#"{"name": "5x8 China", "time_zone": "Asia/Shanghai",
@@ -571,4 +572,38 @@ async fn calculator(
         result,
         error,
     })
+}
+
+// ---- holiday sets -----------------------------------------------------------------------
+
+pub struct SetView {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub holidays: Vec<(String, &'static str)>,
+    pub workdays: Vec<(String, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "holiday_sets.html")]
+struct HolidaySets {
+    ctx: PageCtx,
+    sets: Vec<SetView>,
+}
+
+async fn holiday_sets(headers: HeaderMap, OriginalUri(uri): OriginalUri, session: WebSession) -> Response {
+    let ctx = PageCtx::new(&headers, &session, uri.path());
+    if session.actor.is_client() {
+        return page_error(ctx, ApiError::Store(StoreError::Forbidden("service-level configuration is provider-internal")));
+    }
+    let fmt = |d: Date| d.strftime("%Y-%m-%d %a").to_string();
+    let sets = weihu_domain::calendar::builtin_holiday_sets()
+        .iter()
+        .map(|h| SetView {
+            name: h.name,
+            description: h.description,
+            holidays: h.holidays().into_iter().map(|(d, n)| (fmt(d), n)).collect(),
+            workdays: h.workdays().into_iter().map(|(d, _, n)| (fmt(d), n)).collect(),
+        })
+        .collect();
+    render(&HolidaySets { ctx, sets })
 }
