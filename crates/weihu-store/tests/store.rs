@@ -523,6 +523,42 @@ async fn order_lifecycle_moves_clocks_and_timeline(store: Store) {
         .await
         .expect("close");
     assert_eq!(o.state, OrderState::Closed);
+    let bad = orders::rate(
+        &store,
+        &wu,
+        o.id,
+        &orders::Rating {
+            score: 6,
+            comment: String::new(),
+        },
+    )
+    .await;
+    assert!(matches!(bad, Err(StoreError::Invalid { ref field, .. }) if field == "score"));
+    assert!(matches!(
+        orders::rate(
+            &store,
+            &desk,
+            o.id,
+            &orders::Rating {
+                score: 5,
+                comment: String::new()
+            }
+        )
+        .await,
+        Err(StoreError::Forbidden(_))
+    ));
+    let o = orders::rate(
+        &store,
+        &wu,
+        o.id,
+        &orders::Rating {
+            score: 5,
+            comment: "很及时".into(),
+        },
+    )
+    .await
+    .expect("rate");
+    assert_eq!((o.rating, o.rating_comment.as_str()), (Some(5), "很及时"));
     let staff_view: Vec<String> = orders::events(&store, &desk, o.id)
         .await
         .expect("events")
@@ -541,7 +577,8 @@ async fn order_lifecycle_moves_clocks_and_timeline(store: Store) {
             "resolve",
             "reopen",
             "resolve",
-            "close"
+            "close",
+            "rating"
         ]
     );
     let client_view = orders::events(&store, &wu, o.id).await.expect("events");

@@ -15,7 +15,7 @@ use weihu_domain::role::Role;
 
 pub use clocks::{ClockView, evaluate_due_clocks};
 pub use timeline::{Event, events};
-pub use workflow::{Comment, Transition, comment, transition};
+pub use workflow::{Comment, Rating, Transition, comment, rate, transition};
 
 use crate::organizations::{self, OrgKind};
 use crate::sql::{SqlBuf, like_pattern};
@@ -73,6 +73,9 @@ pub struct Order {
     pub refused_in_scope: Option<bool>,
     pub resolved_at: Option<String>,
     pub closed_at: Option<String>,
+    /// Satisfaction 1–5 from the client after resolution (4 and 5 count as satisfied).
+    pub rating: Option<i64>,
+    pub rating_comment: String,
     pub clocks: Vec<ClockView>,
     pub version: i64,
     pub created_at: String,
@@ -124,7 +127,7 @@ const SELECT: &str = "SELECT o.id, o.number, o.client_org_id, c.name AS client_n
     o.requester_name, o.requester_phone, o.site, o.channel, o.category, o.urgency, o.impact, o.priority, \
     o.subject, o.description, o.service_mode, o.state, o.assignee_id, a.display_name AS assignee_name, \
     o.team_id, t.name AS team_name, o.policy_id, o.policy_version, o.resolution, o.close_reason, \
-    o.refused_in_scope, o.resolved_at, o.closed_at, o.version, o.created_at, o.updated_at \
+    o.refused_in_scope, o.resolved_at, o.closed_at, o.rating, o.rating_comment, o.version, o.created_at, o.updated_at \
     FROM orders o JOIN organizations c ON c.id = o.client_org_id \
     LEFT JOIN users a ON a.id = o.assignee_id LEFT JOIN teams t ON t.id = o.team_id";
 
@@ -181,6 +184,8 @@ fn from_row(r: &AnyRow) -> Result<Order> {
             .map(|v| v != 0),
         resolved_at: opt_time("resolved_at")?,
         closed_at: opt_time("closed_at")?,
+        rating: r.try_get("rating")?,
+        rating_comment: r.try_get("rating_comment")?,
         clocks: Vec::new(),
         version: r.try_get("version")?,
         created_at: ms_to_rfc3339(r.try_get("created_at")?),

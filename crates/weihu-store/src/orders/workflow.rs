@@ -347,3 +347,70 @@ pub(crate) async fn notify_clock(
     .await?;
     Ok(to.len() as u64)
 }
+
+/// The client's satisfaction rating of a resolved order.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Rating {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub score: i64,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Rates a resolved or closed order: the requester or their client admin. A later rating
+/// replaces the earlier one; the timeline keeps both.
+pub async fn rate(store: &Store, actor: &Actor, id: i64, r: &Rating) -> Result<Order> {
+    let order = get(store, actor, id).await?;
+    let may_rate = match actor.role {
+        Role::ClientUser => order.requester_id == Some(actor.user_id),
+        Role::ClientAdmin => true,
+        _ => false,
+    };
+    if !may_rate {
+        return Err(StoreError::Forbidden("the client rates the service"));
+    }
+    if !matches!(order.state, OrderState::Resolved | OrderState::Closed) {
+        return Err(StoreError::invalid(
+            "score",
+            "an order can be rated once it is resolved",
+        ));
+    }
+    if !(1..=5).contains(&r.score) {
+        return Err(StoreError::invalid("score", "must be 1 to 5"));
+    }
+    let comment = text("comment", &r.comment, 2000, false)?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    sqlx::query(
+        "UPDATE orders SET rating = $1, rating_comment = $2, rated_at = $3, updated_at = $3, \
+         version = version + 1 WHERE id = $4",
+    )
+    .bind(r.score)
+    .bind(comment.clone())
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    timeline::record(
+        &mut tx,
+        actor,
+        id,
+        "rating",
+        true,
+        &comment,
+        json!({"score": r.score}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        id,
+        "rate",
+        json!({"score": r.score}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}

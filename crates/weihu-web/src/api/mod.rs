@@ -45,7 +45,7 @@ use crate::error::ErrorBody;
         service_levels::holiday_sets, service_levels::list_policies, service_levels::create_policy,
         service_levels::get_policy, service_levels::revise_policy, service_levels::policy_versions,
         service_levels::calculate,
-        orders::list, orders::create, orders::get_one, orders::events, orders::comment, orders::transition,
+        orders::list, orders::create, orders::get_one, orders::events, orders::comment, orders::transition, orders::rate,
         orders::list_notifications, orders::read_notification,
     ),
     components(schemas(ErrorBody)),

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use weihu_store::Page;
 use weihu_store::notifications::{self, Notification};
-use weihu_store::orders::{self, Comment, Event, NewOrder, Order, OrderFilter, Transition};
+use weihu_store::orders::{self, Comment, Event, NewOrder, Order, OrderFilter, Rating, Transition};
 
 use super::{ListQuery, list_params};
 use crate::AppState;
@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/events", get(events))
         .route("/api/v1/orders/{id}/comments", post(comment))
         .route("/api/v1/orders/{id}/transitions", post(transition))
+        .route("/api/v1/orders/{id}/rating", post(rate))
         .route("/api/v1/notifications", get(list_notifications))
         .route("/api/v1/notifications/{id}/read", post(read_notification))
 }
@@ -142,6 +143,18 @@ pub async fn transition(
     ApiJson(t): ApiJson<Transition>,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(orders::transition(&s.store, &a, id, &t).await?))
+}
+
+/// Rate a resolved order 1–5 (the requester or their client admin); 4 and 5 count as satisfied.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/rating", tag = "orders", params(("id" = i64, Path)), request_body = Rating,
+    responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rate(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(r): ApiJson<Rating>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(orders::rate(&s.store, &a, id, &r).await?))
 }
 
 /// Your notifications, unread first.

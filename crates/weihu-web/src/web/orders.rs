@@ -13,7 +13,7 @@ use weihu_domain::order::{Action, Relation, may, next_state};
 use weihu_domain::priority::Level;
 use weihu_domain::role::Role;
 use weihu_store::orders::{
-    self, CATEGORIES, CHANNELS, Comment, Event, NewOrder, Order, OrderFilter, Transition,
+    self, CATEGORIES, CHANNELS, Comment, Event, NewOrder, Order, OrderFilter, Rating, Transition,
 };
 use weihu_store::organizations::{self, OrgFilter, OrgKind, Organization};
 use weihu_store::teams::{self, Team};
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/comment", post(comment))
         .route("/orders/{id}/transition", post(transition))
+        .route("/orders/{id}/rating", post(rate))
 }
 
 fn back(to: &str, r: Result<(), StoreError>) -> Response {
@@ -318,6 +319,16 @@ impl Detail {
     fn can(&self, action: &str) -> bool {
         self.actions.contains(&action)
     }
+    /// The client may rate once the order is resolved.
+    fn can_rate(&self) -> bool {
+        matches!(
+            self.order.state,
+            weihu_domain::order::OrderState::Resolved | weihu_domain::order::OrderState::Closed
+        ) && self.ctx.user.as_ref().is_some_and(|u| {
+            u.role == Role::ClientAdmin
+                || (u.role == Role::ClientUser && self.order.requester_id == Some(u.user_id))
+        })
+    }
     fn assigned_to(&self, id: &i64) -> bool {
         self.order.assignee_id == Some(*id)
     }
@@ -470,6 +481,35 @@ async fn transition(
     back(
         &format!("/orders/{id}"),
         orders::transition(&s.store, &session.actor, id, &t)
+            .await
+            .map(|_| ()),
+    )
+}
+
+#[derive(Deserialize)]
+struct RatingForm {
+    csrf: String,
+    score: i64,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn rate(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<RatingForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = Rating {
+        score: f.score,
+        comment: f.comment,
+    };
+    back(
+        &format!("/orders/{id}"),
+        orders::rate(&s.store, &session.actor, id, &r)
             .await
             .map(|_| ()),
     )

@@ -590,10 +590,19 @@ struct HolidaySets {
     sets: Vec<SetView>,
 }
 
-async fn holiday_sets(headers: HeaderMap, OriginalUri(uri): OriginalUri, session: WebSession) -> Response {
+async fn holiday_sets(
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+) -> Response {
     let ctx = PageCtx::new(&headers, &session, uri.path());
     if session.actor.is_client() {
-        return page_error(ctx, ApiError::Store(StoreError::Forbidden("service-level configuration is provider-internal")));
+        return page_error(
+            ctx,
+            ApiError::Store(StoreError::Forbidden(
+                "service-level configuration is provider-internal",
+            )),
+        );
     }
     let fmt = |d: Date| d.strftime("%Y-%m-%d %a").to_string();
     let sets = weihu_domain::calendar::builtin_holiday_sets()
@@ -602,7 +611,11 @@ async fn holiday_sets(headers: HeaderMap, OriginalUri(uri): OriginalUri, session
             name: h.name,
             description: h.description,
             holidays: h.holidays().into_iter().map(|(d, n)| (fmt(d), n)).collect(),
-            workdays: h.workdays().into_iter().map(|(d, _, n)| (fmt(d), n)).collect(),
+            workdays: h
+                .workdays()
+                .into_iter()
+                .map(|(d, _, n)| (fmt(d), n))
+                .collect(),
         })
         .collect();
     render(&HolidaySets { ctx, sets })
