@@ -8,4 +8,5 @@ pub mod money;
 pub mod order;
 pub mod priority;
 pub mod role;
+pub mod search;
 pub mod sla;

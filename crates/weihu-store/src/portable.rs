@@ -487,6 +487,8 @@ pub async fn import(
         progress(c.name, count);
         summary.tables.push((c.name.to_owned(), count));
     }
+    // The search index is derived data: rebuilt here rather than carried in the file.
+    crate::orders::search::rebuild_all(&mut tx, store.backend()).await?;
     if store.backend() == Backend::Postgres {
         for t in TABLES.iter().filter(|t| t.identity) {
             sqlx::query(sqlx::AssertSqlSafe(format!(

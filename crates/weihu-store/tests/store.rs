@@ -24,6 +24,7 @@ both_backends!(
     order_numbers_are_gap_free_under_concurrency,
     clients_see_only_their_orders_and_no_internal_notes,
     clock_job_notifies_once,
+    chinese_and_english_search_respects_tenants_and_internal_notes,
 );
 
 async fn admin(store: &Store) -> Actor {
@@ -752,4 +753,105 @@ async fn an_older_binary_refuses_a_newer_schema() {
         }
         other => panic!("expected SchemaTooNew, got {other:?}"),
     }
+}
+
+async fn chinese_and_english_search_respects_tenants_and_internal_notes(store: Store) {
+    weihu_store::demo::load(&store).await.expect("demo");
+    let wu = demo_actor(&store, "wu.li").await;
+    let desk = demo_actor(&store, "wang.fang").await;
+    let he = demo_actor(&store, "he.yun").await;
+    let mut new = fault("打印机无法打印");
+    new.description = "HP LaserJet M404 提示卡纸".into();
+    let o = orders::create(&store, &wu, &new).await.expect("create");
+    orders::comment(
+        &store,
+        &desk,
+        o.id,
+        &Comment {
+            body: "内部：疑似硒鼓芯片损坏".into(),
+            public: false,
+        },
+    )
+    .await
+    .expect("note");
+    let hits = |actor: Actor, q: &'static str| {
+        let store = store.clone();
+        async move {
+            orders::list(
+                &store,
+                &actor,
+                &OrderFilter::default(),
+                &ListParams {
+                    q: Some(q.into()),
+                    limit: Some(100),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("search")
+            .items
+            .into_iter()
+            .map(|x| x.id)
+            .collect::<Vec<i64>>()
+        }
+    };
+    for q in ["打印机", "打印", "印", "laserjet", "M404 卡纸"] {
+        assert!(
+            hits(desk.clone(), q).await.contains(&o.id),
+            "staff finds {q}"
+        );
+        assert!(
+            hits(wu.clone(), q).await.contains(&o.id),
+            "the reporter finds {q}"
+        );
+    }
+    assert!(
+        hits(desk.clone(), "硒鼓").await.contains(&o.id),
+        "staff search internal notes"
+    );
+    assert!(
+        !hits(wu.clone(), "硒鼓").await.contains(&o.id),
+        "clients never match internal notes"
+    );
+    assert!(
+        !hits(he.clone(), "打印机").await.contains(&o.id),
+        "another tenant never sees it"
+    );
+    assert!(hits(desk.clone(), "扫描仪").await.is_empty());
+    assert!(
+        hits(desk.clone(), "!!!").await.is_empty(),
+        "a query without tokens finds nothing"
+    );
+    let by_number = hits(desk.clone(), "000012").await;
+    assert!(
+        by_number.iter().all(|id| *id != 0) && !by_number.is_empty(),
+        "part of a number"
+    );
+    // The best match comes first: the order whose subject has both words.
+    let ranked = hits(desk.clone(), "打印机 卡纸").await;
+    assert_eq!(ranked.first(), Some(&o.id));
+    // An export/import keeps search working (the index is rebuilt, not carried).
+    let mut dump = Vec::new();
+    portable::export(&store, &mut dump, &mut |_, _| {})
+        .await
+        .expect("export");
+    let target = Store::connect(&testing::fresh_database(store.backend()).await.expect("db"))
+        .await
+        .expect("connect");
+    target.migrate().await.expect("migrate");
+    portable::import(&target, &mut dump.as_slice(), &mut |_, _| {})
+        .await
+        .expect("import");
+    let found = orders::list(
+        &target,
+        &demo_actor(&target, "wang.fang").await,
+        &OrderFilter::default(),
+        &ListParams {
+            q: Some("打印".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    assert!(found.items.iter().any(|x| x.number == o.number));
 }

@@ -2,6 +2,7 @@
 //! the board and the portal, and (in `workflow`) every move of an order with its timeline event.
 
 mod clocks;
+pub(crate) mod search;
 mod timeline;
 mod workflow;
 
@@ -375,6 +376,7 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Orde
     if let Some((_, p)) = &policy {
         clocks::start(&cals, &mut tx, id, p, priority, now).await?;
     }
+    search::reindex(&mut tx, store.backend(), id).await?;
     timeline::record(
         &mut tx,
         actor,
@@ -456,13 +458,19 @@ pub async fn list(
             .bind(now_ms())
             .push(")))");
     }
+    // Text search: the index (Chinese bigrams, words), or an order number typed in part.
+    let staff = !actor.is_client();
     if let Some(q) = params.q() {
-        let p = like_pattern(q);
-        w.push(" AND (lower(o.subject) LIKE ")
-            .bind(p.clone())
-            .push(" ESCAPE '\\' OR lower(o.number) LIKE ")
-            .bind(p)
-            .push(" ESCAPE '\\')");
+        w.push(" AND (");
+        if !search::condition(store.backend(), q, staff, &mut w) {
+            w.push("1 = 0");
+        }
+        if q.chars().any(|c| c.is_ascii_digit()) {
+            w.push(" OR lower(o.number) LIKE ")
+                .bind(like_pattern(q))
+                .push(" ESCAPE '\\'");
+        }
+        w.push(")");
     }
     let mut c = SqlBuf::new("SELECT count(*) FROM orders o");
     c.push(&w.sql);
@@ -478,7 +486,18 @@ pub async fn list(
     let mut s = SqlBuf::new(SELECT);
     s.push(&w.sql);
     s.args = w.args;
-    s.push(&format!(" ORDER BY {order} LIMIT "))
+    s.push(" ORDER BY ");
+    // A text search without an explicit sort lists the best matches first.
+    if let Some(q) = params
+        .q()
+        .filter(|_| params.sort.as_deref().is_none_or(str::is_empty))
+        && !weihu_domain::search::query_tokens(q).is_empty()
+    {
+        search::rank(store.backend(), q, staff, &mut s);
+        s.push(", ");
+    }
+    s.push(&order)
+        .push(" LIMIT ")
         .bind(limit)
         .push(" OFFSET ")
         .bind(offset);

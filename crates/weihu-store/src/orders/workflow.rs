@@ -216,6 +216,9 @@ pub async fn transition(store: &Store, actor: &Actor, id: i64, t: &Transition) -
         data.clone(),
     )
     .await?;
+    if action == Action::Resolve {
+        super::search::reindex(&mut tx, store.backend(), id).await?;
+    }
     if action == Action::Assign
         && let Some(a) = t.assignee_id
         && a != actor.user_id
@@ -260,6 +263,7 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
         .execute(&mut *tx)
         .await?;
     timeline::record(&mut tx, actor, id, "comment", public, &body, json!({})).await?;
+    super::search::reindex(&mut tx, store.backend(), id).await?;
     if public && !actor.is_client() {
         clocks::change(&cals, &mut tx, id, "response", Change::Stop, now_ms()).await?;
     }

@@ -94,6 +94,11 @@ impl Board {
     fn sel(&self, v: &Option<String>, want: &str) -> bool {
         v.as_deref() == Some(want)
     }
+    /// `text` cut into plain and matched pieces for the search's terms.
+    fn hl(&self, text: &str) -> Vec<(String, bool)> {
+        let terms = weihu_domain::search::highlight_terms(self.f.q.as_deref().unwrap_or(""));
+        weihu_domain::search::highlight(text, &terms)
+    }
     fn sel_id(&self, v: &Option<String>, id: &i64) -> bool {
         num(v) == Some(*id)
     }

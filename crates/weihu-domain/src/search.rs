@@ -1,0 +1,208 @@
+//! Search tokens for Chinese and English text, computed here so that both databases index the
+//! same thing. PostgreSQL's parsers keep a whole Chinese run as one token and SQLite's trigram
+//! tokenizer misses two-character words, so Chinese is indexed as single characters and
+//! overlapping bigrams (`打印机` → 打, 打印, 印, 印机, 机) and queried by its bigrams (or the
+//! single character), which finds `打印` and `打印机` inside `打印机无法打印`. Latin words and
+//! numbers are lower-cased whole words.
+
+/// Whether `c` belongs to a script written without spaces (CJK ideographs, kana, hangul).
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // hiragana, katakana
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xAC00..=0xD7AF    // hangul syllables
+        | 0xF900..=0xFAFF    // compatibility ideographs
+        | 0x20000..=0x2FFFF) // extensions B–F
+}
+
+enum Run {
+    Cjk(Vec<char>),
+    Word(String),
+}
+
+fn runs(text: &str) -> Vec<Run> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut cjk: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if is_cjk(c) {
+            if !word.is_empty() {
+                out.push(Run::Word(std::mem::take(&mut word)));
+            }
+            cjk.push(c);
+        } else if c.is_alphanumeric() {
+            if !cjk.is_empty() {
+                out.push(Run::Cjk(std::mem::take(&mut cjk)));
+            }
+            word.extend(c.to_lowercase());
+        } else {
+            if !word.is_empty() {
+                out.push(Run::Word(std::mem::take(&mut word)));
+            }
+            if !cjk.is_empty() {
+                out.push(Run::Cjk(std::mem::take(&mut cjk)));
+            }
+        }
+    }
+    if !word.is_empty() {
+        out.push(Run::Word(word));
+    }
+    if !cjk.is_empty() {
+        out.push(Run::Cjk(cjk));
+    }
+    out
+}
+
+/// Longest token kept: longer "words" (hashes, base64) only bloat the index.
+const MAX_WORD: usize = 40;
+
+/// The tokens under which `text` is found, without duplicates, space-separated-ready.
+pub fn index_tokens(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |t: String, out: &mut Vec<String>| {
+        if seen.insert(t.clone()) {
+            out.push(t);
+        }
+    };
+    for run in runs(text) {
+        match run {
+            Run::Word(w) if w.chars().count() <= MAX_WORD => push(w, &mut out),
+            Run::Word(_) => {}
+            Run::Cjk(cs) => {
+                for (i, c) in cs.iter().enumerate() {
+                    push(c.to_string(), &mut out);
+                    if let Some(n) = cs.get(i + 1) {
+                        push(format!("{c}{n}"), &mut out);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The tokens a query needs, all of which must match: each Chinese run by its bigrams (a single
+/// character by itself), each word whole.
+pub fn query_tokens(query: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for run in runs(query) {
+        match run {
+            Run::Word(w) => out.push(w.chars().take(MAX_WORD).collect()),
+            Run::Cjk(cs) if cs.len() == 1 => out.push(cs[0].to_string()),
+            Run::Cjk(cs) => out.extend(cs.windows(2).map(|w| w.iter().collect::<String>())),
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// The query's own terms as typed (Chinese runs and words), for highlighting matches.
+pub fn highlight_terms(query: &str) -> Vec<String> {
+    runs(query)
+        .into_iter()
+        .map(|r| match r {
+            Run::Word(w) => w,
+            Run::Cjk(cs) => cs.into_iter().collect(),
+        })
+        .collect()
+}
+
+/// Splits `text` into (segment, matched) pieces where any of `terms` occurs (case-insensitive
+/// for Latin letters), for rendering highlights with escaping intact.
+pub fn highlight(text: &str, terms: &[String]) -> Vec<(String, bool)> {
+    let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    let chars: Vec<char> = text.chars().collect();
+    // Lower-casing can change lengths for a few letters; then highlight nothing rather than misalign.
+    if lower.len() != chars.len() || terms.is_empty() {
+        return vec![(text.to_owned(), false)];
+    }
+    let terms: Vec<Vec<char>> = terms
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| t.chars().collect())
+        .collect();
+    let mut marked = vec![false; chars.len()];
+    for t in &terms {
+        let mut i = 0;
+        while i + t.len() <= lower.len() {
+            if lower[i..i + t.len()] == t[..] {
+                marked[i..i + t.len()].iter_mut().for_each(|m| *m = true);
+                i += t.len();
+            } else {
+                i += 1;
+            }
+        }
+    }
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for (c, m) in chars.into_iter().zip(marked) {
+        match out.last_mut() {
+            Some((s, lm)) if *lm == m => s.push(c),
+            _ => out.push((c.to_string(), m)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn found(text: &str, query: &str) -> bool {
+        let idx = index_tokens(text);
+        let q = query_tokens(query);
+        !q.is_empty() && q.iter().all(|t| idx.contains(t))
+    }
+
+    #[test]
+    fn chinese_words_inside_text_without_spaces() {
+        let text = "打印机无法打印 printer offline, HP M404";
+        assert!(found(text, "打印机"));
+        assert!(found(text, "打印"));
+        assert!(found(text, "印"));
+        assert!(found(text, "无法"));
+        assert!(found(text, "Printer"));
+        assert!(found(text, "m404"));
+        assert!(found(text, "打印 offline"));
+        assert!(!found(text, "扫描仪"));
+        assert!(!found(text, "print"), "words are whole words");
+        assert!(!found(text, ""));
+    }
+
+    #[test]
+    fn tokens_are_unique_and_lowercase() {
+        let t = index_tokens("打印 打印 VPN vpn");
+        assert_eq!(t, vec!["打", "打印", "印", "vpn"]);
+    }
+
+    #[test]
+    fn highlights_keep_every_character() {
+        let parts = highlight("财务部打印机无法打印", &highlight_terms("打印"));
+        let joined: String = parts.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(joined, "财务部打印机无法打印");
+        assert_eq!(parts.iter().filter(|(_, m)| *m).count(), 2);
+        assert_eq!(
+            highlight("VPN drops", &highlight_terms("vpn"))[0],
+            ("VPN".to_string(), true)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_substring_of_a_chinese_run_is_found(s in "[打印机无法网络服务器故障]{1,12}", a in 0usize..12, len in 1usize..6) {
+            let chars: Vec<char> = s.chars().collect();
+            let a = a % chars.len();
+            let b = (a + len).min(chars.len());
+            let q: String = chars[a..b].iter().collect();
+            prop_assert!(found(&s, &q), "{q} in {s}");
+        }
+
+        #[test]
+        fn highlight_never_loses_text(s in "\\PC{0,40}", q in "\\PC{0,6}") {
+            let joined: String = highlight(&s, &highlight_terms(&q)).into_iter().map(|(p, _)| p).collect();
+            prop_assert_eq!(joined, s);
+        }
+    }
+}

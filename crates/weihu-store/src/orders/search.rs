@@ -1,0 +1,172 @@
+//! The order search index: one row per order with its client-visible and internal tokens,
+//! rebuilt from the order's text in the transaction that changes it. The two backends store it
+//! differently (SQLite FTS5, PostgreSQL `simple` tsvector with GIN indexes); this module is the
+//! only place that knows.
+
+use sqlx::{AnyConnection, Row};
+use weihu_domain::search::{index_tokens, query_tokens};
+
+use crate::sql::SqlBuf;
+use crate::{Backend, Result};
+
+fn join(texts: &[String]) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for t in texts {
+        for tok in index_tokens(t) {
+            if seen.insert(tok.clone()) {
+                out.push(tok);
+            }
+        }
+    }
+    out.join(" ")
+}
+
+/// Recomputes the index row of one order from its subject, description, resolution and comments.
+pub(crate) async fn reindex(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    order_id: i64,
+) -> Result<()> {
+    let row = sqlx::query(
+        "SELECT subject, description, resolution, requester_name, site FROM orders WHERE id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut public: Vec<String> = [
+        "subject",
+        "description",
+        "resolution",
+        "requester_name",
+        "site",
+    ]
+    .iter()
+    .map(|c| row.try_get::<String, _>(*c))
+    .collect::<std::result::Result<_, _>>()?;
+    let mut internal = Vec::new();
+    let comments = sqlx::query(
+        "SELECT public, body FROM order_events WHERE order_id = $1 AND kind = 'comment'",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for c in comments {
+        let body: String = c.try_get("body")?;
+        if c.try_get::<i64, _>("public")? != 0 {
+            public.push(body);
+        } else {
+            internal.push(body);
+        }
+    }
+    let (public, internal) = (join(&public), join(&internal));
+    match backend {
+        Backend::Sqlite => {
+            sqlx::query("DELETE FROM order_search WHERE rowid = $1")
+                .bind(order_id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("INSERT INTO order_search (rowid, public_tokens, internal_tokens) VALUES ($1, $2, $3)")
+                .bind(order_id)
+                .bind(public)
+                .bind(internal)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Backend::Postgres => {
+            sqlx::query(
+                "INSERT INTO order_search (order_id, public_tokens, internal_tokens) VALUES ($1, $2, $3) \
+                 ON CONFLICT (order_id) DO UPDATE SET public_tokens = excluded.public_tokens, \
+                 internal_tokens = excluded.internal_tokens",
+            )
+            .bind(order_id)
+            .bind(public)
+            .bind(internal)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds the whole index (after an import, which carries no derived data).
+pub(crate) async fn rebuild_all(conn: &mut AnyConnection, backend: Backend) -> Result<u64> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM orders ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    for id in &ids {
+        reindex(conn, backend, *id).await?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// A search condition on `o.id`, or `None` when the query has no searchable token. Internal
+/// notes count only when `internal` (provider staff).
+pub(crate) fn condition(backend: Backend, query: &str, internal: bool, w: &mut SqlBuf) -> bool {
+    let tokens = query_tokens(query);
+    if tokens.is_empty() {
+        return false;
+    }
+    match backend {
+        Backend::Sqlite => {
+            let all = tokens
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            let expr = if internal {
+                all
+            } else {
+                format!("public_tokens : ({all})")
+            };
+            w.push("o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH ")
+                .bind(expr)
+                .push(")");
+        }
+        Backend::Postgres => {
+            let doc = if internal {
+                "public_tokens || ' ' || internal_tokens"
+            } else {
+                "public_tokens"
+            };
+            w.push(&format!("o.id IN (SELECT order_id FROM order_search WHERE to_tsvector('simple', {doc}) @@ plainto_tsquery('simple', "))
+                .bind(tokens.join(" "))
+                .push("))");
+        }
+    }
+    true
+}
+
+/// A ranking expression for `ORDER BY` (best match first), for the same query.
+pub(crate) fn rank(backend: Backend, query: &str, internal: bool, w: &mut SqlBuf) {
+    let tokens = query_tokens(query);
+    match backend {
+        Backend::Sqlite => {
+            let all = tokens
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let expr = if internal {
+                all
+            } else {
+                format!("public_tokens : ({all})")
+            };
+            w.push("(SELECT bm25(order_search) FROM order_search WHERE order_search MATCH ")
+                .bind(expr)
+                .push(" AND rowid = o.id) ASC");
+        }
+        Backend::Postgres => {
+            let doc = if internal {
+                "public_tokens || ' ' || internal_tokens"
+            } else {
+                "public_tokens"
+            };
+            w.push(&format!(
+                "(SELECT ts_rank(to_tsvector('simple', {doc}), plainto_tsquery('simple', "
+            ))
+            .bind(tokens.join(" "))
+            .push(")) FROM order_search s WHERE s.order_id = o.id) DESC");
+        }
+    }
+}
