@@ -478,7 +478,7 @@ pub async fn list(
     let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
     let order = params.order_by(
         &[("created_at", "o.created_at"), ("priority", "o.priority"), ("number", "o.number"), ("updated_at", "o.updated_at"),
-          ("due", "(SELECT min(k.due_at) FROM order_clocks k WHERE k.order_id = o.id AND k.stopped_at IS NULL)")],
+          ("due", "COALESCE((SELECT min(k.due_at) FROM order_clocks k WHERE k.order_id = o.id AND k.stopped_at IS NULL), 9223372036854775807)")],
         "o.created_at DESC",
     )?;
     let order = order.replace(", id", ", o.id");
