@@ -24,7 +24,7 @@ pub struct Transition {
     /// For `assign`: the team.
     #[serde(default)]
     pub team_id: Option<i64>,
-    /// Why (required for cancel, refuse, reopen and the waits); shown on the timeline.
+    /// Why (required for cancel, refuse and reopen; optional otherwise); shown on the timeline.
     #[serde(default)]
     pub reason: String,
     /// For `resolve`: the work done and the result.
