@@ -25,6 +25,7 @@ both_backends!(
     clients_see_only_their_orders_and_no_internal_notes,
     clock_job_notifies_once,
     chinese_and_english_search_respects_tenants_and_internal_notes,
+    visits_and_parts_drive_the_clocks,
 );
 
 async fn admin(store: &Store) -> Actor {
@@ -854,4 +855,225 @@ async fn chinese_and_english_search_respects_tenants_and_internal_notes(store: S
     .await
     .expect("search");
     assert!(found.items.iter().any(|x| x.number == o.number));
+}
+
+async fn visits_and_parts_drive_the_clocks(store: Store) {
+    use weihu_store::orders::work::{self, NewPart, NewVisit, PartDecision};
+    weihu_store::demo::load(&store).await.expect("demo");
+    let wu = demo_actor(&store, "wu.li").await;
+    let zhou = demo_actor(&store, "zhou.jg").await;
+    let desk = demo_actor(&store, "wang.fang").await;
+    let eng = demo_actor(&store, "li.qiang").await;
+    let o = orders::create(&store, &wu, &fault("显示器无信号"))
+        .await
+        .expect("create");
+    let o = orders::transition(
+        &store,
+        &desk,
+        o.id,
+        &Transition {
+            assignee_id: Some(eng.user_id),
+            ..step("assign", o.version)
+        },
+    )
+    .await
+    .expect("assign");
+    let o = orders::transition(&store, &eng, o.id, &step("start", o.version))
+        .await
+        .expect("start");
+    // A visit: the first is regular and starts the arrival clock; check-in stops it.
+    let v1 = work::decide_visit(
+        &store,
+        &eng,
+        o.id,
+        &NewVisit {
+            kind: None,
+            engineer_id: None,
+            travel_fee: Some("30".into()),
+            note: String::new(),
+        },
+    )
+    .await
+    .expect("visit");
+    assert_eq!(
+        (v1.kind.as_str(), v1.travel_fee.as_str()),
+        ("regular", "30.00")
+    );
+    let arrival = |o: &orders::Order| o.clocks.iter().find(|c| c.kind == "arrival").cloned();
+    let o = orders::get(&store, &eng, o.id).await.expect("get");
+    assert!(
+        arrival(&o).is_some_and(|c| c.stopped_at.is_none()),
+        "arrival clock runs"
+    );
+    work::visit_check(&store, &eng, o.id, v1.id, true)
+        .await
+        .expect("check in");
+    assert!(
+        work::visit_check(&store, &eng, o.id, v1.id, true)
+            .await
+            .is_err(),
+        "not twice"
+    );
+    let o = orders::get(&store, &eng, o.id).await.expect("get");
+    assert!(
+        arrival(&o).is_some_and(|c| c.stopped_at.is_some()),
+        "check-in stops the arrival clock"
+    );
+    let v2 = work::decide_visit(
+        &store,
+        &eng,
+        o.id,
+        &NewVisit {
+            kind: None,
+            engineer_id: None,
+            travel_fee: None,
+            note: String::new(),
+        },
+    )
+    .await
+    .expect("visit 2");
+    assert_eq!(v2.kind, "repeat", "a second visit is proposed as a repeat");
+    // Parts: never above the authorized price; waiting for approval pauses resolution.
+    let too_dear = NewPart {
+        name: "主板".into(),
+        model: "B460".into(),
+        quantity: 1,
+        unit_price: "900".into(),
+        authorized_price: Some("850".into()),
+        client_supplied: false,
+        note: String::new(),
+    };
+    assert!(
+        matches!(work::propose_part(&store, &eng, o.id, &too_dear).await, Err(StoreError::Invalid { ref field, .. }) if field == "unit_price")
+    );
+    let p = work::propose_part(
+        &store,
+        &eng,
+        o.id,
+        &NewPart {
+            unit_price: "450".into(),
+            ..too_dear.clone()
+        },
+    )
+    .await
+    .expect("propose");
+    assert_eq!(
+        (p.state.as_str(), p.unit_price.as_str()),
+        ("proposed", "450.00")
+    );
+    let o = orders::get(&store, &eng, o.id).await.expect("get");
+    assert_eq!(o.state, OrderState::WaitingClient);
+    assert_eq!(
+        o.clocks
+            .iter()
+            .find(|c| c.kind == "resolution")
+            .expect("res")
+            .state,
+        "paused"
+    );
+    assert!(matches!(
+        work::decide_part(
+            &store,
+            &eng,
+            o.id,
+            p.id,
+            &PartDecision {
+                approve: true,
+                note: String::new()
+            }
+        )
+        .await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        work::decide_part(
+            &store,
+            &wu,
+            o.id,
+            p.id,
+            &PartDecision {
+                approve: true,
+                note: String::new()
+            }
+        )
+        .await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(
+        matches!(
+            work::install_part(&store, &eng, o.id, p.id).await,
+            Err(StoreError::Invalid { .. })
+        ),
+        "not before approval"
+    );
+    let p = work::decide_part(
+        &store,
+        &zhou,
+        o.id,
+        p.id,
+        &PartDecision {
+            approve: true,
+            note: "同意".into(),
+        },
+    )
+    .await
+    .expect("approve");
+    assert_eq!(p.state, "approved");
+    let o = orders::get(&store, &eng, o.id).await.expect("get");
+    assert_eq!(o.state, OrderState::InProgress, "back to work once decided");
+    assert_eq!(
+        work::install_part(&store, &eng, o.id, p.id)
+            .await
+            .expect("install")
+            .state,
+        "installed"
+    );
+    let own = work::propose_part(
+        &store,
+        &eng,
+        o.id,
+        &NewPart {
+            name: "内存条".into(),
+            model: String::new(),
+            quantity: 2,
+            unit_price: "300".into(),
+            authorized_price: None,
+            client_supplied: true,
+            note: String::new(),
+        },
+    )
+    .await
+    .expect("client part");
+    assert_eq!(
+        (own.state.as_str(), own.unit_price.as_str()),
+        ("approved", "0.00"),
+        "client-supplied parts cost nothing"
+    );
+    // The client sees visits and parts but not time entries.
+    assert_eq!(
+        work::visits(&store, &wu, o.id).await.expect("visits").len(),
+        2
+    );
+    work::log_time(
+        &store,
+        &eng,
+        o.id,
+        &work::NewTimeEntry {
+            work_date: None,
+            minutes: 90,
+            note: String::new(),
+        },
+    )
+    .await
+    .expect("time");
+    assert!(matches!(
+        work::time_entries(&store, &wu, o.id).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    // Another client sees none of it.
+    let he = demo_actor(&store, "he.yun").await;
+    assert!(matches!(
+        work::parts(&store, &he, o.id).await,
+        Err(StoreError::NotFound)
+    ));
 }

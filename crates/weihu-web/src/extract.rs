@@ -204,3 +204,23 @@ pub async fn reject_nul(
     ))
     .await
 }
+
+/// Two numeric ids in the path (`/orders/{id}/parts/{part_id}`); anything else is a 404.
+pub struct Ids(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ids {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let not_found = || ApiError::Store(weihu_store::StoreError::NotFound);
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| not_found())?;
+        let parse = |s: &str| s.parse::<i64>().ok().filter(|i| *i > 0);
+        match (parse(&a), parse(&b)) {
+            (Some(a), Some(b)) => Ok(Ids(a, b)),
+            _ => Err(not_found()),
+        }
+    }
+}

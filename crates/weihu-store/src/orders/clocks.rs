@@ -162,6 +162,60 @@ pub(crate) async fn start(
     Ok(())
 }
 
+/// Starts the arrival clock when the first on-site visit is decided (SPEC §4: from the decision
+/// to the engineer's check-in). A later visit does not restart it.
+pub(crate) async fn start_arrival(
+    cals: &Calendars,
+    conn: &mut AnyConnection,
+    order_id: i64,
+    policy: &SlaPolicy,
+    priority: Priority,
+    now: i64,
+) -> Result<()> {
+    let exists: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM order_clocks WHERE order_id = $1 AND kind = 'arrival'",
+    )
+    .bind(order_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if exists > 0 {
+        return Ok(());
+    }
+    let targets = policy.targets_for(priority);
+    let cal = cals.get(&targets.calendar)?;
+    let target = targets.arrival;
+    let spec = ClockSpec {
+        start: ts(now)?,
+        target,
+        pauses: Vec::new(),
+        stopped_at: None,
+        at_risk_percent: targets.at_risk_percent,
+    };
+    let due = match target.due(cal, spec.start, &[]) {
+        Ok(Due::At { due }) => Some(due.as_millisecond()),
+        _ => None,
+    };
+    let (target_kind, minutes) = match target {
+        Target::Business { minutes } => ("business", minutes),
+        Target::WallClock { minutes } => ("wall_clock", minutes),
+    };
+    sqlx::query(
+        "INSERT INTO order_clocks (order_id, kind, calendar, target_kind, target_minutes, at_risk_percent, \
+         started_at, due_at, state, next_check_at) VALUES ($1, 'arrival', $2, $3, $4, $5, $6, $7, 'running', $8)",
+    )
+    .bind(order_id)
+    .bind(targets.calendar.clone())
+    .bind(target_kind)
+    .bind(minutes)
+    .bind(i64::from(targets.at_risk_percent))
+    .bind(now)
+    .bind(due)
+    .bind(next_check(cal, &spec, false))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 struct ClockRow {
     id: i64,
     order_id: i64,

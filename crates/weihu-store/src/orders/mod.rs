@@ -4,6 +4,7 @@
 mod clocks;
 pub(crate) mod search;
 mod timeline;
+pub mod work;
 mod workflow;
 
 use serde::{Deserialize, Serialize};

@@ -48,7 +48,7 @@ fn yes() -> bool {
     true
 }
 
-async fn relation(store: &Store, actor: &Actor, order: &Order) -> Result<Relation> {
+pub(super) async fn relation(store: &Store, actor: &Actor, order: &Order) -> Result<Relation> {
     let in_team = match (order.team_id, actor.role) {
         (Some(t), Role::Engineer) => {
             users::get(store, actor, actor.user_id).await?.team_id == Some(t)

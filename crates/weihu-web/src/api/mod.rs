@@ -3,6 +3,7 @@
 
 mod audit;
 mod me;
+mod order_work;
 mod orders;
 mod organizations;
 pub mod service_levels;
@@ -47,6 +48,9 @@ use crate::error::ErrorBody;
         service_levels::calculate,
         orders::list, orders::create, orders::get_one, orders::events, orders::comment, orders::transition, orders::rate,
         orders::list_notifications, orders::read_notification,
+        order_work::list_visits, order_work::decide_visit, order_work::check_in, order_work::check_out,
+        order_work::list_parts, order_work::propose_part, order_work::decide_part, order_work::install_part,
+        order_work::list_remote, order_work::add_remote, order_work::backup_check, order_work::list_time, order_work::log_time,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -97,6 +101,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(service_levels::router())
         .merge(orders::router())
+        .merge(order_work::router())
         .fallback(not_found)
 }
 

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/comment", post(comment))
         .route("/orders/{id}/transition", post(transition))
         .route("/orders/{id}/rating", post(rate))
+        .route("/orders/{id}/work/{what}", post(work_form))
 }
 
 fn back(to: &str, r: Result<(), StoreError>) -> Response {
@@ -314,6 +315,11 @@ struct Detail {
     ctx: PageCtx,
     order: Order,
     events: Vec<Event>,
+    visits: Vec<weihu_store::orders::work::Visit>,
+    parts: Vec<weihu_store::orders::work::Part>,
+    remote: Vec<weihu_store::orders::work::RemoteSession>,
+    time: Vec<weihu_store::orders::work::TimeEntry>,
+    can_work: bool,
     actions: Vec<&'static str>,
     engineers: Vec<User>,
     teams: Vec<Team>,
@@ -323,6 +329,12 @@ struct Detail {
 impl Detail {
     fn can(&self, action: &str) -> bool {
         self.actions.contains(&action)
+    }
+    fn is_client_admin(&self) -> bool {
+        self.ctx
+            .user
+            .as_ref()
+            .is_some_and(|u| u.role == Role::ClientAdmin)
     }
     /// The client may rate once the order is resolved.
     fn can_rate(&self) -> bool {
@@ -404,10 +416,30 @@ async fn detail(
                 .unwrap_or_default(),
         )
     };
+    use weihu_store::orders::work;
+    let visits = work::visits(&s.store, a, id).await.unwrap_or_default();
+    let parts = work::parts(&s.store, a, id).await.unwrap_or_default();
+    let remote = work::remote_sessions(&s.store, a, id)
+        .await
+        .unwrap_or_default();
+    let time = if a.is_client() {
+        Vec::new()
+    } else {
+        work::time_entries(&s.store, a, id)
+            .await
+            .unwrap_or_default()
+    };
+    let can_work = matches!(a.role, Role::Admin | Role::Dispatcher)
+        || (a.role == Role::Engineer && rel.is_assignee);
     render(&Detail {
         ctx,
         order,
         events,
+        visits,
+        parts,
+        remote,
+        time,
+        can_work,
         actions,
         engineers,
         teams,
@@ -518,4 +550,150 @@ async fn rate(
             .await
             .map(|_| ()),
     )
+}
+
+/// Every work form on the order page posts here: `what` names the form.
+#[derive(Deserialize)]
+struct WorkForm {
+    csrf: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    travel_fee: Option<String>,
+    #[serde(default)]
+    visit_id: Option<i64>,
+    #[serde(default)]
+    part_id: Option<i64>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    model: String,
+    #[serde(default)]
+    quantity: Option<i64>,
+    #[serde(default)]
+    unit_price: String,
+    #[serde(default)]
+    authorized_price: Option<String>,
+    #[serde(default)]
+    client_supplied: Option<String>,
+    #[serde(default)]
+    approve: Option<String>,
+    #[serde(default)]
+    tool: String,
+    #[serde(default)]
+    change: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    minutes: Option<i64>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn work_form(
+    State(s): State<AppState>,
+    session: WebSession,
+    axum::extract::Path((id, what)): axum::extract::Path<(i64, String)>,
+    Form(f): Form<WorkForm>,
+) -> Response {
+    use weihu_store::orders::work;
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let (st, a) = (&s.store, &session.actor);
+    let need =
+        |v: Option<i64>, field: &str| v.ok_or_else(|| StoreError::invalid(field, "is required"));
+    let r: Result<(), StoreError> = async {
+        match what.as_str() {
+            "visit" => work::decide_visit(
+                st,
+                a,
+                id,
+                &work::NewVisit {
+                    kind: f.kind.clone().filter(|k| !k.is_empty()),
+                    engineer_id: None,
+                    travel_fee: f.travel_fee.clone().filter(|t| !t.is_empty()),
+                    note: f.note.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+            "check-in" => work::visit_check(st, a, id, need(f.visit_id, "visit_id")?, true)
+                .await
+                .map(|_| ()),
+            "check-out" => work::visit_check(st, a, id, need(f.visit_id, "visit_id")?, false)
+                .await
+                .map(|_| ()),
+            "part" => work::propose_part(
+                st,
+                a,
+                id,
+                &work::NewPart {
+                    name: f.name.clone(),
+                    model: f.model.clone(),
+                    quantity: f.quantity.unwrap_or(1),
+                    unit_price: f.unit_price.clone(),
+                    authorized_price: f.authorized_price.clone(),
+                    client_supplied: f.client_supplied.is_some(),
+                    note: f.note.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+            "decide" => work::decide_part(
+                st,
+                a,
+                id,
+                need(f.part_id, "part_id")?,
+                &work::PartDecision {
+                    approve: f.approve.as_deref() == Some("1"),
+                    note: f.note.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+            "install" => work::install_part(st, a, id, need(f.part_id, "part_id")?)
+                .await
+                .map(|_| ()),
+            "remote" => work::add_remote_session(
+                st,
+                a,
+                id,
+                &work::NewRemoteSession {
+                    tool: f.tool.clone(),
+                    started_at: None,
+                    ended_at: None,
+                    note: f.note.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+            "backup" => work::record_backup_check(
+                st,
+                a,
+                id,
+                &work::BackupCheck {
+                    change: f.change.clone(),
+                    answer: f.answer.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+            "time" => work::log_time(
+                st,
+                a,
+                id,
+                &work::NewTimeEntry {
+                    work_date: None,
+                    minutes: f.minutes.unwrap_or(0),
+                    note: f.note.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+    .await;
+    back(&format!("/orders/{id}"), r)
 }

@@ -1,0 +1,947 @@
+//! Work on an order (SPEC §5): remote sessions, on-site visits with the arrival clock, spare
+//! parts the client approves, the backup question before a major change, and time entries.
+//! Every write is one transaction with its timeline event and audit row.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use weihu_domain::money::Money;
+use weihu_domain::order::OrderState;
+use weihu_domain::role::Role;
+
+use super::clocks::{self, Calendars, Change};
+use super::{Order, get, text, timeline, workflow};
+use crate::{Actor, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms, users};
+
+pub const VISIT_KINDS: [&str; 4] = ["regular", "scheduled", "emergency", "repeat"];
+
+fn opt_time(r: &AnyRow, c: &str) -> Result<Option<String>> {
+    Ok(r.try_get::<Option<i64>, _>(c)?.map(ms_to_rfc3339))
+}
+
+fn money(field: &str, v: &str) -> Result<Money> {
+    let m = Money::parse(v).map_err(|e| StoreError::invalid(field, e.to_string()))?;
+    if m.is_negative() {
+        return Err(StoreError::invalid(field, "must not be negative"));
+    }
+    Ok(m)
+}
+
+/// Provider staff who work the order: administrators, dispatchers, and its engineers.
+async fn may_work(store: &Store, actor: &Actor, order: &Order) -> Result<()> {
+    let ok = match actor.role {
+        Role::Admin | Role::Dispatcher => true,
+        Role::Engineer => workflow::relation(store, actor, order).await?.is_assignee,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(
+            "only the engineers of this order record work on it",
+        ))
+    }
+}
+
+fn open(order: &Order) -> Result<()> {
+    if order.state.is_open() {
+        Ok(())
+    } else {
+        Err(StoreError::invalid("order", "the order is no longer open"))
+    }
+}
+
+async fn bump(conn: &mut AnyConnection, order_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE orders SET version = version + 1, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(order_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+// ---- visits -----------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Visit {
+    pub id: i64,
+    pub order_id: i64,
+    pub engineer_id: Option<i64>,
+    pub engineer_name: Option<String>,
+    /// regular, scheduled (the monthly maintenance visit), emergency, repeat.
+    pub kind: String,
+    pub decided_at: String,
+    pub check_in_at: Option<String>,
+    pub check_out_at: Option<String>,
+    /// Decimal string, e.g. "30.00".
+    pub travel_fee: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewVisit {
+    /// Default: `repeat` when the order already had an on-site visit, else `regular`.
+    pub kind: Option<String>,
+    /// Default: the order's assignee.
+    pub engineer_id: Option<i64>,
+    #[serde(default)]
+    pub travel_fee: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+fn visit_row(r: &AnyRow) -> Result<Visit> {
+    Ok(Visit {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        engineer_id: r.try_get("engineer_id")?,
+        engineer_name: r.try_get("engineer_name")?,
+        kind: r.try_get("kind")?,
+        decided_at: ms_to_rfc3339(r.try_get("decided_at")?),
+        check_in_at: opt_time(r, "check_in_at")?,
+        check_out_at: opt_time(r, "check_out_at")?,
+        travel_fee: r.try_get("travel_fee")?,
+        note: r.try_get("note")?,
+    })
+}
+
+const VISIT_SELECT: &str = "SELECT v.id, v.order_id, v.engineer_id, u.display_name AS engineer_name, v.kind, v.decided_at, \
+     v.check_in_at, v.check_out_at, v.travel_fee, v.note FROM order_visits v LEFT JOIN users u ON u.id = v.engineer_id";
+
+pub async fn visits(store: &Store, actor: &Actor, order_id: i64) -> Result<Vec<Visit>> {
+    get(store, actor, order_id).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{VISIT_SELECT} WHERE v.order_id = $1 ORDER BY v.id"
+    )))
+    .bind(order_id)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter().map(visit_row).collect()
+}
+
+/// Decides an on-site visit. The first one starts the arrival clock; a further one on the same
+/// order is proposed as a `repeat` (not counted toward the visit cap, never billed).
+pub async fn decide_visit(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    v: &NewVisit,
+) -> Result<Visit> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    open(&order)?;
+    let earlier: i64 = sqlx::query_scalar("SELECT count(*) FROM order_visits WHERE order_id = $1")
+        .bind(order_id)
+        .fetch_one(&store.pool)
+        .await?;
+    let default_kind = if earlier > 0 { "repeat" } else { "regular" };
+    let kind = v.kind.clone().unwrap_or_else(|| default_kind.into());
+    if !VISIT_KINDS.contains(&kind.as_str()) {
+        return Err(StoreError::invalid(
+            "kind",
+            format!("must be one of: {}", VISIT_KINDS.join(", ")),
+        ));
+    }
+    let engineer = v
+        .engineer_id
+        .or(order.assignee_id)
+        .ok_or_else(|| StoreError::invalid("engineer_id", "name the engineer who goes"))?;
+    let eng = users::get(store, actor, engineer)
+        .await
+        .map_err(|_| StoreError::invalid("engineer_id", "no such engineer"))?;
+    if eng.role.is_client_side() {
+        return Err(StoreError::invalid("engineer_id", "must be provider staff"));
+    }
+    let fee = money("travel_fee", v.travel_fee.as_deref().unwrap_or("0"))?;
+    let note = text("note", &v.note, 2000, false)?;
+    let policy = clocks::policy_for(store, order.client_org_id).await?;
+    let cals = match &policy {
+        Some((_, p)) => {
+            Calendars::load(
+                store,
+                vec![
+                    p.targets_for(
+                        weihu_domain::priority::Priority::parse(&order.priority)
+                            .unwrap_or(weihu_domain::priority::Priority::P3),
+                    )
+                    .calendar
+                    .clone(),
+                ],
+            )
+            .await?
+        }
+        None => Calendars::load(store, Vec::new()).await?,
+    };
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO order_visits (order_id, engineer_id, kind, decided_at, travel_fee, note, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(order_id)
+    .bind(engineer)
+    .bind(kind.clone())
+    .bind(now)
+    .bind(fee.to_string())
+    .bind(note.clone())
+    .bind(actor.audit_id())
+    .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    if let Some((stored, p)) = &policy
+        && order.policy_id == Some(stored.id)
+    {
+        let pr = weihu_domain::priority::Priority::parse(&order.priority)
+            .unwrap_or(weihu_domain::priority::Priority::P3);
+        clocks::start_arrival(&cals, &mut tx, order_id, p, pr, now).await?;
+    }
+    timeline::record(
+        &mut tx,
+        actor,
+        order_id,
+        "visit",
+        true,
+        &note,
+        json!({"visit": id, "kind": kind, "engineer": eng.display_name}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        "visit",
+        json!({"visit": id, "kind": kind}),
+    )
+    .await?;
+    tx.commit().await?;
+    visit(store, actor, order_id, id).await
+}
+
+async fn visit(store: &Store, actor: &Actor, order_id: i64, id: i64) -> Result<Visit> {
+    visits(store, actor, order_id)
+        .await?
+        .into_iter()
+        .find(|v| v.id == id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Check-in on site (stops the arrival clock) or check-out, from the engineer's phone.
+pub async fn visit_check(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    visit_id: i64,
+    check_in: bool,
+) -> Result<Visit> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    let v = visit(store, actor, order_id, visit_id).await?;
+    let field = if check_in { "check_in" } else { "check_out" };
+    match (check_in, &v.check_in_at, &v.check_out_at) {
+        (true, Some(_), _) => return Err(StoreError::invalid(field, "already checked in")),
+        (false, None, _) => return Err(StoreError::invalid(field, "check in first")),
+        (false, _, Some(_)) => return Err(StoreError::invalid(field, "already checked out")),
+        _ => {}
+    }
+    let cals = Calendars::load(
+        store,
+        order.clocks.iter().map(|c| c.calendar.clone()).collect(),
+    )
+    .await?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    let col = if check_in {
+        "check_in_at"
+    } else {
+        "check_out_at"
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE order_visits SET {col} = $1 WHERE id = $2"
+    )))
+    .bind(now)
+    .bind(visit_id)
+    .execute(&mut *tx)
+    .await?;
+    if check_in {
+        clocks::change(&cals, &mut tx, order_id, "arrival", Change::Stop, now).await?;
+    }
+    let kind = if check_in { "check_in" } else { "check_out" };
+    timeline::record(
+        &mut tx,
+        actor,
+        order_id,
+        kind,
+        true,
+        "",
+        json!({"visit": visit_id}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        kind,
+        json!({"visit": visit_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    visit(store, actor, order_id, visit_id).await
+}
+
+// ---- parts ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Part {
+    pub id: i64,
+    pub order_id: i64,
+    pub name: String,
+    pub model: String,
+    pub quantity: i64,
+    /// Decimal string: the price charged per unit (0 when the client supplies it).
+    pub unit_price: String,
+    /// The manufacturer's authorized service-centre price per unit, if known.
+    pub authorized_price: Option<String>,
+    pub client_supplied: bool,
+    /// proposed, approved, rejected, installed.
+    pub state: String,
+    pub note: String,
+    pub proposed_at: String,
+    pub decided_at: Option<String>,
+    pub installed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewPart {
+    pub name: String,
+    #[serde(default)]
+    pub model: String,
+    pub quantity: i64,
+    /// Decimal string.
+    pub unit_price: String,
+    /// Decimal string; the unit price may not exceed it.
+    pub authorized_price: Option<String>,
+    #[serde(default)]
+    pub client_supplied: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct PartDecision {
+    pub approve: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+const PART_COLUMNS: &str = "id, order_id, name, model, quantity, unit_price, authorized_price, client_supplied, state, note, \
+     proposed_at, decided_at, installed_at";
+
+fn part_row(r: &AnyRow) -> Result<Part> {
+    Ok(Part {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        name: r.try_get("name")?,
+        model: r.try_get("model")?,
+        quantity: r.try_get("quantity")?,
+        unit_price: r.try_get("unit_price")?,
+        authorized_price: r.try_get("authorized_price")?,
+        client_supplied: r.try_get::<i64, _>("client_supplied")? != 0,
+        state: r.try_get("state")?,
+        note: r.try_get("note")?,
+        proposed_at: ms_to_rfc3339(r.try_get("proposed_at")?),
+        decided_at: opt_time(r, "decided_at")?,
+        installed_at: opt_time(r, "installed_at")?,
+    })
+}
+
+pub async fn parts(store: &Store, actor: &Actor, order_id: i64) -> Result<Vec<Part>> {
+    get(store, actor, order_id).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PART_COLUMNS} FROM order_parts WHERE order_id = $1 ORDER BY id"
+    )))
+    .bind(order_id)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter().map(part_row).collect()
+}
+
+async fn part(store: &Store, actor: &Actor, order_id: i64, id: i64) -> Result<Part> {
+    parts(store, actor, order_id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Moves an order between in_progress and waiting_client for a part approval, with the clock.
+async fn set_waiting(
+    conn: &mut AnyConnection,
+    cals: &Calendars,
+    actor: &Actor,
+    order: &Order,
+    waiting: bool,
+    now: i64,
+) -> Result<()> {
+    let (from, to, change, kind) = if waiting {
+        (
+            OrderState::InProgress,
+            OrderState::WaitingClient,
+            Change::Pause,
+            "wait_client",
+        )
+    } else {
+        (
+            OrderState::WaitingClient,
+            OrderState::InProgress,
+            Change::Resume,
+            "resume",
+        )
+    };
+    let done = sqlx::query("UPDATE orders SET state = $1 WHERE id = $2 AND state = $3")
+        .bind(to.as_str())
+        .bind(order.id)
+        .bind(from.as_str())
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() > 0 {
+        clocks::change(cals, conn, order.id, "resolution", change, now).await?;
+        let reason = if waiting {
+            "等待客户审批备件 / awaiting the client's approval of a part"
+        } else {
+            "备件已审批 / part decided"
+        };
+        timeline::record(
+            conn,
+            actor,
+            order.id,
+            kind,
+            true,
+            reason,
+            json!({"from": from.as_str(), "to": to.as_str()}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Proposes a part. Its price may not exceed the authorized service-centre price. A part the
+/// provider supplies waits for the client admin's approval, and the resolution clock pauses
+/// meanwhile; a client-supplied part costs nothing and needs no approval.
+pub async fn propose_part(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    p: &NewPart,
+) -> Result<Part> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    open(&order)?;
+    let name = text("name", &p.name, 200, true)?;
+    let model = text("model", &p.model, 200, false)?;
+    let note = text("note", &p.note, 2000, false)?;
+    if !(1..=10_000).contains(&p.quantity) {
+        return Err(StoreError::invalid("quantity", "must be 1 to 10000"));
+    }
+    let price = if p.client_supplied {
+        Money::ZERO
+    } else {
+        money("unit_price", &p.unit_price)?
+    };
+    let authorized = p
+        .authorized_price
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| money("authorized_price", a))
+        .transpose()?;
+    if let Some(a) = authorized
+        && price > a
+    {
+        return Err(StoreError::invalid(
+            "unit_price",
+            format!("{price} exceeds the authorized service-centre price {a}"),
+        ));
+    }
+    let state = if p.client_supplied {
+        "approved"
+    } else {
+        "proposed"
+    };
+    let cals = Calendars::load(
+        store,
+        order.clocks.iter().map(|c| c.calendar.clone()).collect(),
+    )
+    .await?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO order_parts (order_id, name, model, quantity, unit_price, authorized_price, client_supplied, state, note, \
+         proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(order_id)
+    .bind(name.clone())
+    .bind(model)
+    .bind(p.quantity)
+    .bind(price.to_string())
+    .bind(authorized.map(|a| a.to_string()))
+    .bind(i64::from(p.client_supplied))
+    .bind(state)
+    .bind(note)
+    .bind(actor.audit_id())
+    .bind(now)
+    .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    timeline::record(&mut tx, actor, order_id, "part_proposed", true, &name, json!({"part": id, "quantity": p.quantity, "unit_price": price.to_string(), "client_supplied": p.client_supplied})).await?;
+    if !p.client_supplied {
+        set_waiting(&mut tx, &cals, actor, &order, true, now).await?;
+        // The client's admins decide: tell them.
+        let admins: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE org_id = $1 AND role = 'client_admin' AND active = 1",
+        )
+        .bind(order.client_org_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for a in admins {
+            sqlx::query("INSERT INTO notifications (user_id, order_id, kind, body, created_at) VALUES ($1, $2, 'part_approval', $3, $4)")
+                .bind(a)
+                .bind(order_id)
+                .bind(format!("{} {}: {name} × {} @ {price}", order.number, order.subject, p.quantity))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        "part_proposed",
+        json!({"part": id}),
+    )
+    .await?;
+    tx.commit().await?;
+    part(store, actor, order_id, id).await
+}
+
+/// The client admin approves or rejects a proposed part. When nothing is left to decide, an order
+/// that was waiting for the approval goes back to work and its clock runs again.
+pub async fn decide_part(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    part_id: i64,
+    d: &PartDecision,
+) -> Result<Part> {
+    let order = get(store, actor, order_id).await?;
+    if actor.role != Role::ClientAdmin {
+        return Err(StoreError::Forbidden(
+            "the client's administrator approves parts",
+        ));
+    }
+    let p = part(store, actor, order_id, part_id).await?;
+    if p.state != "proposed" {
+        return Err(StoreError::invalid(
+            "approve",
+            format!("the part is already {}", p.state),
+        ));
+    }
+    let note = text("note", &d.note, 2000, false)?;
+    let state = if d.approve { "approved" } else { "rejected" };
+    let cals = Calendars::load(
+        store,
+        order.clocks.iter().map(|c| c.calendar.clone()).collect(),
+    )
+    .await?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    sqlx::query("UPDATE order_parts SET state = $1, decided_by = $2, decided_at = $3, note = CASE WHEN $4 = '' THEN note ELSE $4 END WHERE id = $5 AND state = 'proposed'")
+        .bind(state)
+        .bind(actor.audit_id())
+        .bind(now)
+        .bind(note.clone())
+        .bind(part_id)
+        .execute(&mut *tx)
+        .await?;
+    let kind = if d.approve {
+        "part_approved"
+    } else {
+        "part_rejected"
+    };
+    timeline::record(
+        &mut tx,
+        actor,
+        order_id,
+        kind,
+        true,
+        &note,
+        json!({"part": part_id, "name": p.name}),
+    )
+    .await?;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM order_parts WHERE order_id = $1 AND state = 'proposed'",
+    )
+    .bind(order_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if pending == 0 {
+        set_waiting(&mut tx, &cals, actor, &order, false, now).await?;
+    }
+    if let Some(a) = order.assignee_id {
+        sqlx::query("INSERT INTO notifications (user_id, order_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(a)
+            .bind(order_id)
+            .bind(kind)
+            .bind(format!("{} {}: {}", order.number, order.subject, p.name))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        kind,
+        json!({"part": part_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    part(store, actor, order_id, part_id).await
+}
+
+/// Records that an approved (or client-supplied) part was installed; only those are billed.
+pub async fn install_part(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    part_id: i64,
+) -> Result<Part> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    let p = part(store, actor, order_id, part_id).await?;
+    if p.state != "approved" {
+        return Err(StoreError::invalid(
+            "state",
+            "only an approved part can be installed",
+        ));
+    }
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    sqlx::query("UPDATE order_parts SET state = 'installed', installed_at = $1 WHERE id = $2 AND state = 'approved'")
+        .bind(now)
+        .bind(part_id)
+        .execute(&mut *tx)
+        .await?;
+    timeline::record(
+        &mut tx,
+        actor,
+        order_id,
+        "part_installed",
+        true,
+        &p.name,
+        json!({"part": part_id}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        "part_installed",
+        json!({"part": part_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    part(store, actor, order_id, part_id).await
+}
+
+// ---- remote sessions, backup question, time entries -------------------------------------
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RemoteSession {
+    pub id: i64,
+    pub engineer_id: Option<i64>,
+    pub tool: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewRemoteSession {
+    /// e.g. 向日葵, ToDesk, TeamViewer, RDP, SSH.
+    pub tool: String,
+    /// RFC 3339; default now.
+    pub started_at: Option<String>,
+    /// RFC 3339; empty while the session runs.
+    pub ended_at: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+fn instant(field: &str, v: Option<&str>) -> Result<Option<i64>> {
+    v.filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<jiff::Timestamp>()
+                .map(|t| t.as_millisecond())
+                .map_err(|e| StoreError::invalid(field, format!("not an RFC 3339 instant: {e}")))
+        })
+        .transpose()
+}
+
+pub async fn remote_sessions(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+) -> Result<Vec<RemoteSession>> {
+    get(store, actor, order_id).await?;
+    let rows = sqlx::query("SELECT id, engineer_id, tool, started_at, ended_at, note FROM order_remote_sessions WHERE order_id = $1 ORDER BY id")
+        .bind(order_id)
+        .fetch_all(&store.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RemoteSession {
+                id: r.try_get("id")?,
+                engineer_id: r.try_get("engineer_id")?,
+                tool: r.try_get("tool")?,
+                started_at: ms_to_rfc3339(r.try_get("started_at")?),
+                ended_at: opt_time(r, "ended_at")?,
+                note: r.try_get("note")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn add_remote_session(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    s: &NewRemoteSession,
+) -> Result<RemoteSession> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    let tool = text("tool", &s.tool, 100, true)?;
+    let note = text("note", &s.note, 2000, false)?;
+    let now = now_ms();
+    let started = instant("started_at", s.started_at.as_deref())?.unwrap_or(now);
+    let ended = instant("ended_at", s.ended_at.as_deref())?;
+    if ended.is_some_and(|e| e < started) {
+        return Err(StoreError::invalid(
+            "ended_at",
+            "must not be before started_at",
+        ));
+    }
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    let id: i64 = sqlx::query("INSERT INTO order_remote_sessions (order_id, engineer_id, tool, started_at, ended_at, note) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(order_id)
+        .bind(actor.audit_id())
+        .bind(tool.clone())
+        .bind(started)
+        .bind(ended)
+        .bind(note.clone())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    timeline::record(
+        &mut tx,
+        actor,
+        order_id,
+        "remote_session",
+        true,
+        &note,
+        json!({"session": id, "tool": tool}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        "remote_session",
+        json!({"session": id}),
+    )
+    .await?;
+    tx.commit().await?;
+    remote_sessions(store, actor, order_id)
+        .await?
+        .into_iter()
+        .find(|x| x.id == id)
+        .ok_or(StoreError::NotFound)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct BackupCheck {
+    /// The major change, e.g. 重装操作系统 / replace the disk.
+    pub change: String,
+    /// What the client answered about backups.
+    pub answer: String,
+}
+
+/// Records that the client was asked about backups before a major change, and the answer.
+pub async fn record_backup_check(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    b: &BackupCheck,
+) -> Result<Order> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    let change = text("change", &b.change, 500, true)?;
+    let answer = text("answer", &b.answer, 2000, true)?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    sqlx::query("INSERT INTO order_backup_checks (order_id, change, asked_by, asked_at, answer) VALUES ($1, $2, $3, $4, $5)")
+        .bind(order_id)
+        .bind(change.clone())
+        .bind(actor.audit_id())
+        .bind(now)
+        .bind(answer.clone())
+        .execute(&mut *tx)
+        .await?;
+    timeline::record(
+        &mut tx,
+        actor,
+        order_id,
+        "backup_check",
+        true,
+        &format!("{change}: {answer}"),
+        json!({"change": change, "answer": answer}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        "backup_check",
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, order_id).await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewTimeEntry {
+    /// YYYY-MM-DD; default today.
+    pub work_date: Option<String>,
+    pub minutes: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimeEntry {
+    pub id: i64,
+    pub user_id: i64,
+    pub user_name: String,
+    pub work_date: String,
+    pub minutes: i64,
+    pub note: String,
+}
+
+/// Time entries are provider-internal.
+pub async fn time_entries(store: &Store, actor: &Actor, order_id: i64) -> Result<Vec<TimeEntry>> {
+    get(store, actor, order_id).await?;
+    if actor.is_client() {
+        return Err(StoreError::Forbidden("time entries are provider-internal"));
+    }
+    let rows = sqlx::query("SELECT w.id, w.user_id, u.display_name AS user_name, w.work_date, w.minutes, w.note FROM order_work_log w JOIN users u ON u.id = w.user_id WHERE w.order_id = $1 ORDER BY w.id")
+        .bind(order_id)
+        .fetch_all(&store.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TimeEntry {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                user_name: r.try_get("user_name")?,
+                work_date: r.try_get("work_date")?,
+                minutes: r.try_get("minutes")?,
+                note: r.try_get("note")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn log_time(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    t: &NewTimeEntry,
+) -> Result<TimeEntry> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    if !(1..=24 * 60).contains(&t.minutes) {
+        return Err(StoreError::invalid("minutes", "must be 1 to 1440"));
+    }
+    let date = match t.work_date.as_deref().filter(|d| !d.is_empty()) {
+        Some(d) => d
+            .parse::<jiff::civil::Date>()
+            .map_err(|e| StoreError::invalid("work_date", format!("not a date: {e}")))?,
+        None => jiff::Timestamp::now()
+            .to_zoned_datetime(
+                jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
+            )
+            .date(),
+    };
+    let note = text("note", &t.note, 2000, false)?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    let id: i64 = sqlx::query("INSERT INTO order_work_log (order_id, user_id, work_date, minutes, note, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(order_id)
+        .bind(actor.user_id)
+        .bind(date.to_string())
+        .bind(t.minutes)
+        .bind(note)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    timeline::record(
+        &mut tx,
+        actor,
+        order_id,
+        "time_entry",
+        false,
+        "",
+        json!({"minutes": t.minutes}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        "time_entry",
+        json!({"entry": id}),
+    )
+    .await?;
+    tx.commit().await?;
+    time_entries(store, actor, order_id)
+        .await?
+        .into_iter()
+        .find(|x| x.id == id)
+        .ok_or(StoreError::NotFound)
+}

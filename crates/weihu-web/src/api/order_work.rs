@@ -1,0 +1,219 @@
+//! Work on an order: on-site visits (check-in from the phone stops the arrival clock), spare
+//! parts with the client's approval, remote sessions, the backup question, time entries.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use weihu_store::orders::Order;
+use weihu_store::orders::work::{
+    self, BackupCheck, NewPart, NewRemoteSession, NewTimeEntry, NewVisit, Part, PartDecision,
+    RemoteSession, TimeEntry, Visit,
+};
+
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, Id, Ids};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/orders/{id}/visits",
+            get(list_visits).post(decide_visit),
+        )
+        .route(
+            "/api/v1/orders/{id}/visits/{visit_id}/check-in",
+            post(check_in),
+        )
+        .route(
+            "/api/v1/orders/{id}/visits/{visit_id}/check-out",
+            post(check_out),
+        )
+        .route(
+            "/api/v1/orders/{id}/parts",
+            get(list_parts).post(propose_part),
+        )
+        .route(
+            "/api/v1/orders/{id}/parts/{part_id}/decision",
+            post(decide_part),
+        )
+        .route(
+            "/api/v1/orders/{id}/parts/{part_id}/install",
+            post(install_part),
+        )
+        .route(
+            "/api/v1/orders/{id}/remote-sessions",
+            get(list_remote).post(add_remote),
+        )
+        .route("/api/v1/orders/{id}/backup-checks", post(backup_check))
+        .route(
+            "/api/v1/orders/{id}/time-entries",
+            get(list_time).post(log_time),
+        )
+}
+
+/// On-site visits of an order.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/visits", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Visit>), (status = 404, body = ErrorBody)))]
+pub async fn list_visits(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Visit>>> {
+    Ok(Json(work::visits(&s.store, &a, id).await?))
+}
+
+/// Decide an on-site visit (starts the arrival clock; a second visit defaults to `repeat`).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/visits", tag = "orders", params(("id" = i64, Path)), request_body = NewVisit,
+    responses((status = 201, body = Visit), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide_visit(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(v): ApiJson<NewVisit>,
+) -> ApiResult<(StatusCode, Json<Visit>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(work::decide_visit(&s.store, &a, id, &v).await?),
+    ))
+}
+
+/// The engineer arrives on site (stops the arrival clock).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/visits/{visit_id}/check-in", tag = "orders", params(("id" = i64, Path), ("visit_id" = i64, Path)),
+    responses((status = 200, body = Visit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn check_in(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Ids(id, vid): Ids,
+) -> ApiResult<Json<Visit>> {
+    Ok(Json(work::visit_check(&s.store, &a, id, vid, true).await?))
+}
+
+/// The engineer leaves the site.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/visits/{visit_id}/check-out", tag = "orders", params(("id" = i64, Path), ("visit_id" = i64, Path)),
+    responses((status = 200, body = Visit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn check_out(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Ids(id, vid): Ids,
+) -> ApiResult<Json<Visit>> {
+    Ok(Json(work::visit_check(&s.store, &a, id, vid, false).await?))
+}
+
+/// Spare parts of an order.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/parts", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Part>), (status = 404, body = ErrorBody)))]
+pub async fn list_parts(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Part>>> {
+    Ok(Json(work::parts(&s.store, &a, id).await?))
+}
+
+/// Propose a part (price ≤ the authorized service-centre price); the order waits for the client's approval.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/parts", tag = "orders", params(("id" = i64, Path)), request_body = NewPart,
+    responses((status = 201, body = Part), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn propose_part(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(p): ApiJson<NewPart>,
+) -> ApiResult<(StatusCode, Json<Part>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(work::propose_part(&s.store, &a, id, &p).await?),
+    ))
+}
+
+/// The client admin approves or rejects a proposed part.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/parts/{part_id}/decision", tag = "orders", params(("id" = i64, Path), ("part_id" = i64, Path)), request_body = PartDecision,
+    responses((status = 200, body = Part), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide_part(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Ids(id, pid): Ids,
+    ApiJson(d): ApiJson<PartDecision>,
+) -> ApiResult<Json<Part>> {
+    Ok(Json(work::decide_part(&s.store, &a, id, pid, &d).await?))
+}
+
+/// Record that an approved part was installed.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/parts/{part_id}/install", tag = "orders", params(("id" = i64, Path), ("part_id" = i64, Path)),
+    responses((status = 200, body = Part), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn install_part(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Ids(id, pid): Ids,
+) -> ApiResult<Json<Part>> {
+    Ok(Json(work::install_part(&s.store, &a, id, pid).await?))
+}
+
+/// Remote support sessions of an order.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/remote-sessions", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<RemoteSession>), (status = 404, body = ErrorBody)))]
+pub async fn list_remote(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<RemoteSession>>> {
+    Ok(Json(work::remote_sessions(&s.store, &a, id).await?))
+}
+
+/// Record a remote session (tool, start, end).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/remote-sessions", tag = "orders", params(("id" = i64, Path)), request_body = NewRemoteSession,
+    responses((status = 201, body = RemoteSession), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_remote(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(r): ApiJson<NewRemoteSession>,
+) -> ApiResult<(StatusCode, Json<RemoteSession>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(work::add_remote_session(&s.store, &a, id, &r).await?),
+    ))
+}
+
+/// Record the backup question asked before a major change and the client's answer.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/backup-checks", tag = "orders", params(("id" = i64, Path)), request_body = BackupCheck,
+    responses((status = 201, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn backup_check(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(b): ApiJson<BackupCheck>,
+) -> ApiResult<(StatusCode, Json<Order>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(work::record_backup_check(&s.store, &a, id, &b).await?),
+    ))
+}
+
+/// Engineers' time entries on an order (provider staff only).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/time-entries", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<TimeEntry>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_time(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<TimeEntry>>> {
+    Ok(Json(work::time_entries(&s.store, &a, id).await?))
+}
+
+/// Log time worked on an order.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/time-entries", tag = "orders", params(("id" = i64, Path)), request_body = NewTimeEntry,
+    responses((status = 201, body = TimeEntry), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn log_time(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(t): ApiJson<NewTimeEntry>,
+) -> ApiResult<(StatusCode, Json<TimeEntry>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(work::log_time(&s.store, &a, id, &t).await?),
+    ))
+}
