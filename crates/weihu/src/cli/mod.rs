@@ -2,8 +2,10 @@
 //! (2 for bad input, 1 for everything else).
 
 mod admin;
+mod bench;
 mod calendar;
 mod data;
+mod generate;
 mod serve;
 
 use std::path::PathBuf;
@@ -89,6 +91,10 @@ pub enum Command {
     /// Business calendars and SLA due times.
     #[command(subcommand)]
     Calendar(calendar::CalendarCommand),
+    /// Bulk realistic orders (clients, timelines, clocks, search rows) for load tests.
+    Generate(generate::GenerateArgs),
+    /// HTTP load test against a running server on this machine.
+    Bench(bench::BenchArgs),
 }
 
 /// A failed command: what to print and which exit code to use.
@@ -135,6 +141,9 @@ pub async fn run(args: Args) -> ExitCode {
     if let Command::Calendar(c) = &args.command {
         return finish(calendar::run(c));
     }
+    if let Command::Bench(b) = args.command {
+        return finish(bench::run(b).await);
+    }
     let file = match FileConfig::load(args.common.config.as_deref()) {
         Ok(f) => f,
         Err(e) => return finish(Err(Failure::input(format!("config: {e}")))),
@@ -161,7 +170,8 @@ pub async fn run(args: Args) -> ExitCode {
         Command::Restore { from } => data::restore(&settings, &from).await,
         Command::Export { out } => data::export(&settings, &out).await,
         Command::Import { from } => data::import(&settings, &from).await,
-        Command::Calendar(_) => Ok(()),
+        Command::Generate(g) => generate::run(&settings, g).await,
+        Command::Calendar(_) | Command::Bench(_) => Ok(()),
     };
     finish(result)
 }
