@@ -421,6 +421,54 @@ async fn load_orders(store: &Store) -> Result<()> {
             )
             .await?;
         }
+        // On-site work: the network outage gets a visit with check-in; the disk alarm a part
+        // that waits for the hospital's approval.
+        if i == 2 {
+            let v = orders::work::decide_visit(
+                store,
+                eng,
+                o.id,
+                &orders::work::NewVisit {
+                    kind: None,
+                    engineer_id: None,
+                    travel_fee: Some("30".into()),
+                    note: "携带备用交换机".into(),
+                },
+            )
+            .await?;
+            orders::work::visit_check(store, eng, o.id, v.id, true).await?;
+            orders::work::add_remote_session(
+                store,
+                eng,
+                o.id,
+                &orders::work::NewRemoteSession {
+                    tool: "向日葵".into(),
+                    started_at: None,
+                    ended_at: None,
+                    note: "远程查看核心交换机配置".into(),
+                },
+            )
+            .await?;
+            o = orders::get(store, eng, o.id).await?;
+        }
+        if i == 4 {
+            orders::work::propose_part(
+                store,
+                eng,
+                o.id,
+                &orders::work::NewPart {
+                    name: "企业级硬盘".into(),
+                    model: "ST4000NM000A 4TB".into(),
+                    quantity: 1,
+                    unit_price: "1200.00".into(),
+                    authorized_price: Some("1350.00".into()),
+                    client_supplied: false,
+                    note: "原厂同型号".into(),
+                },
+            )
+            .await?;
+            o = orders::get(store, eng, o.id).await?;
+        }
         if *stage == 4 {
             o = orders::comment(
                 store,
