@@ -427,7 +427,7 @@ mod tests {
             Ok(vec![("create", 20), ("search", 1)])
         );
         assert!(parse_mix("drop=1").is_err());
-        let u = |s: &str| reqwest::Url::parse(s).unwrap();
+        let u = |s: &str| reqwest::Url::parse(s).expect("test URL");
         assert!(is_loopback(&u("http://127.0.0.1:8080")));
         assert!(is_loopback(&u("http://[::1]:8080")));
         assert!(is_loopback(&u("http://localhost:1")));

@@ -426,6 +426,13 @@ const EVENT_COLUMNS: &[&str] = &[
 const SEARCH_SQLITE: &[&str] = &["rowid", "public_tokens", "internal_tokens"];
 const SEARCH_PG: &[&str] = &["order_id", "public_tokens", "internal_tokens"];
 
+/// (username, display name, role) of a generated client user.
+type NewPerson = (String, String, &'static str);
+/// A provider engineer: (id, name, team).
+type Engineer = (i64, String, Option<i64>);
+/// (at, by, kind, public, body) of a generated timeline entry.
+type TimelineEntry<'a> = (i64, Option<&'a Engineer>, &'static str, bool, String);
+
 struct Person {
     id: i64,
     name: String,
@@ -709,7 +716,7 @@ pub async fn run(settings: &Settings, args: GenerateArgs) -> Result<(), Failure>
             ]);
 
             // Timeline: created, assign, a comment or two, resolve, close.
-            let mut ev: Vec<(i64, Option<&(i64, String, Option<i64>)>, &str, bool, String)> =
+            let mut ev: Vec<TimelineEntry> =
                 vec![(created, None, "created", true, subject.clone())];
             let mut public_comments: Vec<&str> = Vec::new();
             let mut internal_comments: Vec<&str> = Vec::new();
@@ -928,7 +935,7 @@ async fn ensure_clients(store: &Store, count: u64) -> Result<Vec<Client>, Failur
                 "updated_at",
             ],
         );
-        let mut people: Vec<(String, Vec<(String, String, &str)>)> = Vec::new();
+        let mut people: Vec<(String, Vec<NewPerson>)> = Vec::new();
         for &i in &missing {
             let mut rng = Rng::new(i.wrapping_mul(7919));
             let name = format!(
