@@ -333,6 +333,18 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "order_signatures",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("order_id"),
+            T("signer_name"),
+            T("image_png"),
+            I("collected_by"),
+            I("signed_at"),
+        ],
+    },
+    Table {
         name: "notifications",
         identity: true,
         cols: &[

@@ -1076,4 +1076,37 @@ async fn visits_and_parts_drive_the_clocks(store: Store) {
         work::parts(&store, &he, o.id).await,
         Err(StoreError::NotFound)
     ));
+    // The client signs once the order is resolved; only a PNG is taken.
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    assert!(
+        matches!(work::sign(&store, &eng, o.id, "吴丽", PNG).await, Err(StoreError::Invalid { ref field, .. }) if field == "state")
+    );
+    let o = orders::get(&store, &eng, o.id).await.expect("get");
+    let o = orders::transition(
+        &store,
+        &eng,
+        o.id,
+        &Transition {
+            resolution: "更换主板".into(),
+            ..step("resolve", o.version)
+        },
+    )
+    .await
+    .expect("resolve");
+    assert!(
+        matches!(work::sign(&store, &eng, o.id, "吴丽", b"GIF89a").await, Err(StoreError::Invalid { ref field, .. }) if field == "image")
+    );
+    assert!(matches!(
+        work::sign(&store, &he, o.id, "何云", PNG).await,
+        Err(StoreError::NotFound)
+    ));
+    let sig = work::sign(&store, &eng, o.id, "吴丽", PNG)
+        .await
+        .expect("sign");
+    assert_eq!(sig.signer_name, "吴丽");
+    let (_, png) = work::signature(&store, &wu, o.id)
+        .await
+        .expect("read")
+        .expect("signed");
+    assert_eq!(png, PNG, "the client reads back the same image");
 }

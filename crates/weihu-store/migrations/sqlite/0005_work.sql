@@ -67,3 +67,14 @@ CREATE TABLE order_backup_checks (
     answer     TEXT   NOT NULL
 );
 CREATE INDEX order_backup_checks_order ON order_backup_checks (order_id);
+
+-- The client's signature on the service order, drawn on the engineer's phone (PNG).
+CREATE TABLE order_signatures (
+    id          INTEGER PRIMARY KEY,
+    order_id    BIGINT NOT NULL REFERENCES orders (id),
+    signer_name TEXT   NOT NULL,
+    image_png   TEXT   NOT NULL,
+    collected_by BIGINT,
+    signed_at   BIGINT NOT NULL
+);
+CREATE INDEX order_signatures_order ON order_signatures (order_id);

@@ -945,3 +945,101 @@ pub async fn log_time(
         .find(|x| x.id == id)
         .ok_or(StoreError::NotFound)
 }
+
+// ---- signature --------------------------------------------------------------------------
+
+/// The largest signature image accepted (a drawn signature is a few kilobytes).
+pub const MAX_SIGNATURE_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Signature {
+    pub signer_name: String,
+    pub signed_at: String,
+    /// Whoever held the phone (the engineer on site).
+    pub collected_by: Option<i64>,
+}
+
+/// Records the client's drawn signature on a resolved order. `png` must be a PNG image.
+pub async fn sign(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    signer_name: &str,
+    png: &[u8],
+) -> Result<Signature> {
+    let order = get(store, actor, order_id).await?;
+    if !actor.is_client() {
+        may_work(store, actor, &order).await?;
+    }
+    if !matches!(order.state, OrderState::Resolved | OrderState::Closed) {
+        return Err(StoreError::invalid(
+            "state",
+            "the client signs once the order is resolved",
+        ));
+    }
+    let name = text("signer_name", signer_name, 100, true)?;
+    if png.len() > MAX_SIGNATURE_BYTES {
+        return Err(StoreError::invalid(
+            "image",
+            "the signature image is too large",
+        ));
+    }
+    if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Err(StoreError::invalid("image", "must be a PNG image"));
+    }
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    sqlx::query("INSERT INTO order_signatures (order_id, signer_name, image_png, collected_by, signed_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(order_id)
+        .bind(name.clone())
+        .bind(encoded)
+        .bind(actor.audit_id())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    timeline::record(&mut tx, actor, order_id, "signed", true, &name, json!({})).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order_id,
+        "signed",
+        json!({"signer": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    signature(store, actor, order_id)
+        .await?
+        .ok_or(StoreError::NotFound)
+        .map(|(s, _)| s)
+}
+
+/// The latest signature of an order and its PNG bytes.
+pub async fn signature(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+) -> Result<Option<(Signature, Vec<u8>)>> {
+    get(store, actor, order_id).await?;
+    let row = sqlx::query("SELECT signer_name, image_png, collected_by, signed_at FROM order_signatures WHERE order_id = $1 ORDER BY id DESC LIMIT 1")
+        .bind(order_id)
+        .fetch_optional(&store.pool)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(r.try_get::<String, _>("image_png")?)
+        .map_err(|e| StoreError::Format(e.to_string()))?;
+    Ok(Some((
+        Signature {
+            signer_name: r.try_get("signer_name")?,
+            signed_at: ms_to_rfc3339(r.try_get("signed_at")?),
+            collected_by: r.try_get("collected_by")?,
+        },
+        png,
+    )))
+}

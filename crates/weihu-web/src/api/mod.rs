@@ -3,7 +3,7 @@
 
 mod audit;
 mod me;
-mod order_work;
+pub mod order_work;
 mod orders;
 mod organizations;
 pub mod service_levels;
@@ -51,6 +51,7 @@ use crate::error::ErrorBody;
         order_work::list_visits, order_work::decide_visit, order_work::check_in, order_work::check_out,
         order_work::list_parts, order_work::propose_part, order_work::decide_part, order_work::install_part,
         order_work::list_remote, order_work::add_remote, order_work::backup_check, order_work::list_time, order_work::log_time,
+        order_work::sign, order_work::get_signature, order_work::signature_image,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

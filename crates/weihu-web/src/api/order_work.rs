@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use weihu_store::orders::Order;
 use weihu_store::orders::work::{
     self, BackupCheck, NewPart, NewRemoteSession, NewTimeEntry, NewVisit, Part, PartDecision,
-    RemoteSession, TimeEntry, Visit,
+    RemoteSession, Signature, TimeEntry, Visit,
 };
 
 use crate::AppState;
@@ -52,6 +52,11 @@ pub fn router() -> Router<AppState> {
             "/api/v1/orders/{id}/time-entries",
             get(list_time).post(log_time),
         )
+        .route(
+            "/api/v1/orders/{id}/signature",
+            get(get_signature).post(sign),
+        )
+        .route("/api/v1/orders/{id}/signature/image", get(signature_image))
 }
 
 /// On-site visits of an order.
@@ -216,4 +221,73 @@ pub async fn log_time(
         StatusCode::CREATED,
         Json(work::log_time(&s.store, &a, id, &t).await?),
     ))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct NewSignature {
+    pub signer_name: String,
+    /// The drawn signature as a PNG, base64 (a `data:image/png;base64,` prefix is accepted).
+    pub image_png_base64: String,
+}
+
+/// Decodes a base64 PNG, with or without a data-URL prefix.
+pub fn decode_png(data: &str) -> Result<Vec<u8>, crate::error::ApiError> {
+    use base64::Engine;
+    let raw = data
+        .split_once("base64,")
+        .map(|(_, b)| b)
+        .unwrap_or(data)
+        .trim();
+    base64::engine::general_purpose::STANDARD
+        .decode(raw)
+        .map_err(|e| {
+            weihu_store::StoreError::invalid("image_png_base64", format!("not base64: {e}")).into()
+        })
+}
+
+/// The client signs the resolved order on screen (drawn signature, name, time).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/signature", tag = "orders", params(("id" = i64, Path)), request_body = NewSignature,
+    responses((status = 201, body = Signature), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn sign(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(b): ApiJson<NewSignature>,
+) -> ApiResult<(StatusCode, Json<Signature>)> {
+    // Another tenant's order is a 404 before anything about the body is said.
+    weihu_store::orders::get(&s.store, &a, id).await?;
+    let png = decode_png(&b.image_png_base64)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(work::sign(&s.store, &a, id, &b.signer_name, &png).await?),
+    ))
+}
+
+/// Who signed the order and when (404 when unsigned).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/signature", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Signature), (status = 404, body = ErrorBody)))]
+pub async fn get_signature(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Signature>> {
+    let (sig, _) = work::signature(&s.store, &a, id)
+        .await?
+        .ok_or(weihu_store::StoreError::NotFound)?;
+    Ok(Json(sig))
+}
+
+/// The signature image (PNG).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/signature/image", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "image/png"), (status = 404, body = ErrorBody)))]
+pub async fn signature_image(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let (_, png) = work::signature(&s.store, &a, id)
+        .await?
+        .ok_or(weihu_store::StoreError::NotFound)?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response())
 }

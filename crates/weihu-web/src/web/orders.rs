@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/transition", post(transition))
         .route("/orders/{id}/rating", post(rate))
         .route("/orders/{id}/work/{what}", post(work_form))
+        .route("/orders/{id}/signature.png", get(signature_png))
 }
 
 fn back(to: &str, r: Result<(), StoreError>) -> Response {
@@ -320,6 +321,7 @@ struct Detail {
     remote: Vec<weihu_store::orders::work::RemoteSession>,
     time: Vec<weihu_store::orders::work::TimeEntry>,
     can_work: bool,
+    signature: Option<weihu_store::orders::work::Signature>,
     actions: Vec<&'static str>,
     engineers: Vec<User>,
     teams: Vec<Team>,
@@ -329,6 +331,17 @@ struct Detail {
 impl Detail {
     fn can(&self, action: &str) -> bool {
         self.actions.contains(&action)
+    }
+    /// The signature pad shows on a resolved order for its engineers and the client.
+    fn can_sign(&self) -> bool {
+        self.order.state == weihu_domain::order::OrderState::Resolved
+            && self.signature.is_none()
+            && (self.can_work
+                || self
+                    .ctx
+                    .user
+                    .as_ref()
+                    .is_some_and(|u| u.role.is_client_side()))
     }
     fn is_client_admin(&self) -> bool {
         self.ctx
@@ -429,12 +442,18 @@ async fn detail(
             .await
             .unwrap_or_default()
     };
+    let signature = work::signature(&s.store, a, id)
+        .await
+        .ok()
+        .flatten()
+        .map(|(sig, _)| sig);
     let can_work = matches!(a.role, Role::Admin | Role::Dispatcher)
         || (a.role == Role::Engineer && rel.is_assignee);
     render(&Detail {
         ctx,
         order,
         events,
+        signature,
         visits,
         parts,
         remote,
@@ -588,6 +607,10 @@ struct WorkForm {
     minutes: Option<i64>,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    signer_name: String,
+    #[serde(default)]
+    image: String,
 }
 
 async fn work_form(
@@ -679,6 +702,13 @@ async fn work_form(
             )
             .await
             .map(|_| ()),
+            "sign" => {
+                let png = crate::api::order_work::decode_png(&f.image)
+                    .map_err(|_| StoreError::invalid("image", "draw the signature first"))?;
+                work::sign(st, a, id, &f.signer_name, &png)
+                    .await
+                    .map(|_| ())
+            }
             "time" => work::log_time(
                 st,
                 a,
@@ -696,4 +726,27 @@ async fn work_form(
     }
     .await;
     back(&format!("/orders/{id}"), r)
+}
+
+async fn signature_png(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    session: WebSession,
+    Id(id): Id,
+) -> Response {
+    match weihu_store::orders::work::signature(&s.store, &session.actor, id).await {
+        Ok(Some((_, png))) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "image/png"),
+                (axum::http::header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            png,
+        )
+            .into_response(),
+        Ok(None) => page_error(
+            PageCtx::new(&headers, &session, "/"),
+            ApiError::Store(StoreError::NotFound),
+        ),
+        Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e.into()),
+    }
 }
