@@ -301,7 +301,11 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
     let newest = get_json(&shared, "/api/v1/orders?limit=1&sort=-created_at")
         .await
         .map_err(|e| Failure::input(format!("cannot list orders: {e}")))?;
-    shared.max_id = newest["items"][0]["id"].as_i64().unwrap_or(1);
+    // Generated ids are dense: the total is a good upper bound for ids to open.
+    shared.max_id = newest["items"][0]["id"]
+        .as_i64()
+        .unwrap_or(1)
+        .max(newest["total"].as_i64().unwrap_or(1));
     eprintln!(
         "bench {} with {clients} clients for {:?}{}; mix {mix_text}; create for client {}, {} open orders to comment on, ids up to {}",
         shared.base,
