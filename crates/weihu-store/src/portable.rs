@@ -345,6 +345,21 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "order_attachments",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("order_id"),
+            T("filename"),
+            T("content_type"),
+            I("size"),
+            T("data"),
+            I("public"),
+            I("uploaded_by"),
+            I("created_at"),
+        ],
+    },
+    Table {
         name: "notifications",
         identity: true,
         cols: &[

@@ -26,6 +26,7 @@ both_backends!(
     clock_job_notifies_once,
     chinese_and_english_search_respects_tenants_and_internal_notes,
     visits_and_parts_drive_the_clocks,
+    attachments_are_checked_and_scoped,
 );
 
 async fn admin(store: &Store) -> Actor {
@@ -1109,4 +1110,93 @@ async fn visits_and_parts_drive_the_clocks(store: Store) {
         .expect("read")
         .expect("signed");
     assert_eq!(png, PNG, "the client reads back the same image");
+}
+
+async fn attachments_are_checked_and_scoped(store: Store) {
+    use weihu_store::orders::attachments;
+    weihu_store::demo::load(&store).await.expect("demo");
+    let wu = demo_actor(&store, "wu.li").await;
+    let desk = demo_actor(&store, "wang.fang").await;
+    let he = demo_actor(&store, "he.yun").await;
+    let o = orders::create(&store, &wu, &fault("打印机报错"))
+        .await
+        .expect("create");
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRdata";
+    let photo = attachments::add(&store, &wu, o.id, "../../照片.png", "image/png", png, false)
+        .await
+        .expect("photo");
+    assert_eq!(
+        (
+            photo.filename.as_str(),
+            photo.content_type.as_str(),
+            photo.public
+        ),
+        ("照片.png", "image/png", true),
+        "client uploads are public, names safe"
+    );
+    let lie = attachments::add(
+        &store,
+        &wu,
+        o.id,
+        "x.png",
+        "image/png",
+        b"<script>alert(1)</script>",
+        true,
+    )
+    .await;
+    assert!(
+        matches!(lie, Err(StoreError::Invalid { ref field, .. }) if field == "file"),
+        "a lying content type is refused"
+    );
+    let exe = attachments::add(
+        &store,
+        &wu,
+        o.id,
+        "x.exe",
+        "application/octet-stream",
+        b"MZ\x90\0\x03\0\0\0",
+        true,
+    )
+    .await;
+    assert!(matches!(exe, Err(StoreError::Invalid { .. })));
+    let big = vec![b'a'; attachments::MAX_ATTACHMENT_BYTES + 1];
+    assert!(matches!(
+        attachments::add(&store, &wu, o.id, "big.log", "text/plain", &big, true).await,
+        Err(StoreError::Invalid { .. })
+    ));
+    let log = attachments::add(
+        &store,
+        &desk,
+        o.id,
+        "spool.log",
+        "text/plain",
+        "ERROR 打印队列卡住".as_bytes(),
+        false,
+    )
+    .await
+    .expect("log");
+    assert!(!log.public);
+    let seen: Vec<String> = attachments::list(&store, &wu, o.id)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|a| a.filename)
+        .collect();
+    assert_eq!(
+        seen,
+        vec!["照片.png".to_string()],
+        "internal attachments stay with the provider"
+    );
+    assert!(matches!(
+        attachments::download(&store, &wu, o.id, log.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        attachments::download(&store, &he, o.id, photo.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let (_, bytes) = attachments::download(&store, &desk, o.id, photo.id)
+        .await
+        .expect("download");
+    assert_eq!(bytes, png);
 }

@@ -78,3 +78,18 @@ CREATE TABLE order_signatures (
     signed_at   BIGINT NOT NULL
 );
 CREATE INDEX order_signatures_order ON order_signatures (order_id);
+
+-- Attachments (photos of the fault, logs), kept in the database (base64) so a backup holds them
+-- and app servers stay stateless. The type is sniffed from the bytes, never trusted.
+CREATE TABLE order_attachments (
+    id           INTEGER PRIMARY KEY,
+    order_id     BIGINT NOT NULL REFERENCES orders (id),
+    filename     TEXT   NOT NULL,
+    content_type TEXT   NOT NULL,
+    size         BIGINT NOT NULL,
+    data         TEXT   NOT NULL,
+    public       BIGINT NOT NULL,
+    uploaded_by  BIGINT,
+    created_at   BIGINT NOT NULL
+);
+CREATE INDEX order_attachments_order ON order_attachments (order_id);

@@ -1,6 +1,7 @@
 //! Service orders (SPEC §5): creation with gap-free numbering and SLA clocks, the scoped reads of
 //! the board and the portal, and (in `workflow`) every move of an order with its timeline event.
 
+pub mod attachments;
 mod clocks;
 pub(crate) mod search;
 mod timeline;
@@ -425,7 +426,32 @@ pub async fn list(
     filter: &OrderFilter,
     params: &ListParams,
 ) -> Result<Page<Order>> {
-    let mut w = SqlBuf::new(" WHERE 1 = 1");
+    // Text search joins the index once (ranked there); an order number typed in part is matched
+    // on the number instead.
+    let staff = !actor.is_client();
+    let q = params.q();
+    let number_like = q.is_some_and(|q| {
+        q.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | 's' | 'S' | 'o' | 'O'))
+            && q.chars().any(|c| c.is_ascii_digit())
+    });
+    let mut w = SqlBuf::new("");
+    let searched = match q {
+        Some(q) if !number_like => search::join(store.backend(), q, staff, &mut w),
+        _ => false,
+    };
+    w.push(" WHERE 1 = 1");
+    match q {
+        Some(q) if number_like => {
+            w.push(" AND lower(o.number) LIKE ")
+                .bind(like_pattern(q))
+                .push(" ESCAPE '\\'");
+        }
+        Some(_) if !searched => {
+            w.push(" AND 1 = 0");
+        }
+        _ => {}
+    }
     visible(actor, &mut w);
     if let Some(c) = filter.client_org_id {
         w.push(" AND o.client_org_id = ").bind(c);
@@ -459,20 +485,6 @@ pub async fn list(
             .bind(now_ms())
             .push(")))");
     }
-    // Text search: the index (Chinese bigrams, words), or an order number typed in part.
-    let staff = !actor.is_client();
-    if let Some(q) = params.q() {
-        w.push(" AND (");
-        if !search::condition(store.backend(), q, staff, &mut w) {
-            w.push("1 = 0");
-        }
-        if q.chars().any(|c| c.is_ascii_digit()) {
-            w.push(" OR lower(o.number) LIKE ")
-                .bind(like_pattern(q))
-                .push(" ESCAPE '\\'");
-        }
-        w.push(")");
-    }
     let mut c = SqlBuf::new("SELECT count(*) FROM orders o");
     c.push(&w.sql);
     c.args = w.args.clone();
@@ -489,13 +501,8 @@ pub async fn list(
     s.args = w.args;
     s.push(" ORDER BY ");
     // A text search without an explicit sort lists the best matches first.
-    if let Some(q) = params
-        .q()
-        .filter(|_| params.sort.as_deref().is_none_or(str::is_empty))
-        && !weihu_domain::search::query_tokens(q).is_empty()
-    {
-        search::rank(store.backend(), q, staff, &mut s);
-        s.push(", ");
+    if searched && params.sort.as_deref().is_none_or(str::is_empty) {
+        s.push(search::RANK_ORDER).push(", ");
     }
     s.push(&order)
         .push(" LIMIT ")

@@ -9,7 +9,7 @@ use weihu_domain::search::{index_tokens, query_tokens};
 use crate::sql::SqlBuf;
 use crate::{Backend, Result};
 
-fn join(texts: &[String]) -> String {
+fn token_text(texts: &[String]) -> String {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for t in texts {
@@ -59,7 +59,7 @@ pub(crate) async fn reindex(
             internal.push(body);
         }
     }
-    let (public, internal) = (join(&public), join(&internal));
+    let (public, internal) = (token_text(&public), token_text(&internal));
     match backend {
         Backend::Sqlite => {
             sqlx::query("DELETE FROM order_search WHERE rowid = $1")
@@ -100,9 +100,10 @@ pub(crate) async fn rebuild_all(conn: &mut AnyConnection, backend: Backend) -> R
     Ok(ids.len() as u64)
 }
 
-/// A search condition on `o.id`, or `None` when the query has no searchable token. Internal
-/// notes count only when `internal` (provider staff).
-pub(crate) fn condition(backend: Backend, query: &str, internal: bool, w: &mut SqlBuf) -> bool {
+/// Joins the matching index rows as `s` (with their rank `s.srank`), or returns false when the
+/// query has no searchable token. Internal notes count only when `internal` (provider staff).
+/// The match and the rank are computed once, in the index, not per order.
+pub(crate) fn join(backend: Backend, query: &str, internal: bool, w: &mut SqlBuf) -> bool {
     let tokens = query_tokens(query);
     if tokens.is_empty() {
         return false;
@@ -119,9 +120,9 @@ pub(crate) fn condition(backend: Backend, query: &str, internal: bool, w: &mut S
             } else {
                 format!("public_tokens : ({all})")
             };
-            w.push("o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH ")
+            w.push(" JOIN (SELECT rowid AS sid, bm25(order_search) AS srank FROM order_search WHERE order_search MATCH ")
                 .bind(expr)
-                .push(")");
+                .push(") s ON s.sid = o.id");
         }
         Backend::Postgres => {
             let doc = if internal {
@@ -129,44 +130,19 @@ pub(crate) fn condition(backend: Backend, query: &str, internal: bool, w: &mut S
             } else {
                 "public_tokens"
             };
-            w.push(&format!("o.id IN (SELECT order_id FROM order_search WHERE to_tsvector('simple', {doc}) @@ plainto_tsquery('simple', "))
-                .bind(tokens.join(" "))
-                .push("))");
+            // ts_rank grows with relevance; negated so that ascending order is best first on both.
+            w.push(&format!(
+                " JOIN (SELECT order_id AS sid, -ts_rank(to_tsvector('simple', {doc}), q) AS srank \
+                 FROM order_search, plainto_tsquery('simple', "
+            ))
+            .bind(tokens.join(" "))
+            .push(&format!(
+                ") q WHERE to_tsvector('simple', {doc}) @@ q) s ON s.sid = o.id"
+            ));
         }
     }
     true
 }
 
-/// A ranking expression for `ORDER BY` (best match first), for the same query.
-pub(crate) fn rank(backend: Backend, query: &str, internal: bool, w: &mut SqlBuf) {
-    let tokens = query_tokens(query);
-    match backend {
-        Backend::Sqlite => {
-            let all = tokens
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let expr = if internal {
-                all
-            } else {
-                format!("public_tokens : ({all})")
-            };
-            w.push("(SELECT bm25(order_search) FROM order_search WHERE order_search MATCH ")
-                .bind(expr)
-                .push(" AND rowid = o.id) ASC");
-        }
-        Backend::Postgres => {
-            let doc = if internal {
-                "public_tokens || ' ' || internal_tokens"
-            } else {
-                "public_tokens"
-            };
-            w.push(&format!(
-                "(SELECT ts_rank(to_tsvector('simple', {doc}), plainto_tsquery('simple', "
-            ))
-            .bind(tokens.join(" "))
-            .push(")) FROM order_search s WHERE s.order_id = o.id) DESC");
-        }
-    }
-}
+/// The `ORDER BY` term for the best matches first (bm25 is lower-is-better; ts_rank is negated).
+pub(crate) const RANK_ORDER: &str = "s.srank ASC";

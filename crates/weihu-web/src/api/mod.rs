@@ -52,6 +52,7 @@ use crate::error::ErrorBody;
         order_work::list_parts, order_work::propose_part, order_work::decide_part, order_work::install_part,
         order_work::list_remote, order_work::add_remote, order_work::backup_check, order_work::list_time, order_work::log_time,
         order_work::sign, order_work::get_signature, order_work::signature_image,
+        order_work::list_attachments, order_work::add_attachment, order_work::get_attachment,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

@@ -57,6 +57,18 @@ pub fn router() -> Router<AppState> {
             get(get_signature).post(sign),
         )
         .route("/api/v1/orders/{id}/signature/image", get(signature_image))
+        .route(
+            "/api/v1/orders/{id}/attachments",
+            get(list_attachments).post(add_attachment),
+        )
+        .route(
+            "/api/v1/orders/{id}/attachments/{attachment_id}",
+            get(get_attachment),
+        )
+        // Uploads are larger than JSON bodies: 10 MB of file plus the multipart framing.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            weihu_store::orders::attachments::MAX_ATTACHMENT_BYTES + 64 * 1024,
+        ))
 }
 
 /// On-site visits of an order.
@@ -290,4 +302,130 @@ pub async fn signature_image(
         .await?
         .ok_or(weihu_store::StoreError::NotFound)?;
     Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// Attachments of an order (internal ones for provider staff only).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/attachments", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<weihu_store::orders::attachments::Attachment>), (status = 404, body = ErrorBody)))]
+pub async fn list_attachments(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<weihu_store::orders::attachments::Attachment>>> {
+    Ok(Json(
+        weihu_store::orders::attachments::list(&s.store, &a, id).await?,
+    ))
+}
+
+/// Reads a multipart upload: the `file` part (name, declared type, bytes) and the `public` flag.
+pub async fn read_upload(
+    mut m: axum::extract::Multipart,
+) -> Result<(String, String, Vec<u8>, bool), crate::error::ApiError> {
+    use crate::error::ApiError;
+    let limit = weihu_store::orders::attachments::MAX_ATTACHMENT_BYTES;
+    let mut file = None;
+    let mut public = true;
+    while let Some(field) = m
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(Some("file".into()), e.to_string()))?
+    {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("attachment").to_owned();
+                let declared = field.content_type().unwrap_or("").to_owned();
+                let bytes = field.bytes().await.map_err(|_| ApiError::TooLarge)?;
+                if bytes.len() > limit {
+                    return Err(ApiError::TooLarge);
+                }
+                file = Some((name, declared, bytes.to_vec()));
+            }
+            Some("public") => {
+                let v = field.text().await.unwrap_or_default();
+                public = !matches!(v.as_str(), "0" | "false" | "no");
+            }
+            _ => {}
+        }
+    }
+    let (name, declared, bytes) = file.ok_or_else(|| {
+        ApiError::bad_request(
+            Some("file".into()),
+            "send the file as the multipart field `file`",
+        )
+    })?;
+    Ok((name, declared, bytes, public))
+}
+
+/// Attach a file (multipart field `file`; optional `public=0` for an internal attachment). Images,
+/// PDF, ZIP and text up to 10 MB; the type is checked against the content.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/attachments", tag = "orders", params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, body = weihu_store::orders::attachments::Attachment), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_attachment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    m: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(
+    StatusCode,
+    Json<weihu_store::orders::attachments::Attachment>,
+)> {
+    // Another tenant's order is a 404 before anything about the body is said.
+    weihu_store::orders::get(&s.store, &a, id).await?;
+    let m =
+        m.map_err(|e| crate::error::ApiError::bad_request(Some("file".into()), e.body_text()))?;
+    let (name, declared, bytes, public) = read_upload(m).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            weihu_store::orders::attachments::add(
+                &s.store, &a, id, &name, &declared, &bytes, public,
+            )
+            .await?,
+        ),
+    ))
+}
+
+/// Download an attachment. Images are shown inline; everything else downloads.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/attachments/{attachment_id}", tag = "orders", params(("id" = i64, Path), ("attachment_id" = i64, Path)),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+pub async fn get_attachment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Ids(id, aid): Ids,
+) -> ApiResult<axum::response::Response> {
+    let (meta, bytes) = weihu_store::orders::attachments::download(&s.store, &a, id, aid).await?;
+    Ok(attachment_response(&meta, bytes))
+}
+
+/// The response for an attachment: sniffed type, no sniffing by the browser, inline only for images.
+pub fn attachment_response(
+    meta: &weihu_store::orders::attachments::Attachment,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let inline = meta.content_type.starts_with("image/");
+    let encoded: String = form_urlencoded::byte_serialize(meta.filename.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let disposition = format!(
+        "{}; filename*=UTF-8''{encoded}",
+        if inline { "inline" } else { "attachment" }
+    );
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, meta.content_type.clone()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                "nosniff".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }

@@ -36,6 +36,11 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/rating", post(rate))
         .route("/orders/{id}/work/{what}", post(work_form))
         .route("/orders/{id}/signature.png", get(signature_png))
+        .route("/orders/{id}/attachments", post(upload))
+        .route("/orders/{id}/attachments/{attachment_id}", get(attachment))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            weihu_store::orders::attachments::MAX_ATTACHMENT_BYTES + 64 * 1024,
+        ))
 }
 
 fn back(to: &str, r: Result<(), StoreError>) -> Response {
@@ -321,6 +326,7 @@ struct Detail {
     remote: Vec<weihu_store::orders::work::RemoteSession>,
     time: Vec<weihu_store::orders::work::TimeEntry>,
     can_work: bool,
+    attachments: Vec<weihu_store::orders::attachments::Attachment>,
     signature: Option<weihu_store::orders::work::Signature>,
     actions: Vec<&'static str>,
     engineers: Vec<User>,
@@ -442,6 +448,9 @@ async fn detail(
             .await
             .unwrap_or_default()
     };
+    let attachments = weihu_store::orders::attachments::list(&s.store, a, id)
+        .await
+        .unwrap_or_default();
     let signature = work::signature(&s.store, a, id)
         .await
         .ok()
@@ -453,6 +462,7 @@ async fn detail(
         ctx,
         order,
         events,
+        attachments,
         signature,
         visits,
         parts,
@@ -747,6 +757,88 @@ async fn signature_png(
             PageCtx::new(&headers, &session, "/"),
             ApiError::Store(StoreError::NotFound),
         ),
+        Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e.into()),
+    }
+}
+
+/// A file from the order page: the multipart form carries the CSRF token, the file and `internal`.
+async fn upload(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    m: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Ok(mut m) = m else {
+        return back(
+            &format!("/orders/{id}"),
+            Err(StoreError::invalid("file", "the upload could not be read")),
+        );
+    };
+    let limit = weihu_store::orders::attachments::MAX_ATTACHMENT_BYTES;
+    let mut csrf = String::new();
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    let mut public = true;
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                return back(
+                    &format!("/orders/{id}"),
+                    Err(StoreError::invalid("file", "the upload could not be read")),
+                );
+            }
+        };
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("internal") => public = false,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("attachment").to_owned();
+                let declared = field.content_type().unwrap_or("").to_owned();
+                match field.bytes().await {
+                    Ok(b) if b.len() <= limit => file = Some((name, declared, b.to_vec())),
+                    _ => {
+                        return back(
+                            &format!("/orders/{id}"),
+                            Err(StoreError::invalid("file", "must be at most 10 MB")),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Err(e) = session.check_csrf(&csrf) {
+        return e.into_response();
+    }
+    let Some((name, declared, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
+        return back(
+            &format!("/orders/{id}"),
+            Err(StoreError::invalid("file", "choose a file")),
+        );
+    };
+    let r = weihu_store::orders::attachments::add(
+        &s.store,
+        &session.actor,
+        id,
+        &name,
+        &declared,
+        &bytes,
+        public,
+    )
+    .await
+    .map(|_| ());
+    back(&format!("/orders/{id}"), r)
+}
+
+async fn attachment(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    session: WebSession,
+    crate::extract::Ids(id, aid): crate::extract::Ids,
+) -> Response {
+    match weihu_store::orders::attachments::download(&s.store, &session.actor, id, aid).await {
+        Ok((meta, bytes)) => crate::api::order_work::attachment_response(&meta, bytes),
         Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e.into()),
     }
 }
