@@ -38,6 +38,7 @@ mod concurrency;
 mod helpers;
 mod isolation;
 mod ops;
+mod order_work;
 mod orders;
 mod pagination;
 mod service_levels;
