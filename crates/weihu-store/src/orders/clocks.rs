@@ -123,43 +123,26 @@ pub(crate) async fn start(
     now: i64,
 ) -> Result<()> {
     let targets = policy.targets_for(priority);
-    for (kind, target) in [
-        ("response", targets.response),
-        ("resolution", targets.resolution),
-    ] {
-        let cal = cals.get(&targets.calendar)?;
-        let spec = ClockSpec {
-            start: ts(now)?,
-            target,
-            pauses: Vec::new(),
-            stopped_at: None,
-            at_risk_percent: targets.at_risk_percent,
-        };
-        let due = match target.due(cal, spec.start, &[]) {
-            Ok(Due::At { due }) => Some(due.as_millisecond()),
-            _ => None,
-        };
-        let (target_kind, minutes) = match target {
-            Target::Business { minutes } => ("business", minutes),
-            Target::WallClock { minutes } => ("wall_clock", minutes),
-        };
-        sqlx::query(
-            "INSERT INTO order_clocks (order_id, kind, calendar, target_kind, target_minutes, at_risk_percent, \
-             started_at, due_at, state, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)",
-        )
-        .bind(order_id)
-        .bind(kind)
-        .bind(targets.calendar.clone())
-        .bind(target_kind)
-        .bind(minutes)
-        .bind(i64::from(targets.at_risk_percent))
-        .bind(now)
-        .bind(due)
-        .bind(next_check(cal, &spec, false))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    insert_clock(
+        cals,
+        conn,
+        order_id,
+        "response",
+        targets,
+        targets.response,
+        now,
+    )
+    .await?;
+    insert_clock(
+        cals,
+        conn,
+        order_id,
+        "resolution",
+        targets,
+        targets.resolution,
+        now,
+    )
+    .await
 }
 
 /// Starts the arrival clock when the first on-site visit is decided (SPEC §4: from the decision
@@ -182,8 +165,29 @@ pub(crate) async fn start_arrival(
         return Ok(());
     }
     let targets = policy.targets_for(priority);
+    insert_clock(
+        cals,
+        conn,
+        order_id,
+        "arrival",
+        targets,
+        targets.arrival,
+        now,
+    )
+    .await
+}
+
+/// One running clock from `now`, with its cached due and first check time.
+async fn insert_clock(
+    cals: &Calendars,
+    conn: &mut AnyConnection,
+    order_id: i64,
+    kind: &str,
+    targets: &weihu_domain::sla::PriorityTargets,
+    target: Target,
+    now: i64,
+) -> Result<()> {
     let cal = cals.get(&targets.calendar)?;
-    let target = targets.arrival;
     let spec = ClockSpec {
         start: ts(now)?,
         target,
@@ -201,9 +205,10 @@ pub(crate) async fn start_arrival(
     };
     sqlx::query(
         "INSERT INTO order_clocks (order_id, kind, calendar, target_kind, target_minutes, at_risk_percent, \
-         started_at, due_at, state, next_check_at) VALUES ($1, 'arrival', $2, $3, $4, $5, $6, $7, 'running', $8)",
+         started_at, due_at, state, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)",
     )
     .bind(order_id)
+    .bind(kind.to_owned())
     .bind(targets.calendar.clone())
     .bind(target_kind)
     .bind(minutes)

@@ -239,6 +239,7 @@ pub async fn visit_check(
 ) -> Result<Visit> {
     let order = get(store, actor, order_id).await?;
     may_work(store, actor, &order).await?;
+    open(&order)?;
     let v = visit(store, actor, order_id, visit_id).await?;
     let field = if check_in { "check_in" } else { "check_out" };
     match (check_in, &v.check_in_at, &v.check_out_at) {
@@ -630,6 +631,7 @@ pub async fn install_part(
 ) -> Result<Part> {
     let order = get(store, actor, order_id).await?;
     may_work(store, actor, &order).await?;
+    open(&order)?;
     let p = part(store, actor, order_id, part_id).await?;
     if p.state != "approved" {
         return Err(StoreError::invalid(

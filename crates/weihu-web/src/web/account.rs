@@ -60,18 +60,6 @@ async fn show(
     }
 }
 
-fn back(result: Result<(), weihu_store::StoreError>) -> Response {
-    match result {
-        Ok(()) => Redirect::to("/account?ok=1").into_response(),
-        Err(e) => {
-            let (_, _, message, field) = ApiError::from(e).parts();
-            let text = field.map(|f| format!("{f}: {message}")).unwrap_or(message);
-            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
-            Redirect::to(&format!("/account?error={enc}")).into_response()
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct ProfileForm {
     csrf: String,
@@ -111,7 +99,7 @@ async fn save(
     .await
     .map(|_| ());
     let ok = r.is_ok();
-    let mut resp = back(r);
+    let mut resp = super::back("/account", r);
     if ok {
         // The switcher's cookie would otherwise override the saved choice in this browser.
         let cookie = match &locale {
@@ -151,7 +139,7 @@ async fn password(
     )
     .await
     {
-        return back(Err(e));
+        return super::back("/account", Err::<(), _>(e));
     }
     // The change ended every session, this one included: start a fresh one.
     match weihu_store::sessions::create(&s.store, session.actor.user_id).await {

@@ -18,10 +18,9 @@ use weihu_store::tokens::{self, ApiToken};
 use weihu_store::users::{self, NewUser, User, UserFilter, UserPatch};
 use weihu_store::{ListParams, Page, StoreError};
 
-use super::{PageCtx, page_error, render, role_key};
+use super::{PageCtx, back, page_error, render, role_key};
 use crate::AppState;
 use crate::auth::WebSession;
-use crate::error::ApiError;
 use crate::extract::Id;
 
 pub fn router() -> Router<AppState> {
@@ -35,22 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(token_list).post(token_create))
         .route("/tokens/{id}/revoke", post(token_revoke))
         .route("/audit", get(audit_list))
-}
-
-/// After a form: back to `to`, with the error (if any) shown at the top of the page.
-fn back(to: &str, result: Result<(), StoreError>) -> Response {
-    match result {
-        Ok(()) => Redirect::to(&format!("{to}?ok=1")).into_response(),
-        Err(e) => {
-            let (_, _, message, field) = ApiError::from(e).parts();
-            let text = match field {
-                Some(f) => format!("{f}: {message}"),
-                None => message,
-            };
-            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
-            Redirect::to(&format!("{to}?error={enc}")).into_response()
-        }
-    }
 }
 
 #[derive(Deserialize, Default)]

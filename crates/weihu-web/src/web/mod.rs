@@ -210,6 +210,23 @@ pub fn page_error(ctx: PageCtx, e: ApiError) -> Response {
     resp
 }
 
+/// After a form: back to `to`, with "saved" or the error (naming its field) shown at the top of
+/// the page (post/redirect/get, so a reload never posts twice).
+pub fn back<E: Into<ApiError>>(to: &str, result: Result<(), E>) -> Response {
+    match result {
+        Ok(()) => axum::response::Redirect::to(&format!("{to}?ok=1")).into_response(),
+        Err(e) => {
+            let (_, _, message, field) = e.into().parts();
+            let text = match field {
+                Some(f) => format!("{f}: {message}"),
+                None => message,
+            };
+            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            axum::response::Redirect::to(&format!("{to}?error={enc}")).into_response()
+        }
+    }
+}
+
 /// Renders a template, or a plain error page if rendering fails.
 pub fn render<T: askama::Template>(t: &T) -> Response {
     match t.render() {

@@ -20,7 +20,7 @@ use weihu_store::teams::{self, Team};
 use weihu_store::users::{self, User, UserFilter};
 use weihu_store::{ListParams, Page, StoreError};
 
-use super::{PageCtx, page_error, render};
+use super::{PageCtx, back, page_error, render};
 use crate::AppState;
 use crate::auth::WebSession;
 use crate::error::ApiError;
@@ -41,18 +41,6 @@ pub fn router() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             weihu_store::orders::attachments::MAX_ATTACHMENT_BYTES + 64 * 1024,
         ))
-}
-
-fn back(to: &str, r: Result<(), StoreError>) -> Response {
-    match r {
-        Ok(()) => Redirect::to(&format!("{to}?ok=1")).into_response(),
-        Err(e) => {
-            let (_, _, message, field) = ApiError::from(e).parts();
-            let text = field.map(|f| format!("{f}: {message}")).unwrap_or(message);
-            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
-            Redirect::to(&format!("{to}?error={enc}")).into_response()
-        }
-    }
 }
 
 fn all() -> ListParams {

@@ -16,7 +16,7 @@ use weihu_domain::priority::Level;
 use weihu_store::calendars::{self, NewPolicy, PolicyVersion, StoredCalendar, StoredPolicy};
 use weihu_store::{ListParams, StoreError};
 
-use super::{PageCtx, page_error, render};
+use super::{PageCtx, back, page_error, render};
 use crate::AppState;
 use crate::api::service_levels::{Calculation, calculate_for, import_into};
 use crate::auth::WebSession;
@@ -38,18 +38,6 @@ const EXAMPLE_CALENDAR: &str = r#"{"name": "5x8 China", "time_zone": "Asia/Shang
  "week": {"mon": [["09:00","17:00"]], "tue": [["09:00","17:00"]], "wed": [["09:00","17:00"]],
           "thu": [["09:00","17:00"]], "fri": [["09:00","17:00"]], "sat": [], "sun": []},
  "holidays": [], "workdays": [], "holiday_sets": ["cn-2026"]}"#;
-
-fn back(to: &str, r: Result<(), ApiError>) -> Response {
-    match r {
-        Ok(()) => Redirect::to(&format!("{to}?ok=1")).into_response(),
-        Err(e) => {
-            let (_, _, message, field) = e.parts();
-            let text = field.map(|f| format!("{f}: {message}")).unwrap_or(message);
-            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
-            Redirect::to(&format!("{to}?error={enc}")).into_response()
-        }
-    }
-}
 
 fn parse_json(field: &str, text: &str) -> Result<Value, ApiError> {
     serde_json::from_str(text)
@@ -281,7 +269,7 @@ async fn cal_update(
     let r = async {
         let def = parse_json("definition", &f.definition)?;
         calendars::update(&s.store, &session.actor, id, f.version, &def).await?;
-        Ok(())
+        Ok::<(), ApiError>(())
     }
     .await;
     back(&format!("/calendars/{id}"), r)
@@ -470,7 +458,7 @@ async fn pol_revise(
     let r = async {
         let def = parse_json("definition", &f.definition)?;
         calendars::revise_policy(&s.store, &session.actor, id, f.version, &def, &f.note).await?;
-        Ok(())
+        Ok::<(), ApiError>(())
     }
     .await;
     back(&format!("/sla-policies/{id}"), r)
