@@ -45,6 +45,9 @@ CREATE INDEX orders_client_state ON orders (client_org_id, state, created_at);
 CREATE INDEX orders_requester ON orders (requester_id, created_at);
 CREATE INDEX orders_assignee_state ON orders (assignee_id, state);
 CREATE INDEX orders_state_priority ON orders (state, priority, created_at);
+-- The dispatcher's board: open orders by priority, without sorting every open order.
+CREATE INDEX orders_open_priority ON orders (priority, id)
+    WHERE state IN ('new', 'assigned', 'in_progress', 'waiting_client', 'waiting_parts');
 
 CREATE TABLE order_clocks (
     id              INTEGER PRIMARY KEY,
