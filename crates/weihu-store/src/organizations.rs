@@ -46,6 +46,10 @@ pub struct Organization {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_note: Option<String>,
     pub active: bool,
+    /// Orders the provider refused although they were within the contract's scope.
+    pub in_scope_refusals: i64,
+    /// Two or more in-scope refusals: the client may terminate the contract.
+    pub refusal_flag: bool,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -88,7 +92,12 @@ pub struct OrgFilter {
 }
 
 const COLUMNS: &str = "id, kind, code, name, name_en, contact_name, contact_phone, contact_email, \
-                       address, internal_note, active, version, created_at, updated_at";
+                       address, internal_note, active, version, created_at, updated_at, \
+                       (SELECT count(*) FROM orders x WHERE x.client_org_id = organizations.id \
+                        AND x.state = 'refused' AND x.refused_in_scope = 1) AS in_scope_refusals";
+
+/// Two refusals of in-scope requests entitle the client to terminate (SPEC §5).
+pub const REFUSALS_FLAG: i64 = 2;
 
 fn from_row(r: &AnyRow, actor: &Actor) -> Result<Organization> {
     Ok(Organization {
@@ -107,6 +116,8 @@ fn from_row(r: &AnyRow, actor: &Actor) -> Result<Organization> {
             Some(r.try_get("internal_note")?)
         },
         active: r.try_get::<i64, _>("active")? != 0,
+        in_scope_refusals: r.try_get("in_scope_refusals")?,
+        refusal_flag: r.try_get::<i64, _>("in_scope_refusals")? >= REFUSALS_FLAG,
         version: r.try_get("version")?,
         created_at: ms_to_rfc3339(r.try_get("created_at")?),
         updated_at: ms_to_rfc3339(r.try_get("updated_at")?),

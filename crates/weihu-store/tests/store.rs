@@ -27,6 +27,7 @@ both_backends!(
     chinese_and_english_search_respects_tenants_and_internal_notes,
     visits_and_parts_drive_the_clocks,
     attachments_are_checked_and_scoped,
+    the_second_in_scope_refusal_flags_the_client,
 );
 
 async fn admin(store: &Store) -> Actor {
@@ -1199,4 +1200,63 @@ async fn attachments_are_checked_and_scoped(store: Store) {
         .await
         .expect("download");
     assert_eq!(bytes, png);
+}
+
+async fn the_second_in_scope_refusal_flags_the_client(store: Store) {
+    weihu_store::demo::load(&store).await.expect("demo");
+    let wu = demo_actor(&store, "wu.li").await;
+    let desk = demo_actor(&store, "wang.fang").await;
+    let refuse = |in_scope: bool| Transition {
+        reason: "超出能力".into(),
+        in_scope: Some(in_scope),
+        ..step("refuse", 1)
+    };
+    let flag = || async {
+        organizations::get(&store, &desk, wu.org_id)
+            .await
+            .expect("org")
+    };
+    let a = orders::create(&store, &wu, &fault("外包系统开发"))
+        .await
+        .expect("a");
+    let missing = orders::transition(
+        &store,
+        &desk,
+        a.id,
+        &Transition {
+            in_scope: None,
+            ..refuse(true)
+        },
+    )
+    .await;
+    assert!(matches!(missing, Err(StoreError::Invalid { ref field, .. }) if field == "in_scope"));
+    orders::transition(&store, &desk, a.id, &refuse(false))
+        .await
+        .expect("out of scope");
+    let b = orders::create(&store, &wu, &fault("打印机"))
+        .await
+        .expect("b");
+    orders::transition(&store, &desk, b.id, &refuse(true))
+        .await
+        .expect("first in scope");
+    assert!(
+        !flag().await.refusal_flag,
+        "one in-scope refusal is not enough"
+    );
+    let c = orders::create(&store, &wu, &fault("网络"))
+        .await
+        .expect("c");
+    orders::transition(&store, &desk, c.id, &refuse(true))
+        .await
+        .expect("second in scope");
+    let org = flag().await;
+    assert_eq!((org.in_scope_refusals, org.refusal_flag), (2, true));
+    let zhou = demo_actor(&store, "zhou.jg").await;
+    assert!(
+        organizations::get(&store, &zhou, wu.org_id)
+            .await
+            .expect("own")
+            .refusal_flag,
+        "the client sees it too"
+    );
 }
