@@ -38,6 +38,20 @@ pub struct WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
+    /// New orders go through one writer that commits them in groups (see `OrderWriter`).
+    pub orders: weihu_store::orders::OrderWriter,
+}
+
+impl AppState {
+    /// The state for `store`; starts the order writer, so call it inside the runtime.
+    pub fn new(store: Store, config: WebConfig) -> AppState {
+        let orders = weihu_store::orders::OrderWriter::spawn(store.clone());
+        AppState {
+            store,
+            config: Arc::new(config),
+            orders,
+        }
+    }
 }
 
 #[derive(Clone, Default)]

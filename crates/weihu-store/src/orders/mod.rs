@@ -3,6 +3,7 @@
 
 pub mod attachments;
 mod clocks;
+mod group_commit;
 pub(crate) mod search;
 mod timeline;
 pub mod work;
@@ -17,6 +18,7 @@ use weihu_domain::priority::Level;
 use weihu_domain::role::Role;
 
 pub use clocks::{ClockView, evaluate_due_clocks};
+pub use group_commit::OrderWriter;
 pub use timeline::{Event, events};
 pub use workflow::{Comment, Rating, Transition, comment, rate, transition};
 
@@ -249,6 +251,42 @@ fn one_of(field: &str, v: &str, allowed: &[&str]) -> Result<String> {
 /// Opens an order: numbers it, computes its priority, attaches the SLA policy's clocks and writes
 /// the first timeline event and the audit row, all in one transaction.
 pub async fn create(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Order> {
+    let prepared = prepare(store, actor, new).await?;
+    let mut tx = store.pool.begin().await?;
+    let id = write(&mut tx, store.backend(), &prepared).await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+/// A validated new order with everything its transaction needs: no reads remain, so many of them
+/// can be written in one transaction (see [`group_commit`]).
+pub struct PreparedOrder {
+    actor: Actor,
+    client_org_id: i64,
+    requester_id: Option<i64>,
+    requester_name: String,
+    phone: String,
+    site: String,
+    channel: String,
+    category: String,
+    urgency: Level,
+    impact: Level,
+    priority: weihu_domain::priority::Priority,
+    subject: String,
+    description: String,
+    mode: String,
+    policy: Option<(i64, i64, weihu_domain::sla::SlaPolicy)>,
+    cals: clocks::Calendars,
+}
+
+impl PreparedOrder {
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+}
+
+/// Checks a new order and reads what writing it needs (client, requester, policy, calendars).
+pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<PreparedOrder> {
     if matches!(actor.role, Role::ServiceLevelManager | Role::Finance) {
         return Err(StoreError::Forbidden(
             "your role does not open service orders",
@@ -329,6 +367,33 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Orde
         }
         None => clocks::Calendars::load(store, Vec::new()).await?,
     };
+    Ok(PreparedOrder {
+        actor: actor.clone(),
+        client_org_id,
+        requester_id,
+        requester_name,
+        phone,
+        site,
+        channel,
+        category,
+        urgency: new.urgency,
+        impact: new.impact,
+        priority,
+        subject,
+        description,
+        mode,
+        policy: policy.map(|(stored, p)| (stored.id, stored.current_version, p)),
+        cals,
+    })
+}
+
+/// Writes a prepared order inside the caller's transaction and returns its id.
+pub async fn write(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+    p: &PreparedOrder,
+) -> Result<i64> {
+    let actor = &p.actor;
     let now = now_ms();
     let year = jiff::Timestamp::from_millisecond(now)
         .map(|t| {
@@ -338,7 +403,6 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Orde
             .year()
         })
         .unwrap_or(2026);
-    let mut tx = store.pool.begin().await?;
     // The counter row is the first write: it takes the write lock at once (SQLite) or the row lock
     // (PostgreSQL), so concurrent creators queue here and numbers stay gap-free.
     let seq: i64 = sqlx::query_scalar(
@@ -346,7 +410,7 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Orde
          ON CONFLICT (year) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
     )
     .bind(i64::from(year))
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
     let number = order_number(year, seq);
     let id: i64 = sqlx::query_scalar(
@@ -356,51 +420,50 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Orde
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', $15, $16, $17, $18, $18) RETURNING id",
     )
     .bind(number.clone())
-    .bind(client_org_id)
-    .bind(requester_id)
-    .bind(requester_name)
-    .bind(phone)
-    .bind(site)
-    .bind(channel.clone())
-    .bind(category)
-    .bind(level_str(new.urgency))
-    .bind(level_str(new.impact))
-    .bind(priority.as_str())
-    .bind(subject.clone())
-    .bind(description)
-    .bind(mode)
-    .bind(policy.as_ref().map(|(p, _)| p.id))
-    .bind(policy.as_ref().map(|(p, _)| p.current_version))
+    .bind(p.client_org_id)
+    .bind(p.requester_id)
+    .bind(p.requester_name.clone())
+    .bind(p.phone.clone())
+    .bind(p.site.clone())
+    .bind(p.channel.clone())
+    .bind(p.category.clone())
+    .bind(level_str(p.urgency))
+    .bind(level_str(p.impact))
+    .bind(p.priority.as_str())
+    .bind(p.subject.clone())
+    .bind(p.description.clone())
+    .bind(p.mode.clone())
+    .bind(p.policy.as_ref().map(|(id, _, _)| *id))
+    .bind(p.policy.as_ref().map(|(_, v, _)| *v))
     .bind(actor.audit_id())
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
-    if let Some((_, p)) = &policy {
-        clocks::start(&cals, &mut tx, id, p, priority, now).await?;
+    if let Some((_, _, policy)) = &p.policy {
+        clocks::start(&p.cals, conn, id, policy, p.priority, now).await?;
     }
-    search::reindex(&mut tx, store.backend(), id).await?;
+    search::reindex(conn, backend, id).await?;
     timeline::record(
-        &mut tx,
+        conn,
         actor,
         id,
         "created",
         true,
-        &subject,
-        json!({"number": number, "priority": priority.as_str(), "channel": channel}),
+        &p.subject,
+        json!({"number": number, "priority": p.priority.as_str(), "channel": p.channel}),
     )
     .await?;
     audit::record(
-        &mut tx,
+        conn,
         actor,
-        Some(client_org_id),
+        Some(p.client_org_id),
         "order",
         id,
         "create",
-        json!({"number": number, "subject": subject}),
+        json!({"number": number, "subject": p.subject}),
     )
     .await?;
-    tx.commit().await?;
-    get(store, actor, id).await
+    Ok(id)
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Order> {

@@ -2,7 +2,6 @@
 //! token for every login the scenarios act as.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::Value;
@@ -86,10 +85,7 @@ impl TestApp {
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
-        let state = weihu_web::AppState {
-            store: store.clone(),
-            config: Arc::new(weihu_web::WebConfig::default()),
-        };
+        let state = weihu_web::AppState::new(store.clone(), weihu_web::WebConfig::default());
         tokio::spawn(async move {
             weihu_web::serve(listener, state, std::future::pending())
                 .await

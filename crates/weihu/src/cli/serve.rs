@@ -90,13 +90,13 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
             String::new()
         }
     );
-    let state = AppState {
-        store: store.clone(),
-        config: std::sync::Arc::new(WebConfig {
+    let state = AppState::new(
+        store.clone(),
+        WebConfig {
             secure_cookies: settings.secure_cookies,
             demo: args.demo,
-        }),
-    };
+        },
+    );
     let jobs = tokio::spawn(clock_job(store.clone()));
     weihu_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
