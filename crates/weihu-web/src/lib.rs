@@ -30,6 +30,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// The installation carries demo data: the login page shows the demo logins.
     pub demo: bool,
+    /// Commit each new order in its own transaction instead of in groups (for comparison).
+    pub per_request_commit: bool,
 }
 
 /// What every handler can reach. Cheap to clone; holds no per-instance state beyond the pool,
@@ -43,6 +45,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Opens an order: through the group-commit writer, or alone when so configured.
+    pub async fn create_order(
+        &self,
+        actor: &weihu_store::Actor,
+        new: &weihu_store::orders::NewOrder,
+    ) -> Result<weihu_store::orders::Order, weihu_store::StoreError> {
+        if self.config.per_request_commit {
+            weihu_store::orders::create(&self.store, actor, new).await
+        } else {
+            self.orders.create(actor, new).await
+        }
+    }
+
     /// The state for `store`; starts the order writer, so call it inside the runtime.
     pub fn new(store: Store, config: WebConfig) -> AppState {
         let orders = weihu_store::orders::OrderWriter::spawn(store.clone());

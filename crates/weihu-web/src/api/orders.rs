@@ -89,7 +89,7 @@ pub async fn create(
     if a.is_client() || new.channel.is_none() {
         new.channel = Some("api".into());
     }
-    Ok((StatusCode::CREATED, Json(s.orders.create(&a, &new).await?)))
+    Ok((StatusCode::CREATED, Json(s.create_order(&a, &new).await?)))
 }
 
 /// One order with its clocks.

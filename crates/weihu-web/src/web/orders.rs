@@ -295,7 +295,7 @@ async fn create(
         description: f.description,
         service_mode: None,
     };
-    match s.orders.create(&session.actor, &new).await {
+    match s.create_order(&session.actor, &new).await {
         Ok(o) => Redirect::to(&format!("/orders/{}?ok=1", o.id)).into_response(),
         Err(e) => back("/orders/new", Err(e)),
     }

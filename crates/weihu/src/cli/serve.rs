@@ -15,6 +15,10 @@ pub struct ServeArgs {
     /// Load the demo dataset before serving, and show the demo logins on the login page.
     #[arg(long, env = "WEIHU_DEMO")]
     pub demo: bool,
+    /// Commit every new order in its own transaction instead of grouping concurrent ones
+    /// (slower on SQLite; for comparison and troubleshooting).
+    #[arg(long, env = "WEIHU_PER_REQUEST_COMMIT")]
+    pub per_request_commit: bool,
 }
 
 /// Creates the provider and a first administrator when the database has no users.
@@ -95,6 +99,7 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
         WebConfig {
             secure_cookies: settings.secure_cookies,
             demo: args.demo,
+            per_request_commit: args.per_request_commit,
         },
     );
     let jobs = tokio::spawn(clock_job(store.clone()));
