@@ -28,6 +28,7 @@ both_backends!(
     visits_and_parts_drive_the_clocks,
     attachments_are_checked_and_scoped,
     the_second_in_scope_refusal_flags_the_client,
+    group_commit_numbers_without_gaps,
 );
 
 async fn admin(store: &Store) -> Actor {
@@ -1259,4 +1260,48 @@ async fn the_second_in_scope_refusal_flags_the_client(store: Store) {
             .refusal_flag,
         "the client sees it too"
     );
+}
+
+async fn group_commit_numbers_without_gaps(store: Store) {
+    weihu_store::demo::load(&store).await.expect("demo");
+    let wu = demo_actor(&store, "wu.li").await;
+    let writer = orders::OrderWriter::spawn(store.clone());
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    let mut handles = Vec::new();
+    for i in 0..40 {
+        let (writer, wu) = (writer.clone(), wu.clone());
+        handles.push(tokio::spawn(async move {
+            writer.create(&wu, &fault(&format!("批量 {i}"))).await
+        }));
+    }
+    let mut seqs = Vec::new();
+    for h in handles {
+        let o = h.await.expect("join").expect("create");
+        assert_eq!(o.clocks.len(), 2, "clocks written in the batch");
+        seqs.push(
+            o.number
+                .rsplit('-')
+                .next()
+                .and_then(|n| n.parse::<i64>().ok())
+                .expect("seq"),
+        );
+    }
+    seqs.sort();
+    assert_eq!(seqs, (before + 1..=before + 40).collect::<Vec<_>>());
+    let hits = orders::list(
+        &store,
+        &wu,
+        &OrderFilter::default(),
+        &ListParams {
+            q: Some("批量".into()),
+            limit: Some(100),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    assert_eq!(hits.total, 40, "search rows written in the batch");
 }
