@@ -119,6 +119,20 @@ fn multipart(filename: &str, content_type: &str, data: &[u8], public: Option<&st
 }
 
 async fn upload(app: &TestApp, user: &str, order_id: i64, body: Vec<u8>) -> (u16, Value) {
+    match try_upload(app, user, order_id, body).await {
+        Ok(r) => r,
+        Err(e) => panic!("upload as {user}: {e}"),
+    }
+}
+
+/// An upload on its own connection (`Connection: close`): a server that refuses a large body
+/// answers early and closes, which must not break the next request on a pooled connection.
+async fn try_upload(
+    app: &TestApp,
+    user: &str,
+    order_id: i64,
+    body: Vec<u8>,
+) -> Result<(u16, Value), reqwest::Error> {
     let resp = app
         .client
         .post(app.url(&format!("/api/v1/orders/{order_id}/attachments")))
@@ -127,14 +141,11 @@ async fn upload(app: &TestApp, user: &str, order_id: i64, body: Vec<u8>) -> (u16
             reqwest::header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={BOUNDARY}"),
         )
+        .header(reqwest::header::CONNECTION, "close")
         .body(body)
         .send()
-        .await;
-    match resp {
-        Ok(r) => read(r).await,
-        // The server may answer 413 and close before the whole body is sent.
-        Err(e) => panic!("upload as {user}: {e}"),
-    }
+        .await?;
+    Ok(read(resp).await)
 }
 
 /// GET raw: status, headers, bytes.
@@ -399,16 +410,26 @@ async fn attachments_over_multipart(app: TestApp) {
 
     let mut big = png();
     big.resize(11 * 1024 * 1024, 0);
-    let (status, body) = upload(
+    // Refused with 413/422, or the server closes the connection before the body is all sent.
+    if let Ok((status, body)) = try_upload(
         &app,
         "wu.li",
         oid,
         multipart("big.png", "image/png", &big, None),
     )
-    .await;
+    .await
+    {
+        assert!(
+            status == 413 || status == 422,
+            "an 11 MB upload: {status} {body}"
+        );
+    }
+    let (_, listed) = app
+        .get(&format!("/api/v1/orders/{oid}/attachments"), Some("wu.li"))
+        .await;
     assert!(
-        status == 413 || status == 422,
-        "an 11 MB upload: {status} {body}"
+        !listed.to_string().contains("big.png"),
+        "nothing of the 11 MB upload is stored: {listed}"
     );
 
     // Internal attachment by staff: hidden from the client.
