@@ -1,7 +1,7 @@
 //! In-app notifications (assignment, client comments, at-risk and breached clocks).
 
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::{Actor, Result, Store, StoreError, ms_to_rfc3339, now_ms};
 
@@ -69,5 +69,24 @@ pub async fn mark_read(store: &Store, actor: &Actor, id: i64) -> Result<()> {
             return Err(StoreError::NotFound);
         }
     }
+    Ok(())
+}
+
+/// Writes one notification inside the caller's transaction.
+pub(crate) async fn notify(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    order_id: i64,
+    kind: &str,
+    body: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO notifications (user_id, order_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(user_id)
+        .bind(order_id)
+        .bind(kind.to_owned())
+        .bind(body.to_owned())
+        .bind(now_ms())
+        .execute(conn)
+        .await?;
     Ok(())
 }

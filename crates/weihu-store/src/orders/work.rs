@@ -511,13 +511,11 @@ pub async fn propose_part(
         .fetch_all(&mut *tx)
         .await?;
         for a in admins {
-            sqlx::query("INSERT INTO notifications (user_id, order_id, kind, body, created_at) VALUES ($1, $2, 'part_approval', $3, $4)")
-                .bind(a)
-                .bind(order_id)
-                .bind(format!("{} {}: {name} × {} @ {price}", order.number, order.subject, p.quantity))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let body = format!(
+                "{} {}: {name} × {} @ {price}",
+                order.number, order.subject, p.quantity
+            );
+            crate::notifications::notify(&mut tx, a, order_id, "part_approval", &body).await?;
         }
     }
     audit::record(
@@ -599,14 +597,8 @@ pub async fn decide_part(
         set_waiting(&mut tx, &cals, actor, &order, false, now).await?;
     }
     if let Some(a) = order.assignee_id {
-        sqlx::query("INSERT INTO notifications (user_id, order_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(a)
-            .bind(order_id)
-            .bind(kind)
-            .bind(format!("{} {}: {}", order.number, order.subject, p.name))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let body = format!("{} {}: {}", order.number, order.subject, p.name);
+        crate::notifications::notify(&mut tx, a, order_id, kind, &body).await?;
     }
     audit::record(
         &mut tx,

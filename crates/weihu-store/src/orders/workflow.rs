@@ -223,7 +223,7 @@ pub async fn transition(store: &Store, actor: &Actor, id: i64, t: &Transition) -
         && let Some(a) = t.assignee_id
         && a != actor.user_id
     {
-        notify(
+        crate::notifications::notify(
             &mut tx,
             a,
             id,
@@ -270,7 +270,7 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
     if actor.is_client()
         && let Some(a) = order.assignee_id
     {
-        notify(
+        crate::notifications::notify(
             &mut tx,
             a,
             id,
@@ -291,24 +291,6 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
     .await?;
     tx.commit().await?;
     get(store, actor, id).await
-}
-
-async fn notify(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    order_id: i64,
-    kind: &str,
-    body: &str,
-) -> Result<()> {
-    sqlx::query("INSERT INTO notifications (user_id, order_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(user_id)
-        .bind(order_id)
-        .bind(kind.to_owned())
-        .bind(body.to_owned())
-        .bind(now_ms())
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// A clock became at risk or breached: tell the assignee and every dispatcher, and note it on the
@@ -336,7 +318,7 @@ pub(crate) async fn notify_clock(
     }
     let body = format!("{number} {subject}: {clock} {event}");
     for u in &to {
-        notify(conn, *u, order_id, &format!("clock_{event}"), &body).await?;
+        crate::notifications::notify(conn, *u, order_id, &format!("clock_{event}"), &body).await?;
     }
     let system = Actor::system(0);
     timeline::record(
