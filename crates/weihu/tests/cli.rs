@@ -320,6 +320,12 @@ fn calendar_minutes_and_bad_input() {
         err.contains("no service hours"),
         "stderr explains why: {err}"
     );
+    // Checking it says so too, with the input exit code.
+    let err = fails_with(&dir.0, &["calendar", "check", path(&never)], 2);
+    assert!(
+        err.contains("no service hours"),
+        "check explains why: {err}"
+    );
     // Counting minutes on it is fine: there are none.
     let out = ok(
         &dir.0,

@@ -104,6 +104,12 @@ pub fn run(cmd: &CalendarCommand) -> Result<(), Failure> {
         }
         CalendarCommand::Check { file, from } => {
             let cal = load(file)?;
+            if !cal.has_service_hours() {
+                return Err(Failure::input(format!(
+                    "{}: the calendar has no service hours at all: no clock could ever run on it",
+                    file.display()
+                )));
+            }
             let first = match from {
                 Some(d) => d
                     .parse::<jiff::civil::Date>()
