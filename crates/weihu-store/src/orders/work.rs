@@ -61,6 +61,35 @@ async fn bump(conn: &mut AnyConnection, order_id: i64, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// The order's timeline event and audit row of one piece of work, in the work's transaction.
+struct Event<'a> {
+    kind: &'a str,
+    public: bool,
+    body: &'a str,
+    data: serde_json::Value,
+    audit_action: &'a str,
+    audit: serde_json::Value,
+}
+
+async fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    order: &Order,
+    e: Event<'_>,
+) -> Result<()> {
+    timeline::record(conn, actor, order.id, e.kind, e.public, e.body, e.data).await?;
+    audit::record(
+        conn,
+        actor,
+        Some(order.client_org_id),
+        "order",
+        order.id,
+        e.audit_action,
+        e.audit,
+    )
+    .await
+}
+
 // ---- visits -----------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -197,24 +226,18 @@ pub async fn decide_visit(
             .unwrap_or(weihu_domain::priority::Priority::P3);
         clocks::start_arrival(&cals, &mut tx, order_id, p, pr, now).await?;
     }
-    timeline::record(
+    record(
         &mut tx,
         actor,
-        order_id,
-        "visit",
-        true,
-        &note,
-        json!({"visit": id, "kind": kind, "engineer": eng.display_name}),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Some(order.client_org_id),
-        "order",
-        order_id,
-        "visit",
-        json!({"visit": id, "kind": kind}),
+        &order,
+        Event {
+            kind: "visit",
+            public: true,
+            body: &note,
+            data: json!({"visit": id, "kind": kind, "engineer": eng.display_name}),
+            audit_action: "visit",
+            audit: json!({"visit": id, "kind": kind}),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -272,24 +295,18 @@ pub async fn visit_check(
         clocks::change(&cals, &mut tx, order_id, "arrival", Change::Stop, now).await?;
     }
     let kind = if check_in { "check_in" } else { "check_out" };
-    timeline::record(
+    record(
         &mut tx,
         actor,
-        order_id,
-        kind,
-        true,
-        "",
-        json!({"visit": visit_id}),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Some(order.client_org_id),
-        "order",
-        order_id,
-        kind,
-        json!({"visit": visit_id}),
+        &order,
+        Event {
+            kind,
+            public: true,
+            body: "",
+            data: json!({"visit": visit_id}),
+            audit_action: kind,
+            audit: json!({"visit": visit_id}),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -639,24 +656,18 @@ pub async fn install_part(
         .bind(part_id)
         .execute(&mut *tx)
         .await?;
-    timeline::record(
+    record(
         &mut tx,
         actor,
-        order_id,
-        "part_installed",
-        true,
-        &p.name,
-        json!({"part": part_id}),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Some(order.client_org_id),
-        "order",
-        order_id,
-        "part_installed",
-        json!({"part": part_id}),
+        &order,
+        Event {
+            kind: "part_installed",
+            public: true,
+            body: &p.name,
+            data: json!({"part": part_id}),
+            audit_action: "part_installed",
+            audit: json!({"part": part_id}),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -752,24 +763,18 @@ pub async fn add_remote_session(
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-    timeline::record(
+    record(
         &mut tx,
         actor,
-        order_id,
-        "remote_session",
-        true,
-        &note,
-        json!({"session": id, "tool": tool}),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Some(order.client_org_id),
-        "order",
-        order_id,
-        "remote_session",
-        json!({"session": id}),
+        &order,
+        Event {
+            kind: "remote_session",
+            public: true,
+            body: &note,
+            data: json!({"session": id, "tool": tool}),
+            audit_action: "remote_session",
+            audit: json!({"session": id}),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -810,24 +815,18 @@ pub async fn record_backup_check(
         .bind(answer.clone())
         .execute(&mut *tx)
         .await?;
-    timeline::record(
+    record(
         &mut tx,
         actor,
-        order_id,
-        "backup_check",
-        true,
-        &format!("{change}: {answer}"),
-        json!({"change": change, "answer": answer}),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Some(order.client_org_id),
-        "order",
-        order_id,
-        "backup_check",
-        json!({}),
+        &order,
+        Event {
+            kind: "backup_check",
+            public: true,
+            body: &format!("{change}: {answer}"),
+            data: json!({"change": change, "answer": answer}),
+            audit_action: "backup_check",
+            audit: json!({}),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -912,24 +911,18 @@ pub async fn log_time(
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-    timeline::record(
+    record(
         &mut tx,
         actor,
-        order_id,
-        "time_entry",
-        false,
-        "",
-        json!({"minutes": t.minutes}),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Some(order.client_org_id),
-        "order",
-        order_id,
-        "time_entry",
-        json!({"entry": id}),
+        &order,
+        Event {
+            kind: "time_entry",
+            public: false,
+            body: "",
+            data: json!({"minutes": t.minutes}),
+            audit_action: "time_entry",
+            audit: json!({"entry": id}),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -994,15 +987,18 @@ pub async fn sign(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    timeline::record(&mut tx, actor, order_id, "signed", true, &name, json!({})).await?;
-    audit::record(
+    record(
         &mut tx,
         actor,
-        Some(order.client_org_id),
-        "order",
-        order_id,
-        "signed",
-        json!({"signer": name}),
+        &order,
+        Event {
+            kind: "signed",
+            public: true,
+            body: &name,
+            data: json!({}),
+            audit_action: "signed",
+            audit: json!({"signer": name}),
+        },
     )
     .await?;
     tx.commit().await?;
