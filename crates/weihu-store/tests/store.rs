@@ -893,6 +893,7 @@ async fn visits_and_parts_drive_the_clocks(store: Store) {
             kind: None,
             engineer_id: None,
             travel_fee: Some("30".into()),
+            category: None,
             note: String::new(),
         },
     )
@@ -930,6 +931,7 @@ async fn visits_and_parts_drive_the_clocks(store: Store) {
             kind: None,
             engineer_id: None,
             travel_fee: None,
+            category: None,
             note: String::new(),
         },
     )

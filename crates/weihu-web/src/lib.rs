@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 mod metrics;
+pub mod sheets;
 pub mod web;
 
 use std::future::Future;

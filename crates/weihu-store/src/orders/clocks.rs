@@ -35,14 +35,29 @@ pub struct ClockView {
     pub percent_used: u32,
 }
 
-/// The policy for a client's new orders: the provider default (contracts will choose later).
+/// The contract in force for a client's new order, and the SLA policy it runs on.
 pub(crate) async fn policy_for(
     store: &Store,
-    _client_org_id: i64,
+    client_org_id: i64,
+) -> Result<(Option<i64>, Option<(StoredPolicy, SlaPolicy)>)> {
+    // The contract in force decides the policy; without one (or when it names none) the
+    // provider default applies.
+    let contract = crate::contracts::in_force(store, client_org_id).await?;
+    let named = contract.and_then(|(_, p)| p);
+    let id: Option<i64> = match named {
+        Some(p) => Some(p),
+        None => sqlx::query_scalar("SELECT id FROM sla_policies WHERE is_default = 1")
+            .fetch_optional(&store.pool)
+            .await?,
+    };
+    Ok((contract.map(|(c, _)| c), order_policy(store, id).await?))
+}
+
+/// The stored policy an order runs on, by id.
+pub(crate) async fn order_policy(
+    store: &Store,
+    id: Option<i64>,
 ) -> Result<Option<(StoredPolicy, SlaPolicy)>> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM sla_policies WHERE is_default = 1")
-        .fetch_optional(&store.pool)
-        .await?;
     let Some(id) = id else { return Ok(None) };
     let stored = calendars::get_policy(store, &crate::Actor::system(0), id).await?;
     let policy = calendars::domain_policy(&stored)?;

@@ -73,6 +73,9 @@ pub struct Order {
     pub team_name: Option<String>,
     pub policy_id: Option<i64>,
     pub policy_version: Option<i64>,
+    /// The contract in force when the order was opened; it decides the SLA policy and billing.
+    pub contract_id: Option<i64>,
+    pub contract_number: Option<String>,
     pub resolution: String,
     pub close_reason: String,
     pub refused_in_scope: Option<bool>,
@@ -132,9 +135,11 @@ const SELECT: &str = "SELECT o.id, o.number, o.client_org_id, c.name AS client_n
     o.requester_name, o.requester_phone, o.site, o.channel, o.category, o.urgency, o.impact, o.priority, \
     o.subject, o.description, o.service_mode, o.state, o.assignee_id, a.display_name AS assignee_name, \
     o.team_id, t.name AS team_name, o.policy_id, o.policy_version, o.resolution, o.close_reason, \
-    o.refused_in_scope, o.resolved_at, o.closed_at, o.rating, o.rating_comment, o.version, o.created_at, o.updated_at \
+    o.refused_in_scope, o.resolved_at, o.closed_at, o.rating, o.rating_comment, o.version, o.created_at, o.updated_at, \
+    o.contract_id, ct.number AS contract_number \
     FROM orders o JOIN organizations c ON c.id = o.client_org_id \
-    LEFT JOIN users a ON a.id = o.assignee_id LEFT JOIN teams t ON t.id = o.team_id";
+    LEFT JOIN users a ON a.id = o.assignee_id LEFT JOIN teams t ON t.id = o.team_id \
+    LEFT JOIN contracts ct ON ct.id = o.contract_id";
 
 fn level(s: &str) -> Level {
     match s {
@@ -182,6 +187,8 @@ fn from_row(r: &AnyRow) -> Result<Order> {
         team_name: r.try_get("team_name")?,
         policy_id: r.try_get("policy_id")?,
         policy_version: r.try_get("policy_version")?,
+        contract_id: r.try_get("contract_id")?,
+        contract_number: r.try_get("contract_number")?,
         resolution: r.try_get("resolution")?,
         close_reason: r.try_get("close_reason")?,
         refused_in_scope: r
@@ -215,7 +222,7 @@ fn visible(actor: &Actor, w: &mut SqlBuf) {
     }
 }
 
-fn text(field: &str, v: &str, max: usize, required: bool) -> Result<String> {
+pub(crate) fn text(field: &str, v: &str, max: usize, required: bool) -> Result<String> {
     let v = v.trim();
     if required && v.is_empty() {
         return Err(StoreError::invalid(field, "is required"));
@@ -276,6 +283,7 @@ pub struct PreparedOrder {
     description: String,
     mode: String,
     policy: Option<(i64, i64, weihu_domain::sla::SlaPolicy)>,
+    contract_id: Option<i64>,
     cals: clocks::Calendars,
 }
 
@@ -356,7 +364,7 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
             )?,
         ),
     };
-    let policy = clocks::policy_for(store, client_org_id).await?;
+    let (contract_id, policy) = clocks::policy_for(store, client_org_id).await?;
     let priority = match &policy {
         Some((_, p)) => p.matrix.priority(new.urgency, new.impact),
         None => weihu_domain::priority::priority(new.urgency, new.impact),
@@ -383,6 +391,7 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
         description,
         mode,
         policy: policy.map(|(stored, p)| (stored.id, stored.current_version, p)),
+        contract_id,
         cals,
     })
 }
@@ -416,8 +425,8 @@ pub async fn write(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (number, client_org_id, requester_id, requester_name, requester_phone, site, channel, \
          category, urgency, impact, priority, subject, description, service_mode, state, policy_id, policy_version, \
-         created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', $15, $16, $17, $18, $18) RETURNING id",
+         created_by, created_at, updated_at, contract_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', $15, $16, $17, $18, $18, $19) RETURNING id",
     )
     .bind(number.clone())
     .bind(p.client_org_id)
@@ -437,6 +446,7 @@ pub async fn write(
     .bind(p.policy.as_ref().map(|(_, v, _)| *v))
     .bind(actor.audit_id())
     .bind(now)
+    .bind(p.contract_id)
     .fetch_one(&mut *conn)
     .await?;
     if let Some((_, _, policy)) = &p.policy {

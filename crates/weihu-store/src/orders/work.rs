@@ -15,6 +15,10 @@ use super::{Order, get, text, timeline, workflow};
 use crate::{Actor, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms, users};
 
 pub const VISIT_KINDS: [&str; 4] = ["regular", "scheduled", "emergency", "repeat"];
+/// Rate categories of a per-visit contract.
+pub const VISIT_CATEGORIES: [&str; 4] = ["pc", "network", "peripheral", "server"];
+/// A take-away repair comes back within this many hours (wall clock), as promised.
+pub const TAKE_AWAY_PROMISE_HOURS: i64 = 48;
 
 fn opt_time(r: &AnyRow, c: &str) -> Result<Option<String>> {
     Ok(r.try_get::<Option<i64>, _>(c)?.map(ms_to_rfc3339))
@@ -105,6 +109,9 @@ pub struct Visit {
     pub check_out_at: Option<String>,
     /// Decimal string, e.g. "30.00".
     pub travel_fee: String,
+    /// Rate category on a per-visit contract: pc, network, peripheral, server (default from the
+    /// order's category).
+    pub category: Option<String>,
     pub note: String,
 }
 
@@ -116,6 +123,8 @@ pub struct NewVisit {
     pub engineer_id: Option<i64>,
     #[serde(default)]
     pub travel_fee: Option<String>,
+    /// pc, network, peripheral, server; default from the order's category.
+    pub category: Option<String>,
     #[serde(default)]
     pub note: String,
 }
@@ -131,12 +140,13 @@ fn visit_row(r: &AnyRow) -> Result<Visit> {
         check_in_at: opt_time(r, "check_in_at")?,
         check_out_at: opt_time(r, "check_out_at")?,
         travel_fee: r.try_get("travel_fee")?,
+        category: r.try_get("category")?,
         note: r.try_get("note")?,
     })
 }
 
 const VISIT_SELECT: &str = "SELECT v.id, v.order_id, v.engineer_id, u.display_name AS engineer_name, v.kind, v.decided_at, \
-     v.check_in_at, v.check_out_at, v.travel_fee, v.note FROM order_visits v LEFT JOIN users u ON u.id = v.engineer_id";
+     v.check_in_at, v.check_out_at, v.travel_fee, v.category, v.note FROM order_visits v LEFT JOIN users u ON u.id = v.engineer_id";
 
 pub async fn visits(store: &Store, actor: &Actor, order_id: i64) -> Result<Vec<Visit>> {
     get(store, actor, order_id).await?;
@@ -184,7 +194,17 @@ pub async fn decide_visit(
     }
     let fee = money("travel_fee", v.travel_fee.as_deref().unwrap_or("0"))?;
     let note = text("note", &v.note, 2000, false)?;
-    let policy = clocks::policy_for(store, order.client_org_id).await?;
+    let category = match v.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) if VISIT_CATEGORIES.contains(&c) => Some(c.to_owned()),
+        Some(_) => {
+            return Err(StoreError::invalid(
+                "category",
+                format!("must be one of: {}", VISIT_CATEGORIES.join(", ")),
+            ));
+        }
+    };
+    let policy = clocks::order_policy(store, order.policy_id).await?;
     let cals = match &policy {
         Some((_, p)) => {
             Calendars::load(
@@ -206,8 +226,8 @@ pub async fn decide_visit(
     let mut tx = store.pool.begin().await?;
     bump(&mut tx, order_id, now).await?;
     let id: i64 = sqlx::query(
-        "INSERT INTO order_visits (order_id, engineer_id, kind, decided_at, travel_fee, note, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO order_visits (order_id, engineer_id, kind, decided_at, travel_fee, note, created_by, category) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(order_id)
     .bind(engineer)
@@ -216,6 +236,7 @@ pub async fn decide_visit(
     .bind(fee.to_string())
     .bind(note.clone())
     .bind(actor.audit_id())
+    .bind(category)
     .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -793,6 +814,37 @@ pub struct BackupCheck {
     pub answer: String,
 }
 
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordedBackupCheck {
+    pub change: String,
+    pub answer: String,
+    pub asked_at: String,
+}
+
+/// The backup questions asked on an order, with the client's answers.
+pub async fn backup_checks(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+) -> Result<Vec<RecordedBackupCheck>> {
+    get(store, actor, order_id).await?;
+    let rows = sqlx::query(
+        "SELECT change, answer, asked_at FROM order_backup_checks WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RecordedBackupCheck {
+                change: r.try_get("change")?,
+                answer: r.try_get("answer")?,
+                asked_at: ms_to_rfc3339(r.try_get("asked_at")?),
+            })
+        })
+        .collect()
+}
+
 /// Records that the client was asked about backups before a major change, and the answer.
 pub async fn record_backup_check(
     store: &Store,
@@ -1032,4 +1084,189 @@ pub async fn signature(
         },
         png,
     )))
+}
+
+// ---- take-away repairs ------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TakeAway {
+    pub id: i64,
+    pub asset: String,
+    pub description: String,
+    pub taken_at: String,
+    /// Taken at + 48 hours (wall clock): when the device is promised back.
+    pub promised_at: String,
+    pub returned_at: Option<String>,
+    /// Repair cost, billed at cost on the month of return.
+    pub cost: String,
+    pub note: String,
+    /// Not back and the promise has passed, or came back late.
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewTakeAway {
+    /// The device taken away (asset tag or description).
+    #[serde(default)]
+    pub asset: String,
+    /// What is wrong and what will be done.
+    pub description: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct TakeAwayReturn {
+    /// Decimal string; default "0.00".
+    pub cost: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn take_aways(store: &Store, actor: &Actor, order_id: i64) -> Result<Vec<TakeAway>> {
+    get(store, actor, order_id).await?;
+    let rows = sqlx::query(
+        "SELECT id, asset, description, taken_at, promised_at, returned_at, cost, note \
+         FROM take_away_repairs WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(&store.pool)
+    .await?;
+    let now = now_ms();
+    rows.iter()
+        .map(|r| {
+            let promised: i64 = r.try_get("promised_at")?;
+            let returned: Option<i64> = r.try_get("returned_at")?;
+            Ok(TakeAway {
+                id: r.try_get("id")?,
+                asset: r.try_get("asset")?,
+                description: r.try_get("description")?,
+                taken_at: ms_to_rfc3339(r.try_get("taken_at")?),
+                promised_at: ms_to_rfc3339(promised),
+                returned_at: returned.map(ms_to_rfc3339),
+                cost: r.try_get("cost")?,
+                note: r.try_get("note")?,
+                late: returned.unwrap_or(now) > promised,
+            })
+        })
+        .collect()
+}
+
+/// The engineer takes a device away for repair, promising it back within 48 hours.
+pub async fn take_away(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    t: &NewTakeAway,
+) -> Result<TakeAway> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    open(&order)?;
+    let asset = text("asset", &t.asset, 200, false)?;
+    let description = text("description", &t.description, 2000, true)?;
+    let note = text("note", &t.note, 2000, false)?;
+    let now = now_ms();
+    let promised = now + TAKE_AWAY_PROMISE_HOURS * 3_600_000;
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order_id, now).await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO take_away_repairs (order_id, asset, description, taken_at, promised_at, note, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(order_id)
+    .bind(asset.clone())
+    .bind(description.clone())
+    .bind(now)
+    .bind(promised)
+    .bind(note)
+    .bind(actor.audit_id())
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    record(
+        &mut tx,
+        actor,
+        &order,
+        Event {
+            kind: "take_away",
+            public: true,
+            body: &description,
+            data: json!({"repair": id, "asset": asset, "promised_at": ms_to_rfc3339(promised)}),
+            audit_action: "take_away",
+            audit: json!({"repair": id}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    take_aways(store, actor, order_id)
+        .await?
+        .into_iter()
+        .find(|x| x.id == id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// The device is back; its repair cost is billed at cost on this month's statement.
+pub async fn return_take_away(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    repair_id: i64,
+    r: &TakeAwayReturn,
+) -> Result<TakeAway> {
+    let order = get(store, actor, order_id).await?;
+    may_work(store, actor, &order).await?;
+    let cost = money("cost", r.cost.as_deref().unwrap_or("0"))?;
+    if !cost.is_whole_cents() {
+        return Err(StoreError::invalid("cost", "must be a whole number of cents"));
+    }
+    let note = text("note", &r.note, 2000, false)?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE take_away_repairs SET returned_at = $1, cost = $2, \
+         note = CASE WHEN $3 = '' THEN note ELSE $3 END \
+         WHERE id = $4 AND order_id = $5 AND returned_at IS NULL",
+    )
+    .bind(now)
+    .bind(cost.to_string())
+    .bind(note.clone())
+    .bind(repair_id)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        let exists: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM take_away_repairs WHERE id = $1 AND order_id = $2",
+        )
+        .bind(repair_id)
+        .bind(order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        return Err(if exists == 0 {
+            StoreError::NotFound
+        } else {
+            StoreError::invalid("returned_at", "the device is already back")
+        });
+    }
+    bump(&mut tx, order_id, now).await?;
+    record(
+        &mut tx,
+        actor,
+        &order,
+        Event {
+            kind: "take_away_return",
+            public: true,
+            body: &note,
+            data: json!({"repair": repair_id, "cost": cost.to_string()}),
+            audit_action: "take_away_return",
+            audit: json!({"repair": repair_id, "cost": cost.to_string()}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    take_aways(store, actor, order_id)
+        .await?
+        .into_iter()
+        .find(|x| x.id == repair_id)
+        .ok_or(StoreError::NotFound)
 }

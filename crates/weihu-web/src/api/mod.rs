@@ -2,11 +2,13 @@
 //! described for the OpenAPI document served at `/api/v1/openapi.json`.
 
 mod audit;
+pub mod contracts;
 mod me;
 pub mod order_work;
 mod orders;
 mod organizations;
 pub mod service_levels;
+mod statements;
 mod teams;
 mod tokens;
 mod users;
@@ -53,6 +55,13 @@ use crate::error::ErrorBody;
         order_work::list_remote, order_work::add_remote, order_work::backup_check, order_work::list_time, order_work::log_time,
         order_work::sign, order_work::get_signature, order_work::signature_image,
         order_work::list_attachments, order_work::add_attachment, order_work::get_attachment,
+        order_work::list_take_away, order_work::take_away, order_work::return_take_away,
+        contracts::list, contracts::create, contracts::get_one, contracts::update, contracts::activate,
+        contracts::termination_quote, contracts::terminate, contracts::renew, contracts::list_engineers,
+        contracts::add_engineer, contracts::list_devices, contracts::put_device, contracts::add_resident_day,
+        contracts::add_item, contracts::invoices,
+        statements::list, statements::generate, statements::get_one, statements::review, statements::issue,
+        statements::pay, statements::adjust, statements::preview,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -65,6 +74,8 @@ use crate::error::ErrorBody;
         (name = "teams", description = "Engineer teams"),
         (name = "tokens", description = "API tokens"),
         (name = "audit", description = "Who changed what"),
+        (name = "contracts", description = "Contracts: pricing models, fees, fixed engineers, devices, termination, invoicing schedule"),
+        (name = "statements", description = "Monthly statements: preview, generate, review, issue, pay, adjust"),
         (name = "service-levels", description = "Business calendars, holiday sets, SLA policies and the SLA calculator"),
     )
 )]
@@ -104,6 +115,8 @@ pub fn router() -> Router<AppState> {
         .merge(service_levels::router())
         .merge(orders::router())
         .merge(order_work::router())
+        .merge(contracts::router())
+        .merge(statements::router())
         .fallback(not_found)
 }
 

@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use weihu_store::orders::Order;
 use weihu_store::orders::work::{
-    self, BackupCheck, NewPart, NewRemoteSession, NewTimeEntry, NewVisit, Part, PartDecision,
-    RemoteSession, Signature, TimeEntry, Visit,
+    self, BackupCheck, NewPart, NewRemoteSession, NewTakeAway, NewTimeEntry, NewVisit, Part,
+    PartDecision,
+    RemoteSession, Signature, TakeAway, TakeAwayReturn, TimeEntry, Visit,
 };
 
 use crate::AppState;
@@ -48,6 +49,14 @@ pub fn router() -> Router<AppState> {
             get(list_remote).post(add_remote),
         )
         .route("/api/v1/orders/{id}/backup-checks", post(backup_check))
+        .route(
+            "/api/v1/orders/{id}/take-away",
+            get(list_take_away).post(take_away),
+        )
+        .route(
+            "/api/v1/orders/{id}/take-away/{repair_id}/return",
+            post(return_take_away),
+        )
         .route(
             "/api/v1/orders/{id}/time-entries",
             get(list_time).post(log_time),
@@ -428,4 +437,45 @@ pub fn attachment_response(
         bytes,
     )
         .into_response()
+}
+
+/// Take-away repairs of an order, with the 48-hour return promise.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/take-away", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<TakeAway>), (status = 404, body = ErrorBody)))]
+pub async fn list_take_away(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<TakeAway>>> {
+    Ok(Json(work::take_aways(&s.store, &a, id).await?))
+}
+
+/// The engineer takes a device away for repair; it is promised back within 48 hours.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/take-away", tag = "orders", params(("id" = i64, Path)), request_body = NewTakeAway,
+    responses((status = 201, body = TakeAway), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn take_away(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(t): ApiJson<NewTakeAway>,
+) -> ApiResult<(StatusCode, Json<TakeAway>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(work::take_away(&s.store, &a, id, &t).await?),
+    ))
+}
+
+/// The device is back; its repair cost is billed at cost on the month's statement.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/take-away/{repair_id}/return", tag = "orders",
+    params(("id" = i64, Path), ("repair_id" = i64, Path)), request_body = TakeAwayReturn,
+    responses((status = 200, body = TakeAway), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn return_take_away(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Ids(id, rid): Ids,
+    ApiJson(r): ApiJson<TakeAwayReturn>,
+) -> ApiResult<Json<TakeAway>> {
+    Ok(Json(
+        work::return_take_away(&s.store, &a, id, rid, &r).await?,
+    ))
 }

@@ -4,6 +4,8 @@
 mod account;
 mod admin;
 mod apidocs;
+mod billing;
+pub use billing::statement_file_name;
 mod home;
 mod login;
 mod orders;
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(apidocs::router())
         .merge(service_levels::router())
         .merge(orders::router())
+        .merge(billing::router())
 }
 
 pub struct NavItem {
@@ -147,6 +150,8 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         ));
         if actor.role == Role::ClientAdmin {
             items.push(("/users".into(), "nav.users"));
+            items.push(("/contracts".into(), "nav.contracts"));
+            items.push(("/statements".into(), "nav.statements"));
         }
     } else {
         items.push(("/dashboard".into(), "nav.dashboard"));
@@ -154,6 +159,13 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         items.push(("/organizations".into(), "nav.organizations"));
         items.push(("/users".into(), "nav.users"));
         items.push(("/teams".into(), "nav.teams"));
+        items.push(("/contracts".into(), "nav.contracts"));
+        if matches!(
+            actor.role,
+            Role::Admin | Role::Finance | Role::ServiceLevelManager
+        ) {
+            items.push(("/statements".into(), "nav.statements"));
+        }
         items.push(("/calendars".into(), "nav.calendars"));
         items.push(("/sla-policies".into(), "nav.sla"));
         items.push(("/sla/calculator".into(), "nav.calculator"));

@@ -312,6 +312,7 @@ struct Detail {
     visits: Vec<weihu_store::orders::work::Visit>,
     parts: Vec<weihu_store::orders::work::Part>,
     remote: Vec<weihu_store::orders::work::RemoteSession>,
+    take_aways: Vec<weihu_store::orders::work::TakeAway>,
     time: Vec<weihu_store::orders::work::TimeEntry>,
     can_work: bool,
     attachments: Vec<weihu_store::orders::attachments::Attachment>,
@@ -429,6 +430,9 @@ async fn detail(
     let remote = work::remote_sessions(&s.store, a, id)
         .await
         .unwrap_or_default();
+    let take_aways = work::take_aways(&s.store, a, id)
+        .await
+        .unwrap_or_default();
     let time = if a.is_client() {
         Vec::new()
     } else {
@@ -455,6 +459,7 @@ async fn detail(
         visits,
         parts,
         remote,
+        take_aways,
         time,
         can_work,
         actions,
@@ -606,6 +611,16 @@ struct WorkForm {
     #[serde(default)]
     note: String,
     #[serde(default)]
+    repair_id: Option<i64>,
+    #[serde(default)]
+    asset: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    cost: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
     signer_name: String,
     #[serde(default)]
     image: String,
@@ -634,6 +649,7 @@ async fn work_form(
                     kind: f.kind.clone().filter(|k| !k.is_empty()),
                     engineer_id: None,
                     travel_fee: f.travel_fee.clone().filter(|t| !t.is_empty()),
+                    category: f.category.clone().filter(|c| !c.is_empty()),
                     note: f.note.clone(),
                 },
             )
@@ -707,6 +723,30 @@ async fn work_form(
                     .await
                     .map(|_| ())
             }
+            "take-away" => work::take_away(
+                st,
+                a,
+                id,
+                &work::NewTakeAway {
+                    asset: f.asset.clone(),
+                    description: f.description.clone(),
+                    note: f.note.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+            "take-away-return" => work::return_take_away(
+                st,
+                a,
+                id,
+                need(f.repair_id, "repair_id")?,
+                &work::TakeAwayReturn {
+                    cost: f.cost.clone().filter(|c| !c.is_empty()),
+                    note: f.note.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
             "time" => work::log_time(
                 st,
                 a,

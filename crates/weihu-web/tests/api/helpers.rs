@@ -11,6 +11,8 @@ use weihu_store::{Actor, Backend, Store, demo, organizations, testing, tokens};
 
 /// The administrator every scenario may act as (the demo data has none).
 pub const ADMIN: &str = "it.admin";
+/// Orders in the demo data: 11 of this month in every state, 10 closed ones of last month.
+pub const DEMO_ORDERS: usize = 21;
 
 /// The logins that get an API token up front.
 const TOKEN_USERS: &[&str] = &[
@@ -112,6 +114,16 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Gives a user created during a test a token, so `send` can act as them.
+    pub async fn add_token(&mut self, user: &'static str) {
+        let id = self.user_id(user).await;
+        let (token, secret) = tokens::create(&self.store, &self.system, id, "test", None)
+            .await
+            .expect("create a token");
+        self.tokens.insert(user, secret);
+        self.token_ids.insert(user, token.id);
     }
 
     /// The bearer secret of `user` (one of the logins that got a token up front).

@@ -33,6 +33,7 @@ macro_rules! both_backends {
 }
 
 mod auth;
+mod billing;
 mod bad_input;
 mod concurrency;
 mod helpers;

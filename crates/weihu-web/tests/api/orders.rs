@@ -1135,7 +1135,11 @@ async fn board_filters_and_sorts(app: TestApp) {
     let p1 = step(&app, "wang.fang", &p1, "assign", json!({"assignee_id": li})).await;
     const DESK: &str = "wang.fang";
     let all = items(&app, DESK, "/api/v1/orders?limit=200").await;
-    assert_eq!(all.len(), 13, "11 demo orders and 2 new ones");
+    assert_eq!(
+        all.len(),
+        crate::helpers::DEMO_ORDERS + 2,
+        "the demo orders and 2 new ones"
+    );
 
     let open = items(&app, DESK, "/api/v1/orders?open=true&limit=200").await;
     let open_states = [
@@ -1589,5 +1593,9 @@ async fn concurrent_creation_numbers_without_gaps(app: TestApp) {
         "16 consecutive numbers after {prev}, none twice, none skipped"
     );
     let total = app.get_ok("/api/v1/orders?limit=1", "wang.fang").await["total"].clone();
-    assert_eq!(total, 11 + 16, "every order stored once");
+    assert_eq!(
+        total,
+        crate::helpers::DEMO_ORDERS as i64 + 16,
+        "every order stored once"
+    );
 }

@@ -2,6 +2,8 @@
 //! Mostly Chinese with some English, as a real provider in China would have. Loading it twice
 //! changes nothing.
 
+mod billing;
+
 use weihu_domain::role::Role;
 
 use crate::credentials::hash_password;
@@ -225,7 +227,12 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
         }
     }
     load_service_levels(store, &system).await?;
+    // Contracts first: orders attach to the contract in force when they are opened.
+    let fresh = billing::load_contracts(store, &system).await?;
     load_orders(store).await?;
+    if fresh {
+        billing::load_last_month(store, &system).await?;
+    }
     Ok(logins)
 }
 
@@ -432,6 +439,7 @@ async fn load_orders(store: &Store) -> Result<()> {
                     kind: None,
                     engineer_id: None,
                     travel_fee: Some("30".into()),
+                    category: None,
                     note: "携带备用交换机".into(),
                 },
             )

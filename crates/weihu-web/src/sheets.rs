@@ -1,0 +1,89 @@
+//! Excel downloads (rust_xlsxwriter). Every user-supplied text is written as a string cell, never
+//! as a formula, so a description such as `=cmd|' /C calc'!A0` stays text.
+
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+use weihu_store::StoreError;
+use weihu_store::statements::Statement;
+
+use crate::error::ApiError;
+
+fn xlsx_error(e: XlsxError) -> ApiError {
+    ApiError::Store(StoreError::Format(format!("xlsx: {e}")))
+}
+
+/// Amounts go in as numbers (for sums in Excel) with two decimals; the exact decimal string is
+/// what the statement holds, and an f64 round-trips any amount of up to 15 digits exactly to
+/// the cent for display.
+fn amount(v: &str) -> f64 {
+    v.parse::<f64>().unwrap_or(0.0)
+}
+
+/// One statement as a workbook: a header block, then one row per line with its sources.
+pub fn statement_xlsx(st: &Statement) -> Result<Vec<u8>, ApiError> {
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("对账单 Statement").map_err(xlsx_error)?;
+    let bold = Format::new().set_bold();
+    let money = Format::new()
+        .set_num_format("#,##0.00")
+        .set_align(FormatAlign::Right);
+    let money_bold = money.clone().set_bold();
+    let head: [(&str, String); 8] = [
+        ("对账单号 / Number", st.number.clone().unwrap_or_else(|| "草稿 / DRAFT".into())),
+        ("客户 / Client", st.client_name.clone()),
+        ("合同 / Contract", st.contract_number.clone()),
+        ("月份 / Month", st.month.clone()),
+        ("服务期间 / Covered", format!("{} – {}", st.covered_start, st.covered_end)),
+        ("状态 / State", st.state.clone()),
+        ("计次上门 / Counted visits", st.counted_visits.to_string()),
+        ("付款截止 / Due", st.due_date.clone().unwrap_or_default()),
+    ];
+    let mut row: u32 = 0;
+    for (label, value) in head {
+        sheet.write_string_with_format(row, 0, label, &bold).map_err(xlsx_error)?;
+        sheet.write_string(row, 1, value).map_err(xlsx_error)?;
+        row += 1;
+    }
+    row += 1;
+    let cols = [
+        "类别 / Kind",
+        "说明 / Description",
+        "来源 / Source",
+        "数量 / Qty",
+        "单价 / Unit price",
+        "折算 / Proration",
+        "金额 / Amount",
+    ];
+    for (c, h) in cols.iter().enumerate() {
+        sheet
+            .write_string_with_format(row, c as u16, *h, &bold)
+            .map_err(xlsx_error)?;
+    }
+    row += 1;
+    for l in &st.lines {
+        sheet.write_string(row, 0, &l.kind).map_err(xlsx_error)?;
+        sheet.write_string(row, 1, &l.description).map_err(xlsx_error)?;
+        sheet.write_string(row, 2, l.source_text()).map_err(xlsx_error)?;
+        sheet.write_number(row, 3, l.quantity as f64).map_err(xlsx_error)?;
+        sheet
+            .write_number_with_format(row, 4, amount(&l.unit_price), &money)
+            .map_err(xlsx_error)?;
+        sheet
+            .write_string(row, 5, l.proration.clone().unwrap_or_default())
+            .map_err(xlsx_error)?;
+        sheet
+            .write_number_with_format(row, 6, amount(&l.amount), &money)
+            .map_err(xlsx_error)?;
+        row += 1;
+    }
+    sheet
+        .write_string_with_format(row, 5, format!("合计 / Total ({})", st.currency), &bold)
+        .map_err(xlsx_error)?;
+    sheet
+        .write_number_with_format(row, 6, amount(&st.total), &money_bold)
+        .map_err(xlsx_error)?;
+    for (c, w) in [(0u16, 18.0), (1, 48.0), (2, 36.0), (3, 8.0), (4, 14.0), (5, 12.0), (6, 14.0)] {
+        sheet.set_column_width(c, w).map_err(xlsx_error)?;
+    }
+    wb.save_to_buffer().map_err(xlsx_error)
+}
