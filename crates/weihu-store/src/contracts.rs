@@ -6,8 +6,8 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::any::AnyRow;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 use weihu_domain::billing::{
     BillingError, ContractTerms, PenaltyQuote, Prepayment, termination_penalty,
 };
@@ -243,7 +243,10 @@ fn build_terms(terms: &Value, start: Date, end: Date) -> Result<ContractTerms> {
         StoreError::invalid(field, msg)
     })?;
     if end < start {
-        return Err(StoreError::invalid("end_date", "must not be before start_date"));
+        return Err(StoreError::invalid(
+            "end_date",
+            "must not be before start_date",
+        ));
     }
     parsed.validate().map_err(|e| billing("terms.", e))?;
     Ok(parsed)
@@ -428,7 +431,8 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewContract) -> Result<C
     let notice = notice_days(new.notice_days)?;
     check_refs(store, new.client_org_id, new.policy_id, new.calendar_id).await?;
     let now = now_ms();
-    let terms_json = serde_json::to_string(&terms).map_err(|e| StoreError::Format(e.to_string()))?;
+    let terms_json =
+        serde_json::to_string(&terms).map_err(|e| StoreError::Format(e.to_string()))?;
     let mut tx = store.pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO contracts (client_org_id, number, title, status, pricing_model, start_date, end_date, \
@@ -478,10 +482,14 @@ pub async fn update(
     let current = get(store, actor, id).await?;
     may_write(actor)?;
     if current.status == "ended" {
-        return Err(StoreError::invalid("status", "an ended contract cannot change"));
+        return Err(StoreError::invalid(
+            "status",
+            "an ended contract cannot change",
+        ));
     }
     let mut next = current.clone();
-    let commercial = patch.start_date.is_some() || patch.end_date.is_some() || patch.terms.is_some();
+    let commercial =
+        patch.start_date.is_some() || patch.end_date.is_some() || patch.terms.is_some();
     if commercial && current.status != "draft" {
         // Issued statements were priced on these terms: a signed contract changes by amendment
         // (a new contract), not by rewriting the one in force.
@@ -528,7 +536,13 @@ pub async fn update(
     if let Some(v) = &patch.internal_note {
         next.internal_note = Some(text("internal_note", v, 5000, false)?);
     }
-    check_refs(store, current.client_org_id, next.policy_id, next.calendar_id).await?;
+    check_refs(
+        store,
+        current.client_org_id,
+        next.policy_id,
+        next.calendar_id,
+    )
+    .await?;
     let mut tx = store.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE contracts SET title = $1, start_date = $2, end_date = $3, terms = $4, pricing_model = $5, \
@@ -578,7 +592,10 @@ pub async fn activate(store: &Store, actor: &Actor, id: i64, version: i64) -> Re
     let current = get(store, actor, id).await?;
     may_write(actor)?;
     if current.status != "draft" {
-        return Err(StoreError::invalid("status", "only a draft can be activated"));
+        return Err(StoreError::invalid(
+            "status",
+            "only a draft can be activated",
+        ));
     }
     let clash: Option<String> = sqlx::query_scalar(
         "SELECT number FROM contracts WHERE client_org_id = $1 AND id <> $2 \
@@ -771,7 +788,9 @@ pub async fn renew(store: &Store, actor: &Actor, id: i64) -> Result<Contract> {
     let length = start
         .until((jiff::Unit::Month, end.tomorrow().unwrap_or(end)))
         .map_err(|e| StoreError::Format(e.to_string()))?;
-    let next_start = end.tomorrow().map_err(|e| StoreError::Format(e.to_string()))?;
+    let next_start = end
+        .tomorrow()
+        .map_err(|e| StoreError::Format(e.to_string()))?;
     let next_end = next_start
         .checked_add(length)
         .and_then(|d| d.yesterday())
@@ -833,7 +852,10 @@ pub async fn end_expired(store: &Store) -> Result<u64> {
 }
 
 /// The contract in force for a client today, if any: what a new order runs on.
-pub(crate) async fn in_force(store: &Store, client_org_id: i64) -> Result<Option<(i64, Option<i64>)>> {
+pub(crate) async fn in_force(
+    store: &Store,
+    client_org_id: i64,
+) -> Result<Option<(i64, Option<i64>)>> {
     let today = today_in(DEFAULT_ZONE).to_string();
     let row = sqlx::query(
         "SELECT id, policy_id FROM contracts WHERE client_org_id = $1 \
@@ -919,7 +941,10 @@ async fn provider_engineer(store: &Store, user_id: i64, field: &str) -> Result<(
     .await?;
     match role.as_deref() {
         Some("engineer" | "dispatcher" | "admin") => Ok(()),
-        _ => Err(StoreError::invalid(field, "is not an active provider engineer")),
+        _ => Err(StoreError::invalid(
+            field,
+            "is not an active provider engineer",
+        )),
     }
 }
 
@@ -950,7 +975,9 @@ pub async fn add_engineer(
     }
     let mut tx = store.pool.begin().await?;
     if let Some(old) = new.replaces_user_id {
-        let until = from.yesterday().map_err(|e| StoreError::Format(e.to_string()))?;
+        let until = from
+            .yesterday()
+            .map_err(|e| StoreError::Format(e.to_string()))?;
         let done = sqlx::query(
             "UPDATE contract_engineers SET until_date = $1 WHERE contract_id = $2 AND user_id = $3 \
              AND until_date IS NULL",
@@ -1048,7 +1075,10 @@ pub async fn put_device(
         let known: Vec<&str> = monthly_prices.keys().map(String::as_str).collect();
         return Err(StoreError::invalid(
             "device_type",
-            format!("the contract has no price for it; priced types: {}", known.join(", ")),
+            format!(
+                "the contract has no price for it; priced types: {}",
+                known.join(", ")
+            ),
         ));
     }
     let tag = text("asset_tag", &d.asset_tag, 64, true)?;
@@ -1060,7 +1090,10 @@ pub async fn put_device(
         .map(|s| parse_date("until_date", s))
         .transpose()?;
     if until.is_some_and(|u| u < from) {
-        return Err(StoreError::invalid("until_date", "must not be before from_date"));
+        return Err(StoreError::invalid(
+            "until_date",
+            "must not be before from_date",
+        ));
     }
     let mut tx = store.pool.begin().await?;
     let existing: Option<i64> = sqlx::query_scalar(
@@ -1245,7 +1278,12 @@ pub async fn add_item(
             "must be a non-negative amount in whole cents",
         ));
     }
-    let order_id = match new.order_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let order_id = match new
+        .order_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(n) => Some(
             sqlx::query_scalar::<_, i64>(

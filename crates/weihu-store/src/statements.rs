@@ -440,7 +440,12 @@ async fn compute(store: &Store, contract: &Contract, month: YearMonth) -> Result
 }
 
 /// What a contract's month costs so far; nothing is stored.
-pub async fn preview(store: &Store, actor: &Actor, contract_id: i64, month: &str) -> Result<Preview> {
+pub async fn preview(
+    store: &Store,
+    actor: &Actor,
+    contract_id: i64,
+    month: &str,
+) -> Result<Preview> {
     let contract = contracts::get(store, actor, contract_id).await?;
     may_read(actor)?;
     if actor.is_client() {
@@ -748,25 +753,34 @@ pub async fn generate(
     Ok(summary)
 }
 
+/// One move of a statement: the states it may leave, the columns it sets (with their binds,
+/// numbered from `$1`) and the audit action.
+struct Move<'a> {
+    from: &'a [&'a str],
+    set: &'a str,
+    binds: Vec<crate::sql::Arg>,
+    action: &'a str,
+}
+
 async fn transition(
     store: &Store,
     actor: &Actor,
     id: i64,
     version: i64,
-    from: &[&str],
-    sql_set: &str,
-    binds: Vec<crate::sql::Arg>,
-    action: &str,
+    m: Move<'_>,
 ) -> Result<Statement> {
+    let Move {
+        from,
+        set: sql_set,
+        binds,
+        action,
+    } = m;
     let current = get(store, actor, id).await?;
     may_write(actor)?;
     if !from.contains(&current.state.as_str()) {
         return Err(StoreError::invalid(
             "state",
-            format!(
-                "a statement that is {} cannot be {action}",
-                current.state
-            ),
+            format!("a statement that is {} cannot be {action}", current.state),
         ));
     }
     let mut tx = store.pool.begin().await?;
@@ -806,10 +820,12 @@ pub async fn review(store: &Store, actor: &Actor, id: i64, version: i64) -> Resu
         actor,
         id,
         version,
-        &["draft"],
-        "state = 'reviewed', reviewed_by = $1, reviewed_at = $2",
-        vec![actor.audit_id().into(), now_ms().into()],
-        "reviewed",
+        Move {
+            from: &["draft"],
+            set: "state = 'reviewed', reviewed_by = $1, reviewed_at = $2",
+            binds: vec![actor.audit_id().into(), now_ms().into()],
+            action: "reviewed",
+        },
     )
     .await
 }
@@ -822,7 +838,10 @@ pub async fn issue(store: &Store, actor: &Actor, id: i64, version: i64) -> Resul
     if current.state != "reviewed" {
         return Err(StoreError::invalid(
             "state",
-            format!("a statement is reviewed before it is issued (it is {})", current.state),
+            format!(
+                "a statement is reviewed before it is issued (it is {})",
+                current.state
+            ),
         ));
     }
     let contract = contracts::get(store, &Actor::system(0), current.contract_id).await?;
@@ -830,7 +849,10 @@ pub async fn issue(store: &Store, actor: &Actor, id: i64, version: i64) -> Resul
     let today = today_in(cal.time_zone_name());
     let days = contract.domain_terms()?.payment.due_working_days;
     let due = due_date(today, days, |d| {
-        matches!(cal.day_kind(d), DayKind::Regular | DayKind::MakeUpWorkday { .. })
+        matches!(
+            cal.day_kind(d),
+            DayKind::Regular | DayKind::MakeUpWorkday { .. }
+        )
     })
     .map_err(|e| billing("", e))?;
     let year = today.year();
@@ -893,10 +915,12 @@ pub async fn mark_paid(store: &Store, actor: &Actor, id: i64, version: i64) -> R
         actor,
         id,
         version,
-        &["issued", "overdue"],
-        "state = 'paid', paid_at = $1",
-        vec![now_ms().into()],
-        "paid",
+        Move {
+            from: &["issued", "overdue"],
+            set: "state = 'paid', paid_at = $1",
+            binds: vec![now_ms().into()],
+            action: "paid",
+        },
     )
     .await
 }

@@ -29,18 +29,26 @@ pub fn statement_xlsx(st: &Statement) -> Result<Vec<u8>, ApiError> {
         .set_align(FormatAlign::Right);
     let money_bold = money.clone().set_bold();
     let head: [(&str, String); 8] = [
-        ("对账单号 / Number", st.number.clone().unwrap_or_else(|| "草稿 / DRAFT".into())),
+        (
+            "对账单号 / Number",
+            st.number.clone().unwrap_or_else(|| "草稿 / DRAFT".into()),
+        ),
         ("客户 / Client", st.client_name.clone()),
         ("合同 / Contract", st.contract_number.clone()),
         ("月份 / Month", st.month.clone()),
-        ("服务期间 / Covered", format!("{} – {}", st.covered_start, st.covered_end)),
+        (
+            "服务期间 / Covered",
+            format!("{} – {}", st.covered_start, st.covered_end),
+        ),
         ("状态 / State", st.state.clone()),
         ("计次上门 / Counted visits", st.counted_visits.to_string()),
         ("付款截止 / Due", st.due_date.clone().unwrap_or_default()),
     ];
     let mut row: u32 = 0;
     for (label, value) in head {
-        sheet.write_string_with_format(row, 0, label, &bold).map_err(xlsx_error)?;
+        sheet
+            .write_string_with_format(row, 0, label, &bold)
+            .map_err(xlsx_error)?;
         sheet.write_string(row, 1, value).map_err(xlsx_error)?;
         row += 1;
     }
@@ -62,9 +70,15 @@ pub fn statement_xlsx(st: &Statement) -> Result<Vec<u8>, ApiError> {
     row += 1;
     for l in &st.lines {
         sheet.write_string(row, 0, &l.kind).map_err(xlsx_error)?;
-        sheet.write_string(row, 1, &l.description).map_err(xlsx_error)?;
-        sheet.write_string(row, 2, l.source_text()).map_err(xlsx_error)?;
-        sheet.write_number(row, 3, l.quantity as f64).map_err(xlsx_error)?;
+        sheet
+            .write_string(row, 1, &l.description)
+            .map_err(xlsx_error)?;
+        sheet
+            .write_string(row, 2, l.source_text())
+            .map_err(xlsx_error)?;
+        sheet
+            .write_number(row, 3, l.quantity as f64)
+            .map_err(xlsx_error)?;
         sheet
             .write_number_with_format(row, 4, amount(&l.unit_price), &money)
             .map_err(xlsx_error)?;
@@ -82,7 +96,15 @@ pub fn statement_xlsx(st: &Statement) -> Result<Vec<u8>, ApiError> {
     sheet
         .write_number_with_format(row, 6, amount(&st.total), &money_bold)
         .map_err(xlsx_error)?;
-    for (c, w) in [(0u16, 18.0), (1, 48.0), (2, 36.0), (3, 8.0), (4, 14.0), (5, 12.0), (6, 14.0)] {
+    for (c, w) in [
+        (0u16, 18.0),
+        (1, 48.0),
+        (2, 36.0),
+        (3, 8.0),
+        (4, 14.0),
+        (5, 12.0),
+        (6, 14.0),
+    ] {
         sheet.set_column_width(c, w).map_err(xlsx_error)?;
     }
     wb.save_to_buffer().map_err(xlsx_error)

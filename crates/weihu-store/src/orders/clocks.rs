@@ -46,9 +46,11 @@ pub(crate) async fn policy_for(
     let named = contract.and_then(|(_, p)| p);
     let id: Option<i64> = match named {
         Some(p) => Some(p),
-        None => sqlx::query_scalar("SELECT id FROM sla_policies WHERE is_default = 1")
-            .fetch_optional(&store.pool)
-            .await?,
+        None => {
+            sqlx::query_scalar("SELECT id FROM sla_policies WHERE is_default = 1")
+                .fetch_optional(&store.pool)
+                .await?
+        }
     };
     Ok((contract.map(|(c, _)| c), order_policy(store, id).await?))
 }

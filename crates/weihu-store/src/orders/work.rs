@@ -194,7 +194,12 @@ pub async fn decide_visit(
     }
     let fee = money("travel_fee", v.travel_fee.as_deref().unwrap_or("0"))?;
     let note = text("note", &v.note, 2000, false)?;
-    let category = match v.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    let category = match v
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         None => None,
         Some(c) if VISIT_CATEGORIES.contains(&c) => Some(c.to_owned()),
         Some(_) => {
@@ -1217,7 +1222,10 @@ pub async fn return_take_away(
     may_work(store, actor, &order).await?;
     let cost = money("cost", r.cost.as_deref().unwrap_or("0"))?;
     if !cost.is_whole_cents() {
-        return Err(StoreError::invalid("cost", "must be a whole number of cents"));
+        return Err(StoreError::invalid(
+            "cost",
+            "must be a whole number of cents",
+        ));
     }
     let note = text("note", &r.note, 2000, false)?;
     let now = now_ms();

@@ -38,7 +38,10 @@ pub fn router() -> Router<AppState> {
             "/api/v1/contracts/{id}/devices",
             get(list_devices).post(put_device),
         )
-        .route("/api/v1/contracts/{id}/resident-days", post(add_resident_day))
+        .route(
+            "/api/v1/contracts/{id}/resident-days",
+            post(add_resident_day),
+        )
         .route("/api/v1/contracts/{id}/items", post(add_item))
         .route("/api/v1/contracts/{id}/invoices", get(invoices))
 }

@@ -9,8 +9,7 @@ use axum::routing::{get, post};
 use weihu_store::orders::Order;
 use weihu_store::orders::work::{
     self, BackupCheck, NewPart, NewRemoteSession, NewTakeAway, NewTimeEntry, NewVisit, Part,
-    PartDecision,
-    RemoteSession, Signature, TakeAway, TakeAwayReturn, TimeEntry, Visit,
+    PartDecision, RemoteSession, Signature, TakeAway, TakeAwayReturn, TimeEntry, Visit,
 };
 
 use crate::AppState;

@@ -126,7 +126,9 @@ pub async fn issue(
     Id(id): Id,
     ApiJson(b): ApiJson<VersionBody>,
 ) -> ApiResult<Json<Statement>> {
-    Ok(Json(statements::issue(&s.store, &actor, id, b.version).await?))
+    Ok(Json(
+        statements::issue(&s.store, &actor, id, b.version).await?,
+    ))
 }
 
 /// Record the client's payment.

@@ -95,22 +95,35 @@ pub fn terms_rows(ctx: &PageCtx, terms: &Value) -> Vec<(String, String)> {
             for c in ["pc", "network", "peripheral", "server"] {
                 if let Some(v) = p["rates"][c].as_str() {
                     rows.push((
-                        format!("{} · {}", ctx.t("contract.rate"), ctx.tk("visit_category", c)),
+                        format!(
+                            "{} · {}",
+                            ctx.t("contract.rate"),
+                            ctx.tk("visit_category", c)
+                        ),
                         format!("¥{v}"),
                     ));
                 }
             }
         }
         "monthly_capped" => {
-            rows.push((ctx.t("contract.monthly_fee").into(), money(&p["monthly_fee"])));
+            rows.push((
+                ctx.t("contract.monthly_fee").into(),
+                money(&p["monthly_fee"]),
+            ));
             rows.push((
                 ctx.t("contract.visit_cap").into(),
                 p["visit_cap"].to_string(),
             ));
-            rows.push((ctx.t("contract.over_cap_fee").into(), money(&p["over_cap_fee"])));
+            rows.push((
+                ctx.t("contract.over_cap_fee").into(),
+                money(&p["over_cap_fee"]),
+            ));
         }
         "monthly_unlimited" => {
-            rows.push((ctx.t("contract.monthly_fee").into(), money(&p["monthly_fee"])));
+            rows.push((
+                ctx.t("contract.monthly_fee").into(),
+                money(&p["monthly_fee"]),
+            ));
         }
         "resident" => rows.push((ctx.t("contract.day_rate").into(), money(&p["day_rate"]))),
         "per_device" => {
@@ -125,7 +138,10 @@ pub fn terms_rows(ctx: &PageCtx, terms: &Value) -> Vec<(String, String)> {
         }
         _ => {}
     }
-    rows.push((ctx.t("contract.emergency_fee").into(), money(&terms["emergency_fee"])));
+    rows.push((
+        ctx.t("contract.emergency_fee").into(),
+        money(&terms["emergency_fee"]),
+    ));
     if let Some(c) = terms["committed_monthly_fee"].as_str() {
         rows.push((ctx.t("contract.committed").into(), format!("¥{c}")));
     }
@@ -359,10 +375,7 @@ fn terms_of(f: &ContractForm) -> Result<Value, StoreError> {
             json!({"model": "per_device", "monthly_prices": prices})
         }
         _ => {
-            return Err(StoreError::invalid(
-                "model",
-                "choose a pricing model",
-            ));
+            return Err(StoreError::invalid("model", "choose a pricing model"));
         }
     };
     let percent = f.penalty_percent.trim();
@@ -372,7 +385,9 @@ fn terms_of(f: &ContractForm) -> Result<Value, StoreError> {
         let p: rust_decimal::Decimal = percent
             .parse()
             .map_err(|_| StoreError::invalid("penalty_rate", "must be a percentage"))?;
-        (p / rust_decimal::Decimal::ONE_HUNDRED).normalize().to_string()
+        (p / rust_decimal::Decimal::ONE_HUNDRED)
+            .normalize()
+            .to_string()
     };
     let mut terms = json!({
         "pricing": pricing,
@@ -454,8 +469,14 @@ impl ContractDetail {
         let s = |k: &str| t[k].as_str().unwrap_or("").to_owned();
         vec![
             (self.ctx.t("contract.notice_date").into(), s("notice_date")),
-            (self.ctx.t("contract.effective_date").into(), s("effective_date")),
-            (self.ctx.t("contract.by").into(), self.ctx.tk("party", &s("by"))),
+            (
+                self.ctx.t("contract.effective_date").into(),
+                s("effective_date"),
+            ),
+            (
+                self.ctx.t("contract.by").into(),
+                self.ctx.tk("party", &s("by")),
+            ),
             (self.ctx.t("contract.reason").into(), s("reason")),
             (
                 self.ctx.t("contract.penalty").into(),
@@ -491,7 +512,9 @@ async fn contract_detail(
     let engineers = contracts::engineers(&s.store, a, id)
         .await
         .unwrap_or_default();
-    let devices = contracts::devices(&s.store, a, id).await.unwrap_or_default();
+    let devices = contracts::devices(&s.store, a, id)
+        .await
+        .unwrap_or_default();
     let invoices = schedule(&s, a, id).await.unwrap_or_default();
     let statements = statements::list(
         &s.store,
@@ -614,7 +637,9 @@ async fn contract_action(
     let to = format!("/contracts/{id}");
     let r: Result<Option<String>, StoreError> = async {
         match what.as_str() {
-            "activate" => contracts::activate(st, a, id, f.version).await.map(|_| None),
+            "activate" => contracts::activate(st, a, id, f.version)
+                .await
+                .map(|_| None),
             "renew" => contracts::renew(st, a, id)
                 .await
                 .map(|c| Some(format!("/contracts/{}?ok=1", c.id))),

@@ -430,9 +430,7 @@ async fn detail(
     let remote = work::remote_sessions(&s.store, a, id)
         .await
         .unwrap_or_default();
-    let take_aways = work::take_aways(&s.store, a, id)
-        .await
-        .unwrap_or_default();
+    let take_aways = work::take_aways(&s.store, a, id).await.unwrap_or_default();
     let time = if a.is_client() {
         Vec::new()
     } else {

@@ -51,7 +51,13 @@ async fn new_client(app: &TestApp, code: &str) -> i64 {
 }
 
 /// A capped contract (3000 / 4 visits / 200 over, emergency 100), created and activated.
-async fn capped_contract(app: &TestApp, client: i64, number: &str, start: &str, end: &str) -> Value {
+async fn capped_contract(
+    app: &TestApp,
+    client: i64,
+    number: &str,
+    start: &str,
+    end: &str,
+) -> Value {
     let (status, c) = app
         .post(
             "/api/v1/contracts",
@@ -91,16 +97,28 @@ async fn demo_month_is_the_worked_example(app: TestApp) {
     assert_eq!(hdjm["state"], "issued");
     assert_eq!(hdjm["counted_visits"], 6);
     assert!(
-        hdjm["number"].as_str().is_some_and(|n| n.starts_with("ST-")),
+        hdjm["number"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("ST-")),
         "{hdjm}"
     );
     assert!(hdjm["due_date"].is_string(), "{hdjm}");
     let lines = hdjm["lines"].as_array().expect("lines");
     let sum: rust_decimal::Decimal = lines
         .iter()
-        .map(|l| l["amount"].as_str().expect("amount").parse::<rust_decimal::Decimal>().expect("decimal"))
+        .map(|l| {
+            l["amount"]
+                .as_str()
+                .expect("amount")
+                .parse::<rust_decimal::Decimal>()
+                .expect("decimal")
+        })
         .sum();
-    assert_eq!(sum.to_string(), "3980.00", "the total is the sum of the lines");
+    assert_eq!(
+        sum.to_string(),
+        "3980.00",
+        "the total is the sum of the lines"
+    );
     let over = lines
         .iter()
         .find(|l| l["kind"] == "over_cap_visits")
@@ -144,7 +162,11 @@ async fn demo_month_is_the_worked_example(app: TestApp) {
         own_items.iter().any(|s| s["id"] == hdjm["id"]),
         "zhou.jg sees HDJM's issued statement: {own}"
     );
-    assert!(own_items.iter().all(|s| s["client_org_id"] == hdjm["client_org_id"]));
+    assert!(
+        own_items
+            .iter()
+            .all(|s| s["client_org_id"] == hdjm["client_org_id"])
+    );
     let foreign = app.get_ok("/api/v1/statements", "qian.min").await;
     assert!(
         foreign["items"]
@@ -155,7 +177,10 @@ async fn demo_month_is_the_worked_example(app: TestApp) {
         "qian.min sees neither HDJM's nor her own unissued statements: {foreign}"
     );
     let r = app
-        .get(&format!("/api/v1/statements/{}", id(hdjm)), Some("qian.min"))
+        .get(
+            &format!("/api/v1/statements/{}", id(hdjm)),
+            Some("qian.min"),
+        )
         .await;
     assert_error("foreign statement", &r, 404, "not_found", None);
     // The demo's orders ran on their contracts.
@@ -182,7 +207,13 @@ async fn contract_lifecycle_and_termination_penalty(app: TestApp) {
                               "emergency_fee": "100.00"}}),
         )
         .await;
-    assert_error("missing fee", &(status, body), 422, "invalid", Some("terms.monthly_fee"));
+    assert_error(
+        "missing fee",
+        &(status, body),
+        422,
+        "invalid",
+        Some("terms.monthly_fee"),
+    );
     let r = app
         .post(
             "/api/v1/contracts",
@@ -191,7 +222,13 @@ async fn contract_lifecycle_and_termination_penalty(app: TestApp) {
                     "terms": {"pricing": {"model": "monthly_unlimited", "monthly_fee": "-1.00"}, "emergency_fee": "100.00"}}),
         )
         .await;
-    assert_error("negative fee", &r, 422, "invalid", Some("terms.pricing.monthly_fee"));
+    assert_error(
+        "negative fee",
+        &r,
+        422,
+        "invalid",
+        Some("terms.pricing.monthly_fee"),
+    );
     let r = app
         .post(
             "/api/v1/contracts",
@@ -208,7 +245,10 @@ async fn contract_lifecycle_and_termination_penalty(app: TestApp) {
     let c = capped_contract(&app, client, "HT-TERM-2026", start, end).await;
     let q = app
         .get_ok(
-            &format!("/api/v1/contracts/{}/termination?notice_date=2026-06-16", id(&c)),
+            &format!(
+                "/api/v1/contracts/{}/termination?notice_date=2026-06-16",
+                id(&c)
+            ),
             "liu.yang",
         )
         .await;
@@ -217,12 +257,18 @@ async fn contract_lifecycle_and_termination_penalty(app: TestApp) {
     assert_eq!(q["in_trial"], false);
     let trial = app
         .get_ok(
-            &format!("/api/v1/contracts/{}/termination?notice_date=2026-01-20", id(&c)),
+            &format!(
+                "/api/v1/contracts/{}/termination?notice_date=2026-01-20",
+                id(&c)
+            ),
             "liu.yang",
         )
         .await;
     assert_eq!(trial["in_trial"], true, "{trial}");
-    assert_eq!(trial["penalty"], "0.00", "no penalty in the trial month: {trial}");
+    assert_eq!(
+        trial["penalty"], "0.00",
+        "no penalty in the trial month: {trial}"
+    );
 
     // A second contract in force over the same days is refused.
     let (status, other) = app
@@ -264,7 +310,10 @@ async fn contract_lifecycle_and_termination_penalty(app: TestApp) {
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["status"], "terminating");
     assert_eq!(t["termination"]["quote"]["penalty"], "9750.00", "{t}");
-    assert_eq!(t["termination"]["effective_date"], "2026-07-15", "30 days' notice: {t}");
+    assert_eq!(
+        t["termination"]["effective_date"], "2026-07-15",
+        "30 days' notice: {t}"
+    );
     // Renewal drafts the next year.
     let (status, r) = app
         .post(
@@ -280,7 +329,10 @@ async fn contract_lifecycle_and_termination_penalty(app: TestApp) {
     assert_eq!(r["renewed_from"], c["id"]);
     // The invoicing schedule: 3 months, then quarterly, due in working days.
     let inv = app
-        .get_ok(&format!("/api/v1/contracts/{}/invoices", id(&c)), "liu.yang")
+        .get_ok(
+            &format!("/api/v1/contracts/{}/invoices", id(&c)),
+            "liu.yang",
+        )
         .await;
     let inv = inv.as_array().expect("a list");
     assert_eq!(inv.len(), 4, "{inv:?}");
@@ -293,12 +345,22 @@ async fn contract_lifecycle_and_termination_penalty(app: TestApp) {
 async fn statement_review_issue_freeze_and_adjust(mut app: TestApp) {
     let client = new_client(&app, "STMT").await;
     let t = today();
-    let start = t.first_of_month().checked_sub(jiff::Span::new().months(2)).expect("date");
+    let start = t
+        .first_of_month()
+        .checked_sub(jiff::Span::new().months(2))
+        .expect("date");
     let end = start
         .checked_add(jiff::Span::new().years(1))
         .and_then(|d| d.yesterday())
         .expect("date");
-    let c = capped_contract(&app, client, "HT-STMT", &start.to_string(), &end.to_string()).await;
+    let c = capped_contract(
+        &app,
+        client,
+        "HT-STMT",
+        &start.to_string(),
+        &end.to_string(),
+    )
+    .await;
     let (status, u) = app
         .post(
             "/api/v1/users",
@@ -319,7 +381,10 @@ async fn statement_review_issue_freeze_and_adjust(mut app: TestApp) {
         )
         .await;
     assert_eq!(status, 201, "{o}");
-    assert_eq!(o["contract_id"], c["id"], "the order runs on the contract in force");
+    assert_eq!(
+        o["contract_id"], c["id"],
+        "the order runs on the contract in force"
+    );
     let li = app.user_id("li.qiang").await;
     let (status, _) = app
         .post(
@@ -348,11 +413,17 @@ async fn statement_review_issue_freeze_and_adjust(mut app: TestApp) {
     let month = month_of(t);
     let p = app
         .get_ok(
-            &format!("/api/v1/contracts/{}/statement-preview?month={month}", id(&c)),
+            &format!(
+                "/api/v1/contracts/{}/statement-preview?month={month}",
+                id(&c)
+            ),
             "liu.yang",
         )
         .await;
-    assert_eq!(p["total"], "3140.00", "3000 + emergency 100 + travel 40: {p}");
+    assert_eq!(
+        p["total"], "3140.00",
+        "3000 + emergency 100 + travel 40: {p}"
+    );
     assert_eq!(p["counted_visits"], 0, "an emergency visit is not counted");
 
     // Generate → draft; review → issue: numbered, due, frozen.
@@ -366,7 +437,10 @@ async fn statement_review_issue_freeze_and_adjust(mut app: TestApp) {
     assert_eq!(status, 200, "{sum}");
     assert_eq!(sum["created"], 1, "{sum}");
     let list = app
-        .get_ok(&format!("/api/v1/statements?contract_id={}", id(&c)), "liu.yang")
+        .get_ok(
+            &format!("/api/v1/statements?contract_id={}", id(&c)),
+            "liu.yang",
+        )
         .await;
     let s = list["items"][0].clone();
     assert_eq!(s["state"], "draft");
@@ -402,7 +476,11 @@ async fn statement_review_issue_freeze_and_adjust(mut app: TestApp) {
         .await;
     assert_eq!(status, 200, "{issued}");
     assert_eq!(issued["state"], "issued");
-    assert!(issued["number"].as_str().is_some_and(|n| n.starts_with("ST-")));
+    assert!(
+        issued["number"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("ST-"))
+    );
     let r = app
         .post(
             &format!("/api/v1/statements/{}/issue", id(&s)),
@@ -414,7 +492,10 @@ async fn statement_review_issue_freeze_and_adjust(mut app: TestApp) {
     let seen = app
         .get_ok(&format!("/api/v1/statements/{}", id(&s)), "stmt.user")
         .await;
-    assert_eq!(seen["total"], "3140.00", "the client admin sees it once issued");
+    assert_eq!(
+        seen["total"], "3140.00",
+        "the client admin sees it once issued"
+    );
 
     // Later work in the month does not alter the issued statement…
     let (status, _) = app
@@ -434,7 +515,10 @@ async fn statement_review_issue_freeze_and_adjust(mut app: TestApp) {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(sum["unchanged"], 1, "issued statements are never regenerated: {sum}");
+    assert_eq!(
+        sum["unchanged"], 1,
+        "issued statements are never regenerated: {sum}"
+    );
     let again = app
         .get_ok(&format!("/api/v1/statements/{}", id(&s)), "liu.yang")
         .await;
@@ -480,7 +564,14 @@ async fn take_away_repair_is_promised_and_billed(app: TestApp) {
         .checked_add(jiff::Span::new().years(1))
         .and_then(|d| d.yesterday())
         .expect("date");
-    let c = capped_contract(&app, client, "HT-TAKE", &start.to_string(), &end.to_string()).await;
+    let c = capped_contract(
+        &app,
+        client,
+        "HT-TAKE",
+        &start.to_string(),
+        &end.to_string(),
+    )
+    .await;
     let (status, o) = app
         .post(
             "/api/v1/orders",
@@ -515,8 +606,16 @@ async fn take_away_repair_is_promised_and_billed(app: TestApp) {
         )
         .await;
     assert_eq!(status, 201, "{ta}");
-    let taken: jiff::Timestamp = ta["taken_at"].as_str().expect("taken_at").parse().expect("time");
-    let promised: jiff::Timestamp = ta["promised_at"].as_str().expect("promised").parse().expect("time");
+    let taken: jiff::Timestamp = ta["taken_at"]
+        .as_str()
+        .expect("taken_at")
+        .parse()
+        .expect("time");
+    let promised: jiff::Timestamp = ta["promised_at"]
+        .as_str()
+        .expect("promised")
+        .parse()
+        .expect("time");
     assert_eq!((promised - taken).as_hours(), 48, "{ta}");
     assert_eq!(ta["late"], false);
     let (status, back) = app
@@ -566,7 +665,13 @@ async fn billing_roles(app: TestApp) {
                       "terms": {"pricing": {"model": "monthly_unlimited", "monthly_fee": "1.00"}, "emergency_fee": "0"}});
     for who in ["li.qiang", "wang.fang", "zhou.jg"] {
         let r = app.post("/api/v1/contracts", Some(who), &body).await;
-        assert_error(&format!("{who} creates a contract"), &r, 403, "forbidden", None);
+        assert_error(
+            &format!("{who} creates a contract"),
+            &r,
+            403,
+            "forbidden",
+            None,
+        );
     }
     let r = app
         .post(

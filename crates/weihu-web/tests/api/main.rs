@@ -33,8 +33,8 @@ macro_rules! both_backends {
 }
 
 mod auth;
-mod billing;
 mod bad_input;
+mod billing;
 mod concurrency;
 mod helpers;
 mod isolation;
