@@ -7,6 +7,7 @@ mod calendar;
 mod data;
 mod generate;
 mod serve;
+mod statements;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,6 +96,9 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// HTTP load test against a running server on this machine.
     Bench(bench::BenchArgs),
+    /// Monthly statements.
+    #[command(subcommand)]
+    Statements(statements::StatementsCommand),
 }
 
 /// A failed command: what to print and which exit code to use.
@@ -171,6 +175,7 @@ pub async fn run(args: Args) -> ExitCode {
         Command::Export { out } => data::export(&settings, &out).await,
         Command::Import { from } => data::import(&settings, &from).await,
         Command::Generate(g) => generate::run(&settings, g).await,
+        Command::Statements(c) => statements::run(&settings, c).await,
         Command::Calendar(_) | Command::Bench(_) => Ok(()),
     };
     finish(result)

@@ -103,8 +103,10 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
         },
     );
     let jobs = tokio::spawn(clock_job(store.clone()));
+    let month_end = tokio::spawn(month_end_job(store.clone()));
     weihu_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
+    month_end.abort();
     store.close().await;
     println!("Weihu stopped.");
     Ok(())
@@ -126,6 +128,27 @@ async fn clock_job(store: Store) {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Every 10 minutes: ends expired contracts, marks overdue statements, and once a month drafts
+/// last month's statements. Safe with several instances: the month is claimed by one row insert,
+/// and a statement's (contract, month) is unique.
+async fn month_end_job(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match weihu_store::statements::run_month_end(&store).await {
+            Ok(Some(sum)) => tracing::info!(
+                month = %sum.month,
+                created = sum.created,
+                failed = sum.failed.len(),
+                "monthly statements drafted"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "month-end job failed; retrying at the next tick"),
         }
     }
 }
