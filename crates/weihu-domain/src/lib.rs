@@ -8,5 +8,6 @@ pub mod money;
 pub mod order;
 pub mod priority;
 pub mod role;
+pub mod scale;
 pub mod search;
 pub mod sla;
