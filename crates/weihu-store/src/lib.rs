@@ -6,9 +6,11 @@
 //! transaction.
 
 pub mod actor;
+pub mod assets;
 pub mod audit;
 pub mod backend;
 pub mod calendars;
+pub mod catalog;
 pub mod contracts;
 pub mod credentials;
 pub mod demo;

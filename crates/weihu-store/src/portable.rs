@@ -240,6 +240,93 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "asset_types",
+        identity: false,
+        cols: &[
+            T("code"),
+            T("name"),
+            T("name_en"),
+            T("coefficient"),
+            T("category"),
+            I("sort"),
+            I("version"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "assets",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("client_org_id"),
+            T("asset_type"),
+            T("tag"),
+            T("serial"),
+            T("model"),
+            T("location"),
+            T("owner"),
+            T("warranty_end"),
+            I("under_contract"),
+            T("status"),
+            T("notes"),
+            T("custom_fields"),
+            I("created_by"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "asset_tag_counters",
+        identity: false,
+        cols: &[T("prefix"), I("last")],
+    },
+    Table {
+        name: "asset_confirmations",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("client_org_id"),
+            T("as_of"),
+            T("snapshot"),
+            T("signer_name"),
+            T("image_png"),
+            I("confirmed_by"),
+            I("confirmed_at"),
+        ],
+    },
+    Table {
+        name: "catalog_items",
+        identity: true,
+        cols: &[
+            I("id"),
+            T("code"),
+            T("name"),
+            T("name_en"),
+            T("content"),
+            T("content_en"),
+            I("calendar_id"),
+            T("availability_target"),
+            I("max_interruptions"),
+            I("max_restore_minutes"),
+            I("owner_id"),
+            I("active"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "catalog_item_clients",
+        identity: false,
+        cols: &[I("item_id"), I("client_org_id")],
+    },
+    Table {
+        name: "provider_settings",
+        identity: false,
+        cols: &[T("key"), T("value"), I("updated_at")],
+    },
+    Table {
         name: "order_counters",
         identity: false,
         cols: &[I("year"), I("last")],
@@ -281,6 +368,8 @@ const TABLES: &[Table] = &[
             I("created_at"),
             I("updated_at"),
             I("contract_id"),
+            I("asset_id"),
+            I("catalog_item_id"),
         ],
     },
     Table {
@@ -593,8 +682,12 @@ pub async fn export(
     Ok(summary)
 }
 
+/// Tables the migrations seed with defaults: an empty database has them, and an import replaces
+/// them with the exported rows.
+const SEEDED: &[&str] = &["asset_types"];
+
 async fn is_empty(conn: &mut AnyConnection) -> Result<bool> {
-    for t in TABLES {
+    for t in TABLES.iter().filter(|t| !SEEDED.contains(&t.name)) {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT count(*) FROM {}",
             t.name
@@ -641,6 +734,11 @@ pub async fn import(
         return Err(StoreError::Format(
             "the target database already holds data; import needs an empty database".into(),
         ));
+    }
+    for t in SEEDED {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}")))
+            .execute(&mut *tx)
+            .await?;
     }
     if store.backend() == Backend::Sqlite {
         sqlx::query("PRAGMA defer_foreign_keys = ON")

@@ -358,6 +358,8 @@ fn fault(subject: &str) -> NewOrder {
         subject: subject.into(),
         description: "打印机无法打印".into(),
         service_mode: None,
+        asset_id: None,
+        catalog_item_id: None,
     }
 }
 

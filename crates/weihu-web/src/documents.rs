@@ -217,7 +217,11 @@ pub async fn order_doc(
 }
 
 /// One order as a one-page A4 PDF.
-pub async fn order_pdf(store: &Store, actor: &Actor, id: i64) -> Result<(Vec<u8>, String), ApiError> {
+pub async fn order_pdf(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+) -> Result<(Vec<u8>, String), ApiError> {
     let order = orders::get(store, actor, id).await?;
     let doc = order_doc(store, actor, &order).await?;
     let bytes = render(move || weihu_pdf::service_order(&doc)).await?;
@@ -338,10 +342,7 @@ pub async fn statement_pdf(store: &Store, st: &Statement) -> Result<(Vec<u8>, St
         "overdue" => "逾期 / Overdue",
         _ => "—",
     };
-    let mut notes = vec![format!(
-        "计次上门 / Counted visits: {}",
-        st.counted_visits
-    )];
+    let mut notes = vec![format!("计次上门 / Counted visits: {}", st.counted_visits)];
     if st.kind == "adjustment" {
         notes.push("调整单：按当前记录重新计算该月，并冲销已开具的对账单。/ Adjustment: the month priced again, minus what was issued.".into());
     }
@@ -350,10 +351,7 @@ pub async fn statement_pdf(store: &Store, st: &Statement) -> Result<(Vec<u8>, St
         provider_address: None,
         client_name: st.client_name.clone(),
         contract_number: st.contract_number.clone(),
-        number: st
-            .number
-            .clone()
-            .unwrap_or_else(|| "草稿 / DRAFT".into()),
+        number: st.number.clone().unwrap_or_else(|| "草稿 / DRAFT".into()),
         month: st.month.clone(),
         period: format!("{} – {}", st.covered_start, st.covered_end),
         state: state.into(),
@@ -386,4 +384,102 @@ pub async fn statement_pdf(store: &Store, st: &Statement) -> Result<(Vec<u8>, St
         bytes,
         format!("{}.pdf", crate::web::statement_file_name(st)),
     ))
+}
+
+/// A label sheet for assets: a QR code per tag that opens the asset's page at `base_url`.
+pub async fn labels(
+    store: &Store,
+    actor: &Actor,
+    ids: &[i64],
+    base_url: &str,
+) -> Result<Vec<u8>, ApiError> {
+    if ids.is_empty() || ids.len() > 2400 {
+        return Err(ApiError::Store(StoreError::invalid(
+            "ids",
+            "choose 1 to 2400 assets",
+        )));
+    }
+    let mut labels = Vec::with_capacity(ids.len());
+    for id in ids {
+        let a = weihu_store::assets::get(store, actor, *id).await?;
+        labels.push(weihu_pdf::AssetLabel {
+            tag: a.tag.clone(),
+            url: format!("{}/assets/{}", base_url.trim_end_matches('/'), a.id),
+            name: a.asset_type.clone(),
+            model: a.model.clone(),
+            client: a.client_name.clone(),
+        });
+    }
+    let sheet = weihu_pdf::LabelSheet {
+        provider_name: weihu_store::organizations::provider(store)
+            .await?
+            .map(|(_, n)| n)
+            .unwrap_or_default(),
+        labels,
+    };
+    render(move || weihu_pdf::asset_labels(&sheet)).await
+}
+
+/// A quote as PDF.
+pub async fn quote_pdf(
+    store: &Store,
+    q: &crate::api::assets::QuoteOut,
+) -> Result<Vec<u8>, ApiError> {
+    let today = weihu_store::contracts::today_in(weihu_store::contracts::DEFAULT_ZONE);
+    let model_label = |m: &str| -> String {
+        match m {
+            "per_visit" => "按次收费 / Per visit",
+            "monthly_capped" => "包月限次 / Monthly with visit cap",
+            "monthly_unlimited" => "包月不限次 / Monthly unlimited",
+            "resident" => "驻场 / Resident",
+            "per_device" => "按台收费 / Per device",
+            _ => m,
+        }
+        .to_owned()
+    };
+    let doc = weihu_pdf::QuoteDoc {
+        provider_name: weihu_store::organizations::provider(store)
+            .await?
+            .map(|(_, n)| n)
+            .unwrap_or_default(),
+        prospect_name: q.prospect_name.clone(),
+        prepared_at: today.to_string(),
+        valid_until: today
+            .checked_add(jiff::Span::new().days(30))
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        inventory: q
+            .scale
+            .by_type
+            .iter()
+            .map(|t| weihu_pdf::QuoteInventoryLine {
+                asset_type: t.asset_type.clone(),
+                count: t.count.to_string(),
+                coefficient: t.coefficient.clone(),
+                weighted: t.weighted.clone(),
+            })
+            .collect(),
+        scale: q.scale.scale.clone(),
+        recommended_model: model_label(&q.recommended_model),
+        options: q
+            .options
+            .iter()
+            .map(|o| weihu_pdf::QuoteOption {
+                model: model_label(&o.model),
+                monthly_price: o.monthly_price.to_string(),
+                note: o.note.clone(),
+                recommended: o.recommended,
+            })
+            .collect(),
+        notes: vec![
+            format!(
+                "应用规模 = 台式机/笔记本 × 1 + Σ 其他设备 × 系数 / Application scale = PCs × 1 + Σ other devices × coefficient"
+            ),
+            format!(
+                "建议驻场工程师 {} 人 / Resident engineers needed: {}",
+                q.residents_needed, q.residents_needed
+            ),
+        ],
+    };
+    render(move || weihu_pdf::quote(&doc)).await
 }

@@ -4,6 +4,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod i18n;

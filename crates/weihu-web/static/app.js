@@ -33,3 +33,10 @@ document.querySelectorAll('form[data-signature]').forEach(function (form) {
     field.value = canvas.toDataURL('image/png');
   });
 });
+
+// "Select all" boxes in table headers.
+document.querySelectorAll('input[data-check-all]').forEach(function (box) {
+  box.addEventListener('change', function () {
+    box.closest('table').querySelectorAll('tbody input[type=checkbox]').forEach(function (c) { c.checked = box.checked; });
+  });
+});

@@ -233,6 +233,8 @@ async fn past_order(store: &Store, p: &Past<'_>, month_first: Date) -> Result<()
             subject: p.subject.into(),
             description: String::new(),
             service_mode: Some("on_site".into()),
+            asset_id: None,
+            catalog_item_id: None,
         },
     )
     .await?;

@@ -2,6 +2,7 @@
 //! Mostly Chinese with some English, as a real provider in China would have. Loading it twice
 //! changes nothing.
 
+mod assets;
 mod billing;
 
 use weihu_domain::role::Role;
@@ -233,6 +234,7 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
     if fresh {
         billing::load_last_month(store, &system).await?;
     }
+    assets::load(store, &system).await?;
     Ok(logins)
 }
 
@@ -379,6 +381,8 @@ async fn load_orders(store: &Store) -> Result<()> {
             subject: (*subject).into(),
             description: (*description).into(),
             service_mode: None,
+            asset_id: None,
+            catalog_item_id: None,
         };
         let mut o = orders::create(store, &reporter, &new).await?;
         let eng = &engineers[i % engineers.len()];

@@ -76,6 +76,10 @@ pub struct Order {
     /// The contract in force when the order was opened; it decides the SLA policy and billing.
     pub contract_id: Option<i64>,
     pub contract_number: Option<String>,
+    pub asset_id: Option<i64>,
+    pub asset_tag: Option<String>,
+    pub catalog_item_id: Option<i64>,
+    pub catalog_item_name: Option<String>,
     pub resolution: String,
     pub close_reason: String,
     pub refused_in_scope: Option<bool>,
@@ -115,6 +119,12 @@ pub struct NewOrder {
     pub description: String,
     /// remote (default), on_site, resident, take_away.
     pub service_mode: Option<String>,
+    /// The client's device this is about.
+    #[serde(default)]
+    pub asset_id: Option<i64>,
+    /// The catalog service it concerns (one the client uses).
+    #[serde(default)]
+    pub catalog_item_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -136,10 +146,12 @@ const SELECT: &str = "SELECT o.id, o.number, o.client_org_id, c.name AS client_n
     o.subject, o.description, o.service_mode, o.state, o.assignee_id, a.display_name AS assignee_name, \
     o.team_id, t.name AS team_name, o.policy_id, o.policy_version, o.resolution, o.close_reason, \
     o.refused_in_scope, o.resolved_at, o.closed_at, o.rating, o.rating_comment, o.version, o.created_at, o.updated_at, \
-    o.contract_id, ct.number AS contract_number \
+    o.contract_id, ct.number AS contract_number, o.asset_id, ast.tag AS asset_tag, \
+    o.catalog_item_id, ci.name AS catalog_item_name \
     FROM orders o JOIN organizations c ON c.id = o.client_org_id \
     LEFT JOIN users a ON a.id = o.assignee_id LEFT JOIN teams t ON t.id = o.team_id \
-    LEFT JOIN contracts ct ON ct.id = o.contract_id";
+    LEFT JOIN contracts ct ON ct.id = o.contract_id LEFT JOIN assets ast ON ast.id = o.asset_id \
+    LEFT JOIN catalog_items ci ON ci.id = o.catalog_item_id";
 
 fn level(s: &str) -> Level {
     match s {
@@ -189,6 +201,10 @@ fn from_row(r: &AnyRow) -> Result<Order> {
         policy_version: r.try_get("policy_version")?,
         contract_id: r.try_get("contract_id")?,
         contract_number: r.try_get("contract_number")?,
+        asset_id: r.try_get("asset_id")?,
+        asset_tag: r.try_get("asset_tag")?,
+        catalog_item_id: r.try_get("catalog_item_id")?,
+        catalog_item_name: r.try_get("catalog_item_name")?,
         resolution: r.try_get("resolution")?,
         close_reason: r.try_get("close_reason")?,
         refused_in_scope: r
@@ -284,6 +300,8 @@ pub struct PreparedOrder {
     mode: String,
     policy: Option<(i64, i64, weihu_domain::sla::SlaPolicy)>,
     contract_id: Option<i64>,
+    asset_id: Option<i64>,
+    catalog_item_id: Option<i64>,
     cals: clocks::Calendars,
 }
 
@@ -365,6 +383,42 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
         ),
     };
     let (contract_id, policy) = clocks::policy_for(store, client_org_id).await?;
+    let asset_id = match new.asset_id {
+        None => None,
+        Some(a) => {
+            let owner: Option<i64> =
+                sqlx::query_scalar("SELECT client_org_id FROM assets WHERE id = $1")
+                    .bind(a)
+                    .fetch_optional(&store.pool)
+                    .await?;
+            if owner != Some(client_org_id) {
+                return Err(StoreError::invalid(
+                    "asset_id",
+                    "no such device of this client",
+                ));
+            }
+            Some(a)
+        }
+    };
+    let catalog_item_id = match new.catalog_item_id {
+        None => None,
+        Some(c) => {
+            let used: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM catalog_item_clients WHERE item_id = $1 AND client_org_id = $2",
+            )
+            .bind(c)
+            .bind(client_org_id)
+            .fetch_one(&store.pool)
+            .await?;
+            if used == 0 {
+                return Err(StoreError::invalid(
+                    "catalog_item_id",
+                    "the client does not use this service",
+                ));
+            }
+            Some(c)
+        }
+    };
     let priority = match &policy {
         Some((_, p)) => p.matrix.priority(new.urgency, new.impact),
         None => weihu_domain::priority::priority(new.urgency, new.impact),
@@ -392,6 +446,8 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
         mode,
         policy: policy.map(|(stored, p)| (stored.id, stored.current_version, p)),
         contract_id,
+        asset_id,
+        catalog_item_id,
         cals,
     })
 }
@@ -425,8 +481,8 @@ pub async fn write(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (number, client_org_id, requester_id, requester_name, requester_phone, site, channel, \
          category, urgency, impact, priority, subject, description, service_mode, state, policy_id, policy_version, \
-         created_by, created_at, updated_at, contract_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', $15, $16, $17, $18, $18, $19) RETURNING id",
+         created_by, created_at, updated_at, contract_id, asset_id, catalog_item_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', $15, $16, $17, $18, $18, $19, $20, $21) RETURNING id",
     )
     .bind(number.clone())
     .bind(p.client_org_id)
@@ -447,6 +503,8 @@ pub async fn write(
     .bind(actor.audit_id())
     .bind(now)
     .bind(p.contract_id)
+    .bind(p.asset_id)
+    .bind(p.catalog_item_id)
     .fetch_one(&mut *conn)
     .await?;
     if let Some((_, _, policy)) = &p.policy {

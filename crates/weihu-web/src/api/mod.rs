@@ -1,8 +1,11 @@
 //! The JSON API under `/api/v1`: one module per resource, one function per endpoint, each
 //! described for the OpenAPI document served at `/api/v1/openapi.json`.
 
+pub mod assets;
 mod audit;
 pub mod contracts;
+mod documents;
+pub use documents::{base_url as documents_base_url, last_month};
 mod me;
 pub mod order_work;
 mod orders;
@@ -62,6 +65,11 @@ use crate::error::ErrorBody;
         contracts::add_item, contracts::invoices,
         statements::list, statements::generate, statements::get_one, statements::review, statements::issue,
         statements::pay, statements::adjust, statements::preview,
+        assets::list, assets::create, assets::get_one, assets::update, assets::history, assets::import,
+        assets::export, assets::list_types, assets::put_type, assets::scale, assets::registry, assets::confirm,
+        assets::list_catalog, assets::create_catalog, assets::get_catalog, assets::update_catalog,
+        assets::quote, assets::get_price_list, assets::put_price_list,
+        documents::order_pdf, documents::month_bundle, documents::statement_pdf, documents::labels, documents::quote_pdf,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -74,6 +82,8 @@ use crate::error::ErrorBody;
         (name = "teams", description = "Engineer teams"),
         (name = "tokens", description = "API tokens"),
         (name = "audit", description = "Who changed what"),
+        (name = "assets", description = "Client device registries: assets, types and scale coefficients, import/export, confirmation"),
+        (name = "catalog", description = "The service catalog, quotes and the price list"),
         (name = "contracts", description = "Contracts: pricing models, fees, fixed engineers, devices, termination, invoicing schedule"),
         (name = "statements", description = "Monthly statements: preview, generate, review, issue, pay, adjust"),
         (name = "service-levels", description = "Business calendars, holiday sets, SLA policies and the SLA calculator"),
@@ -115,6 +125,8 @@ pub fn router() -> Router<AppState> {
         .merge(service_levels::router())
         .merge(orders::router())
         .merge(order_work::router())
+        .merge(assets::router())
+        .merge(documents::router())
         .merge(contracts::router())
         .merge(statements::router())
         .fallback(not_found)

@@ -166,6 +166,8 @@ struct OrgDetail {
     ctx: PageCtx,
     org: Organization,
     people: Vec<User>,
+    scale: Option<weihu_store::assets::ClientScale>,
+    last_month: String,
     can_edit: bool,
     error: Option<String>,
 }
@@ -200,11 +202,20 @@ async fn org_detail(
     .await
     .map(|p| p.items)
     .unwrap_or_default();
+    let scale = if org.kind == organizations::OrgKind::Client {
+        weihu_store::assets::client_scale(&s.store, a, id)
+            .await
+            .ok()
+    } else {
+        None
+    };
     render(&OrgDetail {
         can_edit: a.role.can_administer(),
         ctx,
         org,
         people,
+        scale,
+        last_month: crate::api::last_month(),
         error,
     })
 }

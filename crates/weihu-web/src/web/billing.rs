@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/statements/{id}", get(statement_detail))
         .route("/statements/{id}/action", post(statement_action))
         .route("/statements/{id}/xlsx", get(statement_xlsx))
+        .route("/statements/{id}/pdf", get(statement_pdf))
 }
 
 #[derive(Deserialize, Default)]
@@ -913,4 +914,21 @@ pub fn statement_file_name(st: &Statement) -> String {
     base.chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
+}
+
+async fn statement_pdf(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    session: WebSession,
+    Id(id): Id,
+) -> Response {
+    let r = async {
+        let st = statements::get(&s.store, &session.actor, id).await?;
+        crate::documents::statement_pdf(&s.store, &st).await
+    }
+    .await;
+    match r {
+        Ok((bytes, name)) => crate::documents::pdf_response(bytes, &name, false),
+        Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e),
+    }
 }

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod apidocs;
+mod assets;
 mod billing;
 pub use billing::statement_file_name;
 mod home;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(service_levels::router())
         .merge(orders::router())
         .merge(billing::router())
+        .merge(assets::router())
 }
 
 pub struct NavItem {
@@ -150,15 +152,20 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         ));
         if actor.role == Role::ClientAdmin {
             items.push(("/users".into(), "nav.users"));
+            items.push(("/assets".into(), "nav.assets"));
             items.push(("/contracts".into(), "nav.contracts"));
             items.push(("/statements".into(), "nav.statements"));
         }
+        items.push(("/catalog".into(), "nav.catalog"));
     } else {
         items.push(("/dashboard".into(), "nav.dashboard"));
         items.push(("/orders".into(), "nav.orders"));
         items.push(("/organizations".into(), "nav.organizations"));
         items.push(("/users".into(), "nav.users"));
         items.push(("/teams".into(), "nav.teams"));
+        items.push(("/assets".into(), "nav.assets"));
+        items.push(("/catalog".into(), "nav.catalog"));
+        items.push(("/quotes".into(), "nav.quotes"));
         items.push(("/contracts".into(), "nav.contracts"));
         if matches!(
             actor.role,

@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/rating", post(rate))
         .route("/orders/{id}/work/{what}", post(work_form))
         .route("/orders/{id}/signature.png", get(signature_png))
+        .route("/orders/{id}/pdf", get(order_pdf))
+        .route("/organizations/{id}/orders.pdf", get(month_bundle))
         .route("/orders/{id}/attachments", post(upload))
         .route("/orders/{id}/attachments/{attachment_id}", get(attachment))
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -294,6 +296,8 @@ async fn create(
         subject: f.subject,
         description: f.description,
         service_mode: None,
+        asset_id: None,
+        catalog_item_id: None,
     };
     match s.create_order(&session.actor, &new).await {
         Ok(o) => Redirect::to(&format!("/orders/{}?ok=1", o.id)).into_response(),
@@ -866,5 +870,38 @@ async fn attachment(
     match weihu_store::orders::attachments::download(&s.store, &session.actor, id, aid).await {
         Ok((meta, bytes)) => crate::api::order_work::attachment_response(&meta, bytes),
         Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e.into()),
+    }
+}
+
+async fn order_pdf(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    session: WebSession,
+    Id(id): Id,
+) -> Response {
+    match crate::documents::order_pdf(&s.store, &session.actor, id).await {
+        Ok((bytes, name)) => crate::documents::pdf_response(bytes, &name, false),
+        Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e),
+    }
+}
+
+#[derive(Deserialize)]
+struct MonthForm {
+    month: Option<String>,
+}
+
+async fn month_bundle(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Query(q): Query<MonthForm>,
+) -> Response {
+    let month = q
+        .month
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(crate::api::last_month);
+    match crate::documents::month_bundle(&s.store, &session.actor, id, &month).await {
+        Ok((bytes, name)) => crate::documents::pdf_response(bytes, &name, false),
+        Err(e) => super::back(&format!("/organizations/{id}"), Err::<(), _>(e)),
     }
 }

@@ -427,6 +427,15 @@ async fn foreign_id(app: &TestApp, t: &Tenants, resource: &str) -> i64 {
         "tokens" => return t.foreign_token,
         // A notification belongs to one user: any other user's (the demo assigns orders to
         // engineers, which notifies them) must stay hidden.
+        // A catalog item belongs to no tenant: the one HDJM does not use must stay hidden.
+        "catalog-items" => {
+            let items = app.get_ok("/api/v1/catalog-items", ADMIN).await;
+            return items
+                .as_array()
+                .and_then(|a| a.iter().find(|i| i["code"] == "MACHINE-ROOM"))
+                .and_then(|i| i["id"].as_i64())
+                .expect("the demo's machine-room service, which HDJM does not use");
+        }
         "notifications" => {
             let id: Option<i64> = sqlx::query_scalar("SELECT min(id) FROM notifications")
                 .fetch_one(app.store.pool())

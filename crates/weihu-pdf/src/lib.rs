@@ -1,0 +1,80 @@
+//! Weihu's printable documents rendered to PDF with typst.
+//!
+//! * Inputs are plain data structs ([`model`]); all text is already formatted.
+//! * User text reaches typst only as JSON data (`/data.json`) and images as
+//!   virtual files, never spliced into template source, so it cannot be
+//!   interpreted as typst markup or code.
+//! * Fonts (Liberation Sans + Droid Sans Fallback for CJK) and templates are
+//!   embedded; rendering needs no file system, network or system fonts.
+//!
+//! All functions are synchronous and CPU-bound (tens of milliseconds);
+//! call them from `spawn_blocking` in async code.
+
+#![forbid(unsafe_code)]
+
+mod model;
+mod qr;
+mod render;
+mod world;
+
+#[cfg(test)]
+mod tests;
+
+pub use model::*;
+
+/// Why a PDF could not be produced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PdfError {
+    /// The typst template failed to compile or lay out (a bug in a template or
+    /// unexpected data, e.g. a corrupt image that has a valid PNG header).
+    #[error("PDF template compilation failed: {0}")]
+    Compile(String),
+    /// The laid-out document could not be written as PDF.
+    #[error("PDF export failed: {0}")]
+    Export(String),
+    /// An input image is not a PNG, or a QR code could not be built.
+    #[error("invalid image: {0}")]
+    Image(String),
+}
+
+/// One service order on one A4 page. Long text is cut with "…", lists longer
+/// than 8 rows show the first 8 and "… +N", and the page is scaled down if it
+/// would still overflow, so the result is always exactly one page.
+pub fn service_order(doc: &ServiceOrderDoc) -> Result<Vec<u8>, PdfError> {
+    render::export(&render::service_order(doc)?)
+}
+
+/// A cover page listing the orders (number, date, subject, signed by, rating),
+/// then one page per order in the same layout as [`service_order`].
+pub fn service_order_bundle(
+    cover: &BundleCover,
+    docs: &[ServiceOrderDoc],
+) -> Result<Vec<u8>, PdfError> {
+    render::export(&render::service_order_bundle(cover, docs)?)
+}
+
+/// A monthly statement; the lines table flows over as many pages as needed,
+/// with its header repeated.
+pub fn statement(doc: &StatementDoc) -> Result<Vec<u8>, PdfError> {
+    render::export(&render::statement(doc)?)
+}
+
+/// A4 sheets of 3 x 8 labels (70 x 37 mm, no gaps), each with a QR code of
+/// `url`, the tag in large text, name/model and client.
+pub fn asset_labels(sheet: &LabelSheet) -> Result<Vec<u8>, PdfError> {
+    render::export(&render::asset_labels(sheet)?)
+}
+
+/// A quotation with the prospect's inventory and the pricing options.
+pub fn quote(doc: &QuoteDoc) -> Result<Vec<u8>, PdfError> {
+    render::export(&render::quote(doc)?)
+}
+
+/// Parses the embedded fonts and templates now (about 0.1 s in a debug build)
+/// instead of during the first render. Optional.
+pub fn warm_up() {
+    world::warm_up();
+}
+
+/// Labels per A4 label sheet page (3 columns x 8 rows).
+pub const LABELS_PER_PAGE: usize = 24;

@@ -1,0 +1,576 @@
+//! Tests on the laid-out typst documents (page counts, text, glyphs, warnings).
+
+use std::time::Instant;
+
+use typst::layout::{Frame, FrameItem};
+
+use crate::render::{self, Rendered};
+use crate::*;
+
+// ---------------------------------------------------------------------------
+// Sample data (also used by tests/samples.rs through the same shapes).
+
+/// A small valid PNG: a 200 x 80 "signature" stroke, made with the `png` crate.
+pub(crate) fn signature_png() -> Vec<u8> {
+    let (w, h) = (200u32, 80u32);
+    let mut rgba = vec![255u8; (w * h * 4) as usize];
+    for x in 10..190u32 {
+        let t = x as f32 / 190.0;
+        let y = (40.0 + 22.0 * (t * 9.0).sin() * (1.0 - t * 0.5)) as u32;
+        for dy in 0..3 {
+            let i = (((y + dy).min(h - 1) * w + x) * 4) as usize;
+            rgba[i..i + 3].copy_from_slice(&[20, 30, 120]);
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().expect("png header");
+        writer.write_image_data(&rgba).expect("png data");
+    }
+    out
+}
+
+pub(crate) fn sample_order(n: u32) -> ServiceOrderDoc {
+    ServiceOrderDoc {
+        provider_name: "正信IT服务有限公司 / Zhengxin IT Services".into(),
+        client_name: "华东精密机械有限公司".into(),
+        contract_number: Some("HT-2026-017".into()),
+        number: format!("SO-2026-{:06}", 123 + n),
+        subject: "财务部打印机无法打印 / Finance printer offline".into(),
+        description: "财务部 3 楼的 HP LaserJet M404dn 从周一上午开始无法打印，\
+                      任务卡在队列中。已重启打印机，问题依旧。\n\
+                      Jobs are stuck in the queue since Monday morning; restarting the printer did not help."
+            .into(),
+        category: Some("打印机 / Printer".into()),
+        priority: "P2 高 / High".into(),
+        state: "已关闭 / Closed".into(),
+        channel: "电话 / Phone".into(),
+        requester: "李娜".into(),
+        requester_phone: Some("138 0013 8000".into()),
+        location: Some("上海市闵行区 3 号楼 301".into()),
+        asset: Some("ZX-PR-0007 HP LaserJet M404dn".into()),
+        created_at: "2026-10-12 09:14".into(),
+        assignee: Some("王强".into()),
+        team: Some("一线支持 / L1".into()),
+        resolved_at: Some("2026-10-12 15:40".into()),
+        closed_at: Some("2026-10-13 10:02".into()),
+        clocks: vec![
+            ClockLine {
+                name: "响应 / Response".into(),
+                due: "2026-10-12 10:14".into(),
+                stopped_at: Some("2026-10-12 09:31".into()),
+                state: "达成 / Met".into(),
+            },
+            ClockLine {
+                name: "解决 / Resolution".into(),
+                due: "2026-10-12 17:14".into(),
+                stopped_at: Some("2026-10-12 15:40".into()),
+                state: "达成 / Met".into(),
+            },
+        ],
+        visits: vec![VisitLine {
+            kind: "上门 / On-site".into(),
+            engineer: "王强".into(),
+            decided_at: Some("2026-10-12 10:05".into()),
+            check_in: Some("2026-10-12 13:20".into()),
+            check_out: Some("2026-10-12 15:35".into()),
+            travel_fee: Some("80.00".into()),
+        }],
+        remote_sessions: vec![RemoteLine {
+            engineer: "王强".into(),
+            tool: "RustDesk".into(),
+            started_at: "2026-10-12 09:35".into(),
+            ended_at: Some("2026-10-12 09:58".into()),
+            note: "清空打印队列，重装驱动无效 / cleared spooler".into(),
+        }],
+        parts: vec![PartLine {
+            name: "定影组件 / Fuser unit".into(),
+            model: "RM2-5399".into(),
+            qty: "1".into(),
+            unit_price: "680.00".into(),
+            total: "680.00".into(),
+            supplied_by_client: false,
+            state: "已安装 / Installed".into(),
+        }],
+        backup: Some(BackupLine {
+            asked_at: "2026-10-12 13:25".into(),
+            answer: "不涉及数据 / No data involved".into(),
+            note: String::new(),
+        }),
+        time_spent: Some("2 小时 15 分 / 2 h 15 min".into()),
+        work_done: Some("更换定影组件，清理进纸通道，打印测试页正常。\nReplaced fuser, cleaned paper path, test page OK.".into()),
+        result: Some("已解决 / Resolved".into()),
+        follow_up: Some("建议 3 个月后检查硒鼓 / Check toner in 3 months".into()),
+        signature: Some(SignatureBlock {
+            name: "李娜".into(),
+            signed_at: "2026-10-12 15:38".into(),
+            png: signature_png(),
+        }),
+        rating: Some(RatingBlock { score: 5, comment: "响应很快，谢谢！".into() }),
+        printed_at: "2026-10-31 18:00".into(),
+    }
+}
+
+pub(crate) fn sample_statement() -> StatementDoc {
+    StatementDoc {
+        provider_name: "正信IT服务有限公司 / Zhengxin IT Services".into(),
+        provider_address: Some("上海市徐汇区漕溪北路 88 号 · 021-6400 0000".into()),
+        client_name: "华东精密机械有限公司".into(),
+        contract_number: "HT-2026-017".into(),
+        number: "ST-2026-10-0001".into(),
+        month: "2026-10".into(),
+        period: "2026-10-01 – 2026-10-31".into(),
+        state: "已开具 / Issued".into(),
+        pricing_model: "包月 + 按次 / Retainer + per visit".into(),
+        issued_at: Some("2026-11-01".into()),
+        due_date: Some("2026-11-15".into()),
+        lines: vec![
+            StatementLine {
+                kind: "月费 / Retainer".into(),
+                description: "维护服务月费（50 台终端）/ Monthly retainer, 50 endpoints".into(),
+                source: "HT-2026-017".into(),
+                quantity: "1".into(),
+                unit_price: "3980.00".into(),
+                amount: "3980.00".into(),
+            },
+            StatementLine {
+                kind: "差旅 / Travel".into(),
+                description: "上门差旅费 / On-site travel fee".into(),
+                source: "SO-2026-000123".into(),
+                quantity: "1".into(),
+                unit_price: "80.00".into(),
+                amount: "80.00".into(),
+            },
+            StatementLine {
+                kind: "备件 / Part".into(),
+                description: "定影组件 RM2-5399 / Fuser unit".into(),
+                source: "SO-2026-000123".into(),
+                quantity: "1".into(),
+                unit_price: "680.00".into(),
+                amount: "680.00".into(),
+            },
+        ],
+        subtotal: "4740.00".into(),
+        total: "4740.00".into(),
+        currency: "CNY".into(),
+        notes: vec![
+            "请于付款期限前转账至合同约定账户。/ Please pay by the due date.".into(),
+            "如有疑问请联系 021-6400 0000。".into(),
+        ],
+        printed_at: "2026-11-01 09:00".into(),
+    }
+}
+
+pub(crate) fn sample_labels(n: usize) -> LabelSheet {
+    LabelSheet {
+        provider_name: "正信IT服务".into(),
+        labels: (0..n)
+            .map(|i| AssetLabel {
+                tag: format!("ZX-PC-{:04}", i + 1),
+                url: format!("https://desk.example.com/a/ZX-PC-{:04}", i + 1),
+                name: "财务部台式机 / Desktop".into(),
+                model: "Lenovo ThinkCentre M70q".into(),
+                client: "华东精密机械有限公司".into(),
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn sample_quote() -> QuoteDoc {
+    QuoteDoc {
+        provider_name: "正信IT服务有限公司 / Zhengxin IT Services".into(),
+        prospect_name: "苏州明德律师事务所".into(),
+        prepared_at: "2026-10-20".into(),
+        valid_until: "2026-11-19".into(),
+        inventory: vec![
+            QuoteInventoryLine {
+                asset_type: "台式机 / Desktop".into(),
+                count: "30".into(),
+                coefficient: "1.0".into(),
+                weighted: "30.0".into(),
+            },
+            QuoteInventoryLine {
+                asset_type: "笔记本 / Laptop".into(),
+                count: "10".into(),
+                coefficient: "1.2".into(),
+                weighted: "12.0".into(),
+            },
+            QuoteInventoryLine {
+                asset_type: "服务器 / Server".into(),
+                count: "1".into(),
+                coefficient: "5.0".into(),
+                weighted: "5.0".into(),
+            },
+        ],
+        scale: "47.0".into(),
+        recommended_model: "包月 / Retainer".into(),
+        options: vec![
+            QuoteOption {
+                model: "按次 / Per visit".into(),
+                monthly_price: "—".into(),
+                note: "每次上门 300.00 / 300.00 per visit".into(),
+                recommended: false,
+            },
+            QuoteOption {
+                model: "包月 / Retainer".into(),
+                monthly_price: "3980.00".into(),
+                note: "含远程与每月 4 次上门 / remote + 4 visits".into(),
+                recommended: true,
+            },
+        ],
+        notes: vec!["报价不含备件 / Parts not included.".into()],
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+fn walk<'a>(frame: &'a Frame, f: &mut impl FnMut(&'a FrameItem)) {
+    for (_, item) in frame.items() {
+        f(item);
+        if let FrameItem::Group(g) = item {
+            walk(&g.frame, f);
+        }
+    }
+}
+
+/// All text of all pages, in layout order.
+fn text_of(r: &Rendered) -> String {
+    let mut s = String::new();
+    for page in r.doc.pages() {
+        walk(&page.frame, &mut |item| {
+            if let FrameItem::Text(t) = item {
+                s.push_str(&t.text);
+            }
+        });
+        s.push('\n');
+    }
+    s
+}
+
+/// Text runs that contain a .notdef glyph (id 0) — i.e. tofu boxes.
+fn missing_glyphs(r: &Rendered) -> Vec<String> {
+    let mut bad = Vec::new();
+    for page in r.doc.pages() {
+        walk(&page.frame, &mut |item| {
+            if let FrameItem::Text(t) = item
+                && t.glyphs.iter().any(|g| g.id == 0)
+            {
+                bad.push(t.text.to_string());
+            }
+        });
+    }
+    bad
+}
+
+fn assert_clean(r: &Rendered) {
+    assert!(r.warnings.is_empty(), "typst warnings: {:?}", r.warnings);
+    let bad = missing_glyphs(r);
+    assert!(bad.is_empty(), "missing glyphs (tofu) in: {bad:?}");
+}
+
+fn pdf_ok(bytes: &[u8]) {
+    assert!(
+        bytes.starts_with(b"%PDF-"),
+        "not a PDF: {:?}",
+        &bytes[..bytes.len().min(16)]
+    );
+    assert!(bytes.len() > 1000);
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+#[test]
+fn fonts_are_embedded_latin_first() {
+    let fams = crate::world::font_families();
+    assert_eq!(
+        fams,
+        ["Liberation Sans", "Liberation Sans", "Droid Sans Fallback"]
+    );
+}
+
+#[test]
+fn service_order_is_one_clean_page_with_chinese() {
+    let r = render::service_order(&sample_order(0)).expect("render");
+    assert_eq!(r.doc.pages().len(), 1);
+    assert_clean(&r);
+    let text = text_of(&r);
+    assert!(text.contains("维护服务单"), "{text}");
+    assert!(text.contains("财务部打印机无法打印"), "{text}");
+    assert!(text.contains("SO-2026-000123"));
+    assert!(text.contains("李娜"));
+    assert!(text.contains("第 1 / 1 页"), "{text}");
+    // The signature image is placed.
+    let mut images = 0;
+    walk(&r.doc.pages()[0].frame, &mut |item| {
+        if let FrameItem::Image(..) = item {
+            images += 1;
+        }
+    });
+    assert_eq!(images, 1);
+    pdf_ok(&render::export(&r).expect("export"));
+}
+
+#[test]
+fn service_order_without_signature_shows_empty_box() {
+    let mut d = sample_order(0);
+    d.signature = None;
+    d.rating = None;
+    d.clocks.clear();
+    d.visits.clear();
+    d.remote_sessions.clear();
+    d.parts.clear();
+    d.backup = None;
+    d.contract_number = None;
+    let r = render::service_order(&d).expect("render");
+    assert_eq!(r.doc.pages().len(), 1);
+    assert_clean(&r);
+    let text = text_of(&r);
+    assert!(text.contains("客户签字 / Client signature"), "{text}");
+    assert!(!text.contains("备件"), "empty sections are omitted");
+}
+
+#[test]
+fn huge_service_order_still_fits_one_page() {
+    let mut d = sample_order(0);
+    d.description = "很长的描述 long description ".repeat(200);
+    d.work_done = Some("处理步骤 step\n".repeat(50));
+    d.result = Some("结果 ".repeat(300));
+    d.follow_up = Some("后续 ".repeat(300));
+    d.clocks = (0..20).map(|_| d.clocks[0].clone()).collect();
+    d.visits = (0..15).map(|_| d.visits[0].clone()).collect();
+    d.remote_sessions = (0..12).map(|_| d.remote_sessions[0].clone()).collect();
+    d.parts = (0..30).map(|_| d.parts[0].clone()).collect();
+    let r = render::service_order(&d).expect("render");
+    assert_eq!(r.doc.pages().len(), 1);
+    assert_clean(&r);
+    let text = text_of(&r);
+    assert!(text.contains("… +12"), "clocks beyond 8 summarised: {text}");
+    assert!(text.contains("… +22"), "parts beyond 8 summarised");
+    assert!(text.contains('…'));
+    assert!(
+        !text.contains(&"很长的描述 long description ".repeat(40)),
+        "description was cut"
+    );
+}
+
+#[test]
+fn user_text_is_never_markup() {
+    let evil = r#"#panic("x") *bold* $x$ ] [ \ _u_ @ref <lbl> // c /* = H ```raw``` #{"a"} #import "/data.json" \u{1F600}"#;
+    let mut d = sample_order(0);
+    d.subject = evil.into();
+    d.description = format!("{evil}\n{evil}");
+    d.requester = "#let x = 1".into();
+    d.parts[0].name = "]) #panic(\"y\") ([".into();
+    d.rating = Some(RatingBlock {
+        score: 9,
+        comment: "$ \\ #".into(),
+    });
+    let r = render::service_order(&d).expect("markup in user text must not break the template");
+    assert_eq!(r.doc.pages().len(), 1);
+    let text = text_of(&r);
+    // The markup is printed literally.
+    assert!(text.contains("#panic(\"x\")"), "{text}");
+    assert!(text.contains("*bold*"));
+    assert!(text.contains("$x$"));
+    assert!(text.contains("#let x = 1"));
+    pdf_ok(&render::export(&r).expect("export"));
+
+    let mut st = sample_statement();
+    st.lines[0].description = evil.into();
+    st.notes.push(evil.into());
+    st.client_name = "#panic(\"st\")".into();
+    let r = render::statement(&st).expect("statement with markup");
+    assert!(text_of(&r).contains("#panic(\"st\")"));
+
+    let mut q = sample_quote();
+    q.prospect_name = evil.into();
+    q.options[0].note = evil.into();
+    render::quote(&q).expect("quote with markup");
+
+    let mut l = sample_labels(2);
+    l.labels[0].tag = evil.into();
+    l.labels[1].url = evil.into();
+    render::asset_labels(&l).expect("labels with markup");
+}
+
+#[test]
+fn bundle_of_three_is_four_pages() {
+    let cover = BundleCover {
+        provider_name: "正信IT服务有限公司".into(),
+        client_name: "华东精密机械有限公司".into(),
+        month: "2026-10".into(),
+        printed_at: "2026-10-31 18:00".into(),
+    };
+    let mut docs: Vec<_> = (0..3).map(sample_order).collect();
+    docs[1].signature = None;
+    docs[2].rating = None;
+    let r = render::service_order_bundle(&cover, &docs).expect("bundle");
+    assert_eq!(r.doc.pages().len(), 4);
+    assert_clean(&r);
+    let text = text_of(&r);
+    assert!(text.contains("服务单汇总"));
+    assert!(text.contains("SO-2026-000125"));
+    assert!(text.contains("第 4 / 4 页"), "{text}");
+    pdf_ok(&render::export(&r).expect("export"));
+
+    let empty = render::service_order_bundle(&cover, &[]).expect("empty bundle");
+    assert_eq!(empty.doc.pages().len(), 1);
+}
+
+#[test]
+fn statement_renders() {
+    let r = render::statement(&sample_statement()).expect("statement");
+    assert_eq!(r.doc.pages().len(), 1);
+    assert_clean(&r);
+    let text = text_of(&r);
+    assert!(text.contains("对账单"));
+    assert!(text.contains("4740.00"));
+    assert!(text.contains("SO-2026-000123"));
+
+    // Long statements flow onto more pages.
+    let mut long = sample_statement();
+    long.lines = (0..120).map(|_| long.lines[1].clone()).collect();
+    let r = render::statement(&long).expect("long statement");
+    assert!(r.doc.pages().len() >= 3, "pages: {}", r.doc.pages().len());
+    assert_clean(&r);
+}
+
+#[test]
+fn label_sheet_pages() {
+    let r = render::asset_labels(&sample_labels(30)).expect("labels");
+    assert_eq!(r.doc.pages().len(), 2);
+    assert_clean(&r);
+    let text = text_of(&r);
+    assert!(text.contains("ZX-PC-0030"));
+    let r = render::asset_labels(&sample_labels(24)).expect("labels");
+    assert_eq!(r.doc.pages().len(), 1);
+    let r = render::asset_labels(&sample_labels(0)).expect("no labels");
+    assert_eq!(r.doc.pages().len(), 1);
+}
+
+#[test]
+fn quote_renders() {
+    let r = render::quote(&sample_quote()).expect("quote");
+    assert_eq!(r.doc.pages().len(), 1);
+    assert_clean(&r);
+    let text = text_of(&r);
+    assert!(text.contains("报价单"));
+    assert!(text.contains("3980.00"));
+    assert!(text.contains("推荐"));
+}
+
+#[test]
+fn bad_signature_is_an_image_error() {
+    let mut d = sample_order(0);
+    if let Some(s) = d.signature.as_mut() {
+        s.png = b"GIF89a not a png".to_vec();
+    }
+    assert!(matches!(service_order(&d), Err(PdfError::Image(_))));
+}
+
+#[test]
+fn renders_concurrently() {
+    let handles: Vec<_> = (0..3)
+        .map(|i| std::thread::spawn(move || service_order(&sample_order(i))))
+        .collect();
+    for h in handles {
+        pdf_ok(&h.join().expect("thread").expect("render"));
+    }
+}
+
+#[test]
+fn clip_cuts_chars_and_lines() {
+    assert_eq!(render::clip("abc", 10, 3), "abc");
+    assert_eq!(render::clip("abcdefghij", 5, 3), "abcd…");
+    assert_eq!(render::clip("a\nb\nc\nd", 100, 2), "a\nb c d");
+    assert_eq!(render::clip("中文中文中文", 3, 1), "中文…");
+}
+
+#[test]
+fn public_functions_return_pdf_bytes() {
+    pdf_ok(&service_order(&sample_order(0)).expect("so"));
+    pdf_ok(&statement(&sample_statement()).expect("st"));
+    pdf_ok(&asset_labels(&sample_labels(3)).expect("labels"));
+    pdf_ok(&quote(&sample_quote()).expect("quote"));
+    let cover = BundleCover::default();
+    pdf_ok(&service_order_bundle(&cover, &[sample_order(1)]).expect("bundle"));
+}
+
+/// Writes sample PDFs to /tmp/weihu-pdf-samples and prints render timings.
+/// `cargo test -- --ignored --nocapture write_samples`
+#[test]
+#[ignore = "writes files to /tmp; run by hand to look at the layout"]
+fn write_samples() {
+    let dir = std::path::Path::new("/tmp/weihu-pdf-samples");
+    std::fs::create_dir_all(dir).expect("mkdir");
+    warm_up();
+    let t = Instant::now();
+    let so = service_order(&sample_order(0)).expect("so");
+    println!(
+        "service_order first render: {:?} ({} bytes)",
+        t.elapsed(),
+        so.len()
+    );
+    let t = Instant::now();
+    let n = 10;
+    for i in 0..n {
+        service_order(&sample_order(i)).expect("so");
+    }
+    println!("service_order avg of {n} more: {:?}", t.elapsed() / n);
+    std::fs::write(dir.join("service_order.pdf"), &so).expect("write");
+
+    let mut minimal = sample_order(7);
+    minimal.signature = None;
+    minimal.rating = None;
+    minimal.visits.clear();
+    minimal.parts.clear();
+    minimal.backup = None;
+    std::fs::write(
+        dir.join("service_order_unsigned.pdf"),
+        service_order(&minimal).expect("so"),
+    )
+    .expect("write");
+
+    let mut huge = sample_order(9);
+    huge.description = "很长的描述 long description text ".repeat(60);
+    huge.clocks = (0..12).map(|_| huge.clocks[0].clone()).collect();
+    huge.parts = (0..12).map(|_| huge.parts[0].clone()).collect();
+    huge.visits = (0..10).map(|_| huge.visits[0].clone()).collect();
+    huge.remote_sessions = (0..10).map(|_| huge.remote_sessions[0].clone()).collect();
+    std::fs::write(
+        dir.join("service_order_huge.pdf"),
+        service_order(&huge).expect("so"),
+    )
+    .expect("write");
+
+    let t = Instant::now();
+    let st = statement(&sample_statement()).expect("st");
+    println!("statement: {:?}", t.elapsed());
+    std::fs::write(dir.join("statement.pdf"), st).expect("write");
+    let t = Instant::now();
+    let labels = asset_labels(&sample_labels(30)).expect("labels");
+    println!("labels (30): {:?}", t.elapsed());
+    std::fs::write(dir.join("labels.pdf"), labels).expect("write");
+    std::fs::write(
+        dir.join("quote.pdf"),
+        quote(&sample_quote()).expect("quote"),
+    )
+    .expect("write");
+    let cover = BundleCover {
+        provider_name: "正信IT服务有限公司".into(),
+        client_name: "华东精密机械有限公司".into(),
+        month: "2026-10".into(),
+        printed_at: "2026-10-31 18:00".into(),
+    };
+    let docs: Vec<_> = (0..3).map(sample_order).collect();
+    std::fs::write(
+        dir.join("bundle.pdf"),
+        service_order_bundle(&cover, &docs).expect("bundle"),
+    )
+    .expect("write");
+}
