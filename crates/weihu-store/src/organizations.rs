@@ -179,14 +179,23 @@ pub async fn ensure_provider(store: &Store, name: &str) -> Result<i64> {
     }
     let now = now_ms();
     let mut tx = store.pool.begin().await?;
-    let id: i64 = sqlx::query_scalar(
+    // Several instances may start on an empty database at once: one insert wins, the others
+    // find its row.
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO organizations (kind, code, name, created_at, updated_at) \
-         VALUES ('provider', 'PROVIDER', $1, $2, $2) RETURNING id",
+         VALUES ('provider', 'PROVIDER', $1, $2, $2) ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(name.to_owned())
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some(id) = id else {
+        tx.rollback().await?;
+        return provider(store)
+            .await?
+            .map(|(id, _)| id)
+            .ok_or(StoreError::NotFound);
+    };
     let system = Actor::system(id);
     audit::record(
         &mut tx,

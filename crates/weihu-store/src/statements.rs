@@ -734,7 +734,10 @@ pub async fn generate(
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                    summary.created += i64::try_from(done.rows_affected()).unwrap_or(0);
+                    let won = i64::try_from(done.rows_affected()).unwrap_or(0);
+                    summary.created += won;
+                    // Another instance drafted it first: it exists, just not by us.
+                    summary.unchanged += 1 - won.min(1);
                 }
             }
         }

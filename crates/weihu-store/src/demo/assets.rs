@@ -78,7 +78,8 @@ pub(super) async fn load(store: &Store, system: &Actor) -> Result<()> {
             for i in 0..*count {
                 n += 1;
                 // Warranty ends spread from 20 days to ~3 years away; every 7th already ended.
-                let days = i64::from((n * 37) % 1100) + 20 - if n % 7 == 0 { 400 } else { 0 };
+                let days =
+                    i64::from((n * 37) % 1100) + 20 - if n.is_multiple_of(7) { 400 } else { 0 };
                 let warranty = today
                     .checked_add(jiff::Span::new().days(days))
                     .map(|d| d.to_string())
@@ -108,8 +109,15 @@ pub(super) async fn load(store: &Store, system: &Actor) -> Result<()> {
                             String::new()
                         }),
                         warranty_end: warranty,
-                        under_contract: Some(n % 11 != 0),
-                        status: Some(if n % 23 == 0 { "in_repair" } else { "in_use" }.into()),
+                        under_contract: Some(!n.is_multiple_of(11)),
+                        status: Some(
+                            if n.is_multiple_of(23) {
+                                "in_repair"
+                            } else {
+                                "in_use"
+                            }
+                            .into(),
+                        ),
                         notes: None,
                         custom_fields: None,
                     },
@@ -135,6 +143,21 @@ pub(super) async fn load(store: &Store, system: &Actor) -> Result<()> {
     load_catalog(store, system).await
 }
 
+/// (code, name, name_en, content, content_en, calendar, availability %, max interruptions,
+/// max restore minutes, clients).
+type Item<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<i64>,
+    &'a str,
+    i64,
+    i64,
+    Vec<i64>,
+);
+
 async fn load_catalog(store: &Store, system: &Actor) -> Result<()> {
     let id_of = |code: &'static str| async move {
         sqlx::query_scalar::<_, i64>("SELECT id FROM organizations WHERE code = $1")
@@ -159,18 +182,7 @@ async fn load_catalog(store: &Store, system: &Actor) -> Result<()> {
     let owner: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = 'zhao.min'")
         .fetch_optional(&store.pool)
         .await?;
-    let items: [(
-        &str,
-        &str,
-        &str,
-        &str,
-        &str,
-        Option<i64>,
-        &str,
-        i64,
-        i64,
-        Vec<i64>,
-    ); 6] = [
+    let items: [Item<'_>; 6] = [
         (
             "DESKTOP",
             "桌面运维",

@@ -954,6 +954,12 @@ pub async fn log_time(
             )
             .date(),
     };
+    if !(2000..=2100).contains(&date.year()) {
+        return Err(StoreError::invalid(
+            "work_date",
+            "must be a date between 2000 and 2100",
+        ));
+    }
     let note = text("note", &t.note, 2000, false)?;
     let now = now_ms();
     let mut tx = store.pool.begin().await?;

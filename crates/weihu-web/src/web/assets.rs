@@ -738,10 +738,10 @@ fn quote_request(body: &[u8]) -> (String, QuoteRequest) {
             csrf = v.into_owned();
         } else if k == "prospect_name" {
             prospect = v.into_owned();
-        } else if let Some(code) = k.strip_prefix("n_") {
-            if let Ok(n) = v.trim().parse::<u32>() {
-                inventory.insert(code.to_owned(), n);
-            }
+        } else if let Some(code) = k.strip_prefix("n_")
+            && let Ok(n) = v.trim().parse::<u32>()
+        {
+            inventory.insert(code.to_owned(), n);
         }
     }
     (

@@ -44,7 +44,12 @@ pub async fn bootstrap(store: &Store) -> Result<(), Failure> {
         locale: None,
         password: String::new(),
     };
-    users::create_hashed(store, &Actor::system(provider), &new, &hash, generated).await?;
+    match users::create_hashed(store, &Actor::system(provider), &new, &hash, generated).await {
+        Ok(_) => {}
+        // Another instance starting at the same moment created it first.
+        Err(weihu_store::StoreError::Duplicate { .. }) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
     if generated {
         println!("Created the administrator: username admin, one-time password {password}");
         println!(
