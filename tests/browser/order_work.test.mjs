@@ -1,12 +1,13 @@
 // Work on an order in the browser: on the demo order "HIS 数据库服务器磁盘告警" (江南第一人民医院,
 // a part already waiting for approval) the client admin approves the part; the engineer, on a
 // phone-sized screen, installs it, uploads a photo, resolves the order and collects the client's
-// drawn signature; the client admin rates the service 5 stars. One server (demo data) and one
+// drawn signature; the client admin downloads the signed order as PDF and rates the service 5
+// stars. One server (demo data) and one
 // browser for the file; every actor gets its own browser context.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_PASSWORD, clickAndWait, launch, login, pathOf, startServer, withPage } from './harness.mjs';
@@ -141,6 +142,11 @@ test('a part approved, installed, photographed, resolved, signed and rated', { t
       assert.equal(resp?.status(), 200);
       assert.equal(await stateText(page), '已解决');
       assert.ok(await page.locator('[data-testid=signature-image]').isVisible(), 'she sees the signature');
+      // The signed service order downloads as a one-page PDF.
+      const [pdf] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=order-pdf]')]);
+      const bytes = readFileSync(await pdf.path());
+      assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-', 'the service order PDF downloads');
+      assert.match(pdf.suggestedFilename(), /^SO-\d{4}-\d{6}\.pdf$/);
       await page.locator('#rating-form input[name=score][value="5"]').check();
       await page.locator('#rating-form input[name=comment]').fill('响应及时，处理专业。');
       await clickAndWait(page, '#rating-form button[data-action=rate]');

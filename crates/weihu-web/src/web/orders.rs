@@ -211,13 +211,24 @@ struct NewPage {
     clients: Vec<Organization>,
     categories: &'static [&'static str],
     channels: &'static [&'static str],
+    /// Catalog services to pick from (for a client: the ones it uses).
+    services: Vec<weihu_store::catalog::CatalogItem>,
+    /// The device the report is about, when opened from its page.
+    asset: Option<weihu_store::assets::Asset>,
     error: Option<String>,
+}
+
+impl NewPage {
+    fn is_asset_client(&self, org: &i64) -> bool {
+        self.asset.as_ref().is_some_and(|a| a.client_org_id == *org)
+    }
 }
 
 #[derive(Deserialize, Default)]
 struct Flash {
     error: Option<String>,
     ok: Option<String>,
+    asset: Option<i64>,
 }
 
 async fn new_form(
@@ -245,11 +256,21 @@ async fn new_form(
         .map(|p| p.items)
         .unwrap_or_default()
     };
+    let services = weihu_store::catalog::list(&s.store, a)
+        .await
+        .map(|items| items.into_iter().filter(|i| i.active).collect())
+        .unwrap_or_default();
+    let asset = match f.asset {
+        Some(id) => weihu_store::assets::get(&s.store, a, id).await.ok(),
+        None => None,
+    };
     render(&NewPage {
         ctx,
         clients,
         categories: &CATEGORIES,
         channels: &CHANNELS,
+        services,
+        asset,
         error: f.error,
     })
 }
@@ -273,6 +294,10 @@ struct NewForm {
     subject: String,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    asset_id: Option<String>,
+    #[serde(default)]
+    catalog_item_id: Option<String>,
 }
 
 async fn create(
@@ -296,8 +321,8 @@ async fn create(
         subject: f.subject,
         description: f.description,
         service_mode: None,
-        asset_id: None,
-        catalog_item_id: None,
+        asset_id: num(&f.asset_id),
+        catalog_item_id: num(&f.catalog_item_id),
     };
     match s.create_order(&session.actor, &new).await {
         Ok(o) => Redirect::to(&format!("/orders/{}?ok=1", o.id)).into_response(),
