@@ -39,6 +39,7 @@ mod billing;
 mod concurrency;
 mod helpers;
 mod isolation;
+mod matrix;
 mod ops;
 mod order_work;
 mod orders;
