@@ -1,7 +1,8 @@
 // Hostile text in the browser: a dispatcher enters XSS payloads in every field of a service order
 // (requester, subject, description, a public comment and an internal note) and of a device
-// (model, location, owner, notes); then the desk and the client admin open every page that shows
-// them. No script runs — no dialog, no `window.__xss` — and the payload is shown as text.
+// (model, location, owner, notes), finance in a contract (title, scope), the service level
+// manager in a catalog item (name, content); then the desk and the client admin open every page
+// that shows them. No script runs — no dialog, no `window.__xss` — and the payload is shown as text.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +84,41 @@ test('payloads in orders and assets never run, on any page that shows them', { t
   );
   assert.ok(orderPath && assetPath);
 
+  let contractPath;
+  await t.test('finance enters them in a contract; the service level manager in the catalog', (st) =>
+    withPage(st, browser, server, async (page) => {
+      await login(page, 'liu.yang', DEMO_PASSWORD);
+      await page.goto('/contracts');
+      await page.locator('#new-contract > summary').click();
+      const f = page.locator('form[data-testid=contract-form]');
+      await f.locator('select[name=client_org_id]').selectOption({ label: '华东精密制造有限公司' });
+      await f.locator('input[name=number]').fill('HT-XSS-1');
+      await f.locator('input[name=title]').fill(PAYLOAD.slice(0, 150));
+      await f.locator('input[name=start_date]').fill('2031-01-01');
+      await f.locator('input[name=end_date]').fill('2031-12-31');
+      await f.locator('select[name=model]').selectOption('monthly_unlimited');
+      await f.locator('input[name=monthly_fee]').fill('100.00');
+      await f.locator('textarea[name=scope]').fill(PAYLOAD);
+      await Promise.all([page.waitForNavigation(), f.locator('button.primary').click()]);
+      contractPath = new URL(page.url()).pathname;
+      assert.match(contractPath, /^\/contracts\/\d+$/, page.url());
+      await expectInert(page, contractPath);
+      await expectInert(page, '/contracts');
+
+      await login(page, 'zhao.min', DEMO_PASSWORD);
+      await page.goto('/catalog');
+      await page.locator('summary', { hasText: '新建服务项目' }).click();
+      const c = page.locator('form[action="/catalog"]').last();
+      await c.locator('input[name=code]').fill('XSS');
+      await c.locator('input[name=name]').fill(PAYLOAD.slice(0, 150));
+      await c.locator('textarea[name=content]').fill(PAYLOAD);
+      await c.locator('label.check', { hasText: '华东精密制造有限公司' }).locator('input').check();
+      await Promise.all([page.waitForNavigation(), c.locator('button.primary').click()]);
+      await expectInert(page, '/catalog');
+    }),
+  );
+  assert.ok(contractPath);
+
   await t.test('the desk opens every page that shows them', (st) =>
     withPage(st, browser, server, async (page) => {
       await login(page, 'wang.fang', DEMO_PASSWORD);
@@ -102,6 +138,7 @@ test('payloads in orders and assets never run, on any page that shows them', { t
       await expectInert(page, orderPath);
       await expectInert(page, '/orders');
       await expectInert(page, '/portal', { mustShow: false });
+      await expectInert(page, '/catalog');
       await expectInert(page, assetPath, { mustShow: false });
       assert.ok((await page.locator('input[name=model]').inputValue()).includes('<script>'), 'the form holds the text');
       await expectInert(page, '/assets?q=XSS-SERIAL');
