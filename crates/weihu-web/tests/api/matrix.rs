@@ -20,12 +20,15 @@ const ROLES: &[(&str, &str)] = &[
     ("client_user", "wu.li"),
 ];
 
+/// The request body for one role.
+type BodyFor = Box<dyn Fn(&str) -> Option<Value>>;
+
 struct Row {
     what: &'static str,
     method: reqwest::Method,
     path: String,
     /// The body for one role (unique values per role where the resource is unique).
-    body: Box<dyn Fn(&str) -> Option<Value>>,
+    body: BodyFor,
     may: &'static [&'static str],
 }
 
