@@ -20,6 +20,7 @@ use weihu_domain::money::Money;
 use weihu_domain::role::Role;
 
 use crate::contracts::{self, Contract, billing, today_in};
+use crate::orders::work::opt_time;
 use crate::sql::SqlBuf;
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
 
@@ -123,6 +124,17 @@ pub struct StatementFilter {
     pub contract_id: Option<i64>,
     pub month: Option<String>,
     pub state: Option<String>,
+}
+
+/// This month, `YYYY-MM`, in the provider's zone.
+pub fn current_month() -> String {
+    YearMonth::of(today_in(contracts::DEFAULT_ZONE)).to_string()
+}
+
+/// Last month, `YYYY-MM`, in the provider's zone: the month the month-end job bills.
+pub fn previous_month() -> String {
+    let first = today_in(contracts::DEFAULT_ZONE).first_of_month();
+    YearMonth::of(first.yesterday().unwrap_or(first)).to_string()
 }
 
 /// Parses `YYYY-MM`.
@@ -433,8 +445,17 @@ async fn gather(
 
 async fn compute(store: &Store, contract: &Contract, month: YearMonth) -> Result<StatementDraft> {
     let cal = contracts::working_calendar(store, contract).await?;
-    let tz = zone_of(&cal);
-    let activity = gather(store, contract, month, &tz).await?;
+    price(store, contract, month, &cal).await
+}
+
+/// A contract's month priced, with its calendar already resolved.
+async fn price(
+    store: &Store,
+    contract: &Contract,
+    month: YearMonth,
+    cal: &weihu_domain::calendar::Calendar,
+) -> Result<StatementDraft> {
+    let activity = gather(store, contract, month, &zone_of(cal)).await?;
     let terms = contract.domain_terms()?;
     compute_statement(&terms, month, &activity).map_err(|e| billing("", e))
 }
@@ -474,10 +495,6 @@ const SELECT: &str = "SELECT s.id, s.client_org_id, o.name AS client_name, s.con
      c.pricing_model, s.month, s.kind, s.adjusts_id, s.number, s.state, s.currency, s.total, s.body, s.computed_at, \
      s.reviewed_at, s.issued_at, s.due_date, s.paid_at, s.note, s.version, s.created_at, s.updated_at \
      FROM statements s JOIN organizations o ON o.id = s.client_org_id JOIN contracts c ON c.id = s.contract_id";
-
-fn opt_time(r: &AnyRow, c: &str) -> Result<Option<String>> {
-    Ok(r.try_get::<Option<i64>, _>(c)?.map(ms_to_rfc3339))
-}
 
 fn from_row(r: &AnyRow) -> Result<Statement> {
     let body: Body = serde_json::from_str(&r.try_get::<String, _>("body")?)
@@ -674,7 +691,9 @@ pub async fn generate(
     };
     // Price everything first (reads only), then write in chunks: one fsync per chunk, not per
     // statement, and no transaction held open while reading.
-    let mut pending: Vec<(Contract, StatementDraft, Option<i64>)> = Vec::new();
+    // (contract, priced month, its body as stored, the draft it replaces).
+    let mut pending: Vec<(Contract, StatementDraft, String, Option<i64>)> = Vec::new();
+    let mut calendars: HashMap<Option<i64>, weihu_domain::calendar::Calendar> = HashMap::new();
     for id in ids {
         if let Some((_, state, _)) = existing.get(&id)
             && !matches!(state.as_str(), "draft" | "reviewed")
@@ -683,7 +702,16 @@ pub async fn generate(
             continue;
         }
         let contract = contracts::get(store, &system, id).await?;
-        match compute(store, &contract, ym).await {
+        // Contracts share a handful of calendars: resolve each once, not once per contract.
+        let cal = match calendars.get(&contract.calendar_id) {
+            Some(c) => c.clone(),
+            None => {
+                let c = contracts::working_calendar(store, &contract).await?;
+                calendars.insert(contract.calendar_id, c.clone());
+                c
+            }
+        };
+        match price(store, &contract, ym, &cal).await {
             Ok(draft) => {
                 let prior = existing.get(&id);
                 let body = serde_json::to_string(&lines_of(&draft))
@@ -691,7 +719,7 @@ pub async fn generate(
                 if prior.is_some_and(|(_, _, b)| *b == body) {
                     summary.unchanged += 1;
                 } else {
-                    pending.push((contract, draft, prior.map(|p| p.0)));
+                    pending.push((contract, draft, body, prior.map(|p| p.0)));
                 }
             }
             Err(e) => summary.failed.push(format!("{}: {e}", contract.number)),
@@ -700,9 +728,7 @@ pub async fn generate(
     for chunk in pending.chunks(200) {
         let now = now_ms();
         let mut tx = store.pool.begin().await?;
-        for (contract, draft, prior) in chunk {
-            let body = serde_json::to_string(&lines_of(draft))
-                .map_err(|e| StoreError::Format(e.to_string()))?;
+        for (contract, draft, body, prior) in chunk {
             match prior {
                 Some(sid) => {
                     // Recomputed: a reviewed draft whose figures moved goes back to draft.
@@ -711,7 +737,7 @@ pub async fn generate(
                          reviewed_by = NULL, reviewed_at = NULL, version = version + 1, updated_at = $3 \
                          WHERE id = $4 AND state IN ('draft', 'reviewed')",
                     )
-                    .bind(body)
+                    .bind(body.clone())
                     .bind(draft.total.to_string())
                     .bind(now)
                     .bind(*sid)
@@ -730,7 +756,7 @@ pub async fn generate(
                     .bind(ym.to_string())
                     .bind(draft.currency.as_str().to_owned())
                     .bind(draft.total.to_string())
-                    .bind(body)
+                    .bind(body.clone())
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
@@ -1046,12 +1072,7 @@ pub async fn adjust(store: &Store, actor: &Actor, id: i64) -> Result<Statement> 
 pub async fn run_month_end(store: &Store) -> Result<Option<GenerateSummary>> {
     contracts::end_expired(store).await?;
     mark_overdue(store).await?;
-    let today = today_in(contracts::DEFAULT_ZONE);
-    let last_month = today
-        .first_of_month()
-        .yesterday()
-        .map_err(|e| StoreError::Format(e.to_string()))?;
-    let month = YearMonth::of(last_month).to_string();
+    let month = previous_month();
     // One instance claims the month; the others see the claim and skip.
     let claimed = sqlx::query(
         "INSERT INTO statement_counters (period, last) VALUES ($1, 0) ON CONFLICT DO NOTHING",

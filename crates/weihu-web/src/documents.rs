@@ -4,9 +4,9 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use weihu_store::orders::{self, Order, OrderFilter, work};
+use weihu_store::orders::{self, Order, work};
 use weihu_store::statements::Statement;
-use weihu_store::{Actor, ListParams, Store, StoreError};
+use weihu_store::{Actor, Store, StoreError};
 
 use crate::error::ApiError;
 use crate::web::show_time;
@@ -238,53 +238,9 @@ pub async fn month_bundle(
 ) -> Result<(Vec<u8>, String), ApiError> {
     let ym = weihu_store::statements::parse_month("month", month)?;
     let client = weihu_store::organizations::get(store, actor, client_org_id).await?;
-    let range = ym
-        .range()
-        .map_err(|e| ApiError::Store(StoreError::invalid("month", e.to_string())))?;
     let mut docs = Vec::new();
-    let mut offset = 0;
-    loop {
-        let page = orders::list(
-            store,
-            actor,
-            &OrderFilter {
-                client_org_id: Some(client_org_id),
-                ..Default::default()
-            },
-            &ListParams {
-                limit: Some(500),
-                offset: Some(offset),
-                sort: Some("created_at".into()),
-                q: None,
-            },
-        )
-        .await?;
-        for o in &page.items {
-            if !matches!(o.state.as_str(), "resolved" | "closed") {
-                continue;
-            }
-            let Some((sig, _)) = work::signature(store, actor, o.id).await? else {
-                continue;
-            };
-            let day = sig
-                .signed_at
-                .parse::<jiff::Timestamp>()
-                .map(|t| {
-                    t.to_zoned_datetime(
-                        jiff::tz::TimeZone::get(weihu_store::contracts::DEFAULT_ZONE)
-                            .unwrap_or(jiff::tz::TimeZone::UTC),
-                    )
-                    .date()
-                })
-                .map_err(|e| ApiError::Store(StoreError::Format(e.to_string())))?;
-            if day >= range.start && day <= range.end {
-                docs.push(order_doc(store, actor, o).await?);
-            }
-        }
-        offset += 500;
-        if offset >= page.total {
-            break;
-        }
+    for o in work::signed_in_month(store, actor, client_org_id, ym).await? {
+        docs.push(order_doc(store, actor, &o).await?);
     }
     if docs.is_empty() {
         return Err(ApiError::Store(StoreError::invalid(

@@ -20,7 +20,8 @@ pub const VISIT_CATEGORIES: [&str; 4] = ["pc", "network", "peripheral", "server"
 /// A take-away repair comes back within this many hours (wall clock), as promised.
 pub const TAKE_AWAY_PROMISE_HOURS: i64 = 48;
 
-fn opt_time(r: &AnyRow, c: &str) -> Result<Option<String>> {
+/// A nullable stored instant as RFC 3339.
+pub(crate) fn opt_time(r: &AnyRow, c: &str) -> Result<Option<String>> {
     Ok(r.try_get::<Option<i64>, _>(c)?.map(ms_to_rfc3339))
 }
 
@@ -1283,4 +1284,50 @@ pub async fn return_take_away(
         .into_iter()
         .find(|x| x.id == repair_id)
         .ok_or(StoreError::NotFound)
+}
+
+/// The resolved or closed orders of a client signed during `month` (in the provider's zone),
+/// oldest signature first, as `actor` may see them: one indexed query, not a walk over every
+/// order of the client.
+pub async fn signed_in_month(
+    store: &Store,
+    actor: &Actor,
+    client_org_id: i64,
+    month: weihu_domain::billing::YearMonth,
+) -> Result<Vec<Order>> {
+    let range = month
+        .range()
+        .map_err(|e| StoreError::invalid("month", e.to_string()))?;
+    let tz = jiff::tz::TimeZone::get(crate::contracts::DEFAULT_ZONE)
+        .map_err(|e| StoreError::Format(e.to_string()))?;
+    let ms = |d: jiff::civil::Date| -> Result<i64> {
+        Ok(d.to_zoned_datetime(tz.clone())
+            .map_err(|e| StoreError::Format(e.to_string()))?
+            .timestamp()
+            .as_millisecond())
+    };
+    let next = range
+        .end
+        .tomorrow()
+        .map_err(|e| StoreError::Format(e.to_string()))?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT o.id FROM order_signatures s JOIN orders o ON o.id = s.order_id \
+         WHERE o.client_org_id = $1 AND s.signed_at >= $2 AND s.signed_at < $3 \
+         AND o.state IN ('resolved', 'closed') GROUP BY o.id ORDER BY min(s.signed_at), o.id",
+    )
+    .bind(client_org_id)
+    .bind(ms(range.start)?)
+    .bind(ms(next)?)
+    .fetch_all(&store.pool)
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        // A client user sees only their own orders: the others of the organisation are skipped.
+        match get(store, actor, id).await {
+            Ok(o) => out.push(o),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }

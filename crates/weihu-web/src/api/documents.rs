@@ -52,17 +52,11 @@ pub async fn month_bundle(
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<Response> {
     weihu_store::organizations::get(&s.store, &actor, id).await?;
-    let month = q.month.unwrap_or_else(last_month);
+    let month = q
+        .month
+        .unwrap_or_else(weihu_store::statements::previous_month);
     let (bytes, name) = documents::month_bundle(&s.store, &actor, id, &month).await?;
     Ok(documents::pdf_response(bytes, &name, false))
-}
-
-pub fn last_month() -> String {
-    let t = weihu_store::contracts::today_in(weihu_store::contracts::DEFAULT_ZONE)
-        .first_of_month()
-        .yesterday()
-        .unwrap_or_else(|_| weihu_store::contracts::today_in(weihu_store::contracts::DEFAULT_ZONE));
-    format!("{:04}-{:02}", t.year(), t.month())
 }
 
 /// A statement as PDF.

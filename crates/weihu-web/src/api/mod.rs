@@ -5,7 +5,7 @@ pub mod assets;
 mod audit;
 pub mod contracts;
 mod documents;
-pub use documents::{base_url as documents_base_url, last_month};
+pub use documents::base_url as documents_base_url;
 mod me;
 pub mod order_work;
 mod orders;

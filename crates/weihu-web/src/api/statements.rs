@@ -177,10 +177,9 @@ pub async fn preview(
     Id(id): Id,
     ApiQuery(q): ApiQuery<PreviewQuery>,
 ) -> ApiResult<Json<Preview>> {
-    let month = q.month.unwrap_or_else(|| {
-        let t = weihu_store::contracts::today_in(weihu_store::contracts::DEFAULT_ZONE);
-        format!("{:04}-{:02}", t.year(), t.month())
-    });
+    let month = q
+        .month
+        .unwrap_or_else(weihu_store::statements::current_month);
     Ok(Json(
         statements::preview(&s.store, &actor, id, &month).await?,
     ))

@@ -215,7 +215,7 @@ async fn org_detail(
         org,
         people,
         scale,
-        last_month: crate::api::last_month(),
+        last_month: weihu_store::statements::previous_month(),
         error,
     })
 }

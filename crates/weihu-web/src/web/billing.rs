@@ -67,19 +67,6 @@ fn all() -> ListParams {
     }
 }
 
-fn this_month() -> String {
-    let t = contracts::today_in(contracts::DEFAULT_ZONE);
-    format!("{:04}-{:02}", t.year(), t.month())
-}
-
-fn last_month() -> String {
-    let t = contracts::today_in(contracts::DEFAULT_ZONE)
-        .first_of_month()
-        .yesterday()
-        .unwrap_or_else(|_| contracts::today_in(contracts::DEFAULT_ZONE));
-    format!("{:04}-{:02}", t.year(), t.month())
-}
-
 fn can_manage(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Finance)
 }
@@ -533,7 +520,7 @@ async fn contract_detail(
         .month
         .clone()
         .filter(|m| !m.is_empty())
-        .unwrap_or_else(this_month);
+        .unwrap_or_else(statements::current_month);
     let (preview, preview_error) = if a.is_client() || c.status == "draft" {
         (None, None)
     } else {
@@ -715,7 +702,7 @@ async fn contract_action(
             .map(|_| None),
             "generate" => {
                 let month = if f.month.trim().is_empty() {
-                    this_month()
+                    statements::current_month()
                 } else {
                     f.month.clone()
                 };
@@ -783,7 +770,7 @@ async fn statement_list(
         month: month.unwrap_or_default(),
         state: state.unwrap_or_default(),
         can_edit: can_manage(a.role),
-        default_month: last_month(),
+        default_month: statements::previous_month(),
         total,
         error,
     })

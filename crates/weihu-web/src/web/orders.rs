@@ -924,7 +924,7 @@ async fn month_bundle(
     let month = q
         .month
         .filter(|m| !m.is_empty())
-        .unwrap_or_else(crate::api::last_month);
+        .unwrap_or_else(weihu_store::statements::previous_month);
     match crate::documents::month_bundle(&s.store, &session.actor, id, &month).await {
         Ok((bytes, name)) => crate::documents::pdf_response(bytes, &name, false),
         Err(e) => super::back(&format!("/organizations/{id}"), Err::<(), _>(e)),
