@@ -34,6 +34,33 @@ pub struct WebConfig {
     pub demo: bool,
     /// Commit each new order in its own transaction instead of in groups (for comparison).
     pub per_request_commit: bool,
+    /// The public base URL (`https://desk.example.com`), used for links that leave the request
+    /// (QR labels, mail). `None`: built from the request.
+    pub public_url: Option<String>,
+    /// Sign-in throttling.
+    pub login: LoginLimits,
+}
+
+/// How sign-in attempts are throttled, per client address and per username.
+#[derive(Debug, Clone)]
+pub struct LoginLimits {
+    /// Failed attempts from one address within the window before that address is locked.
+    pub address_failures: u32,
+    /// Failed attempts for one username within the window before the name is slowed down for
+    /// addresses that have not signed in successfully before.
+    pub username_failures: u32,
+    /// The window and the lock length, in minutes.
+    pub lock_minutes: u32,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits {
+            address_failures: 20,
+            username_failures: 5,
+            lock_minutes: 15,
+        }
+    }
 }
 
 /// What every handler can reach. Cheap to clone; holds no per-instance state beyond the pool,

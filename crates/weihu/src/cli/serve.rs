@@ -19,6 +19,19 @@ pub struct ServeArgs {
     /// (slower on SQLite; for comparison and troubleshooting).
     #[arg(long, env = "WEIHU_PER_REQUEST_COMMIT")]
     pub per_request_commit: bool,
+    /// The public base URL of this installation (e.g. https://desk.example.com), used for links
+    /// that leave the request: QR labels, mail. Unset: taken from the request.
+    #[arg(long, env = "WEIHU_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Failed sign-ins from one client address before that address is locked out.
+    #[arg(long, env = "WEIHU_LOGIN_ADDRESS_FAILURES", default_value_t = 20)]
+    pub login_address_failures: u32,
+    /// Failed sign-ins for one username before it is locked for addresses it never signed in from.
+    #[arg(long, env = "WEIHU_LOGIN_USERNAME_FAILURES", default_value_t = 5)]
+    pub login_username_failures: u32,
+    /// Sign-in throttling window and lock length, in minutes.
+    #[arg(long, env = "WEIHU_LOGIN_LOCK_MINUTES", default_value_t = 15)]
+    pub login_lock_minutes: u32,
 }
 
 /// Creates the provider and a first administrator when the database has no users.
@@ -79,7 +92,31 @@ pub async fn load_demo(store: &Store) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Checks `--public-url`: an absolute http(s) URL without query or fragment; the trailing slash
+/// is dropped so links can be appended.
+fn public_url(value: Option<&str>) -> Result<Option<String>, Failure> {
+    let Some(raw) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"));
+    let ok = rest.is_some_and(|r| {
+        let host = r.split('/').next().unwrap_or("");
+        !host.is_empty()
+            && !r.contains(['?', '#', '\\'])
+            && !r.chars().any(|c| c.is_control() || c.is_whitespace())
+    });
+    if !ok {
+        return Err(Failure::input(format!(
+            "--public-url: expected an absolute http:// or https:// URL without query or fragment, got {raw:?}"
+        )));
+    }
+    Ok(Some(raw.trim_end_matches('/').to_string()))
+}
+
 pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
+    let public_url = public_url(args.public_url.as_deref())?;
     let store = open(settings).await?;
     if args.demo {
         load_demo(&store).await?;
@@ -105,6 +142,12 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
             secure_cookies: settings.secure_cookies,
             demo: args.demo,
             per_request_commit: args.per_request_commit,
+            public_url,
+            login: weihu_web::LoginLimits {
+                address_failures: args.login_address_failures,
+                username_failures: args.login_username_failures,
+                lock_minutes: args.login_lock_minutes,
+            },
         },
     );
     let jobs = tokio::spawn(clock_job(store.clone()));
