@@ -15,6 +15,7 @@ pub mod contracts;
 pub mod credentials;
 pub mod demo;
 mod error;
+pub mod images;
 pub mod notifications;
 pub mod orders;
 pub mod organizations;
