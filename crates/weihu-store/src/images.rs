@@ -1,8 +1,10 @@
 //! Images that the server itself decodes later (drawn signatures go into PDFs, where typst
-//! decodes them). A PNG is a few hundred bytes of header that can declare a 65535 × 65535 canvas:
-//! decoding it allocates width × height × 8 bytes before a single pixel is read, and an
-//! allocation failure aborts the whole process. So the declared size is checked here, where the
-//! image is stored, from the header alone.
+//! decodes them). A PNG is a few hundred bytes of header that can declare a 65535 × 65535 canvas.
+//! typst's decoder refuses anything over 512 MiB decoded, so such a signature would make the
+//! signed order's PDF (and the client's month bundle holding it) fail to render for good, and a
+//! bundle of signatures each just under that limit would hold gigabytes at once. So the declared
+//! size is checked where the image is stored, from the header alone, with a bound that a drawn
+//! signature never reaches.
 
 use crate::StoreError;
 
