@@ -55,10 +55,31 @@ pub struct Availability {
     pub interruptions: u32,
     /// Excluded outages overlapping the period.
     pub excluded: u32,
+    /// The longest business restore time of one non-excluded outage within the period (an
+    /// outage still open counts up to the end of the period). Overlapping outages are measured
+    /// each on its own: this is reliability's "restore time per interruption", not downtime.
+    pub longest_restore: SignedDuration,
+}
+
+impl Availability {
+    /// The availability percentage rounded half away from zero to `places` decimal places.
+    pub fn percent_to(&self, places: u32) -> Decimal {
+        percent_with_places(self.agreed, self.downtime, places)
+    }
 }
 
 /// `(agreed − downtime) ÷ agreed × 100` rounded to 2 places; 100 when `agreed` is zero.
 pub fn availability_percent(agreed: SignedDuration, downtime: SignedDuration) -> Decimal {
+    percent_with_places(agreed, downtime, 2)
+}
+
+/// `(agreed − downtime) ÷ agreed × 100` rounded half away from zero to `places` places (at most
+/// 10); 100 when `agreed` is zero, 0 when the downtime covers it all.
+pub fn percent_with_places(
+    agreed: SignedDuration,
+    downtime: SignedDuration,
+    places: u32,
+) -> Decimal {
     let a = agreed.as_nanos();
     if a <= 0 {
         return Decimal::ONE_HUNDRED;
@@ -67,8 +88,10 @@ pub fn availability_percent(agreed: SignedDuration, downtime: SignedDuration) ->
     let (Ok(up), Ok(total)) = (i64::try_from(a - d), i64::try_from(a)) else {
         return Decimal::ZERO;
     };
+    // Nanoseconds as i64 times 100 stay far inside Decimal's 96-bit mantissa, and the quotient
+    // carries 28 significant digits: exact to well past 10 places.
     (Decimal::from(up) * Decimal::ONE_HUNDRED / Decimal::from(total))
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        .round_dp_with_strategy(places.min(10), RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// Computes availability of a service on `calendar` over `[from, to)`.
@@ -81,6 +104,7 @@ pub fn availability(
     let agreed = business_time(calendar, from, to)?;
     let mut intervals: Vec<(Timestamp, Timestamp)> = Vec::new();
     let (mut interruptions, mut excluded) = (0u32, 0u32);
+    let mut longest_restore = SignedDuration::ZERO;
     for o in outages {
         let s = o.start.max(from);
         let e = o.end.unwrap_or(to).min(to);
@@ -88,10 +112,11 @@ pub fn availability(
             continue;
         }
         if o.is_excluded() {
-            excluded += 1;
+            excluded = excluded.saturating_add(1);
             continue;
         }
-        interruptions += 1;
+        interruptions = interruptions.saturating_add(1);
+        longest_restore = longest_restore.max(business_time(calendar, s, e)?);
         intervals.push((s, e));
     }
     intervals.sort();
@@ -112,6 +137,7 @@ pub fn availability(
         percent: availability_percent(agreed, downtime),
         interruptions,
         excluded,
+        longest_restore,
     })
 }
 

@@ -44,7 +44,7 @@ pub enum CalendarCommand {
     },
 }
 
-fn load(path: &std::path::Path) -> Result<Calendar, Failure> {
+pub(super) fn load(path: &std::path::Path) -> Result<Calendar, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
     Calendar::from_json(&text).map_err(|e| Failure::input(format!("{}: {e}", path.display())))

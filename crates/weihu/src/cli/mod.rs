@@ -7,6 +7,7 @@ mod calendar;
 mod data;
 mod generate;
 mod serve;
+mod sla;
 mod statements;
 
 use std::path::PathBuf;
@@ -99,6 +100,9 @@ pub enum Command {
     /// Monthly statements.
     #[command(subcommand)]
     Statements(statements::StatementsCommand),
+    /// Service-level figures (availability) from a calendar file, without a database.
+    #[command(subcommand)]
+    Sla(sla::SlaCommand),
 }
 
 /// A failed command: what to print and which exit code to use.
@@ -145,6 +149,9 @@ pub async fn run(args: Args) -> ExitCode {
     if let Command::Calendar(c) = &args.command {
         return finish(calendar::run(c));
     }
+    if let Command::Sla(c) = &args.command {
+        return finish(sla::run(c));
+    }
     if let Command::Bench(b) = args.command {
         return finish(bench::run(b).await);
     }
@@ -176,7 +183,7 @@ pub async fn run(args: Args) -> ExitCode {
         Command::Import { from } => data::import(&settings, &from).await,
         Command::Generate(g) => generate::run(&settings, g).await,
         Command::Statements(c) => statements::run(&settings, c).await,
-        Command::Calendar(_) | Command::Bench(_) => Ok(()),
+        Command::Calendar(_) | Command::Bench(_) | Command::Sla(_) => Ok(()),
     };
     finish(result)
 }
