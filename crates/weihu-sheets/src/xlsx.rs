@@ -340,6 +340,24 @@ mod tests {
     }
 
     #[test]
+    fn a_real_excel_file_with_a_far_cell_is_refused() {
+        // As Excel writers produce it (styles, theme, shared strings), not hand-made XML.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let sheet = wb.add_worksheet();
+        sheet.write_string(0, 0, "type").expect("A1");
+        sheet
+            .write_number(1_048_575, 16_383, 1.0)
+            .expect("XFD1048576");
+        let bytes = wb.save_to_buffer().expect("an xlsx");
+        assert_eq!(
+            crate::read(&bytes, "a.xlsx"),
+            Err(SheetError::CellOutOfRange {
+                cell: "XFD1048576".into()
+            })
+        );
+    }
+
+    #[test]
     fn a_declared_dimension_larger_than_the_data_is_read() {
         let sheet = sheet(
             "A1:XFD1048576",
