@@ -3,12 +3,58 @@
 //! text rows; writing produces CSV and `.xlsx` where a cell that a spreadsheet would run as a
 //! formula (`=cmd|' /C calc'!A0`, `+…`, `-…`, `@…`) stays text.
 
-use std::io::Cursor;
+//!
+//! # Limits
+//!
+//! Every upload is untrusted, and a spreadsheet is a compressed, nested, sparse format: a 1 KB
+//! `.xlsx` can declare a 16 384 × 1 048 576 grid, inflate to gigabytes, or hold a million shared
+//! strings. Reading never materialises a declared dimension and refuses, with an error naming
+//! the limit, any file over these bounds (the same for CSV where they apply):
+//!
+//! | limit | value |
+//! |---|---|
+//! | file size ([`MAX_FILE_BYTES`]) | 8 MiB |
+//! | data rows ([`MAX_ROWS`]) | 20 000 (plus the header row) |
+//! | columns ([`MAX_COLUMNS`]) | 64; in `.xlsx`, no cell right of column `BL` |
+//! | `.xlsx` rows ([`MAX_SHEET_ROW`]) | no cell below row 40 000 |
+//! | non-empty cells ([`MAX_CELLS`]) | 500 000 |
+//! | characters in one cell ([`MAX_CELL_CHARS`]) | 32 767 (Excel's own limit) |
+//! | `.xlsx` parts ([`MAX_ZIP_ENTRIES`]) | 1 000 |
+//! | one inflated part ([`MAX_PART_BYTES`]) | 48 MiB |
+//! | all parts inflated ([`MAX_INFLATED_BYTES`]) | 96 MiB |
+//! | shared strings ([`MAX_SHARED_STRINGS`]) | 500 000 |
+//! | XML nesting ([`MAX_XML_DEPTH`]) | 32 levels |
+//!
+//! An `.xlsx` is checked in a first pass that inflates every part through a counting reader
+//! (declared sizes are not trusted) and walks its XML as a stream; only a workbook within the
+//! limits is handed to calamine, and its first sheet is read cell by cell
+//! (`worksheet_cells_reader`), never as a `Range` of the declared dimension.
 
-/// At most this many data rows are read from one file.
+mod xlsx;
+
+/// The largest file read, in bytes (CSV or `.xlsx`).
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+/// At most this many data rows are read from one file (the header row comes on top).
 pub const MAX_ROWS: usize = 20_000;
 /// At most this many columns.
 pub const MAX_COLUMNS: usize = 64;
+/// In an `.xlsx`, no non-empty cell below this row (1-based; blank rows between data are
+/// allowed, up to this line).
+pub const MAX_SHEET_ROW: u32 = 40_000;
+/// At most this many non-empty cells (CSV: fields) in one file.
+pub const MAX_CELLS: usize = 500_000;
+/// At most this many characters in one cell (Excel's own limit).
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// At most this many parts (zip entries) in one `.xlsx`.
+pub const MAX_ZIP_ENTRIES: usize = 1_000;
+/// At most this many bytes in one inflated `.xlsx` part.
+pub const MAX_PART_BYTES: u64 = 48 * 1024 * 1024;
+/// At most this many bytes in all inflated `.xlsx` parts together.
+pub const MAX_INFLATED_BYTES: u64 = 96 * 1024 * 1024;
+/// At most this many entries in the shared-string table of an `.xlsx`.
+pub const MAX_SHARED_STRINGS: usize = 500_000;
+/// At most this many levels of XML elements in an `.xlsx` part.
+pub const MAX_XML_DEPTH: usize = 32;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SheetError {
@@ -20,12 +66,53 @@ pub enum SheetError {
     Csv { line: u64, message: String },
     #[error("the Excel file cannot be read: {0}")]
     Xlsx(String),
-    #[error("more than {MAX_ROWS} rows")]
+    #[error("the file is larger than the limit of {} bytes", MAX_FILE_BYTES)]
+    FileTooLarge,
+    #[error("more than {MAX_ROWS} rows (the limit of rows)")]
     TooManyRows,
-    #[error("more than {MAX_COLUMNS} columns")]
+    #[error("more than {MAX_COLUMNS} columns (the limit of columns)")]
     TooManyColumns,
+    #[error(
+        "cell {cell} is outside the limits of columns A–BL ({MAX_COLUMNS} columns) and rows 1–{MAX_SHEET_ROW}"
+    )]
+    CellOutOfRange { cell: String },
+    #[error("more than {MAX_CELLS} non-empty cells (the limit of cells)")]
+    TooManyCells,
+    #[error("a cell is longer than the limit of {MAX_CELL_CHARS} characters")]
+    CellTooLong,
+    #[error("the Excel file has more than the limit of {MAX_ZIP_ENTRIES} parts")]
+    TooManyParts,
+    #[error(
+        "the Excel file inflates to more than the limit of {} MiB in one part or {} MiB in all (the uncompressed size limit)",
+        MAX_PART_BYTES / 1024 / 1024,
+        MAX_INFLATED_BYTES / 1024 / 1024
+    )]
+    InflatesTooMuch,
+    #[error("the Excel file has more than the limit of {MAX_SHARED_STRINGS} shared strings")]
+    TooManySharedStrings,
+    #[error("the Excel file nests XML deeper than the limit of {MAX_XML_DEPTH} levels")]
+    TooDeep,
     #[error("writing failed: {0}")]
     Write(String),
+}
+
+impl SheetError {
+    /// The name of the limit this error reports, if it is one.
+    pub fn limit(&self) -> Option<&'static str> {
+        Some(match self {
+            SheetError::FileTooLarge => "file_bytes",
+            SheetError::TooManyRows => "rows",
+            SheetError::TooManyColumns => "columns",
+            SheetError::CellOutOfRange { .. } => "cell_position",
+            SheetError::TooManyCells => "cells",
+            SheetError::CellTooLong => "cell_chars",
+            SheetError::TooManyParts => "parts",
+            SheetError::InflatesTooMuch => "uncompressed_bytes",
+            SheetError::TooManySharedStrings => "shared_strings",
+            SheetError::TooDeep => "xml_depth",
+            _ => return None,
+        })
+    }
 }
 
 /// A sheet as text: the header row and the data rows (each padded to the header's width).
@@ -43,16 +130,40 @@ impl Table {
             names.iter().any(|n| h == n.to_lowercase())
         })
     }
+
+    /// Checks a table that did not come from [`read`] (a preview carried in a form, say)
+    /// against the same limits of rows, columns, cells and cell length.
+    pub fn check_limits(&self) -> Result<(), SheetError> {
+        if self.headers.len() > MAX_COLUMNS || self.rows.iter().any(|r| r.len() > MAX_COLUMNS) {
+            return Err(SheetError::TooManyColumns);
+        }
+        if self.rows.len() > MAX_ROWS {
+            return Err(SheetError::TooManyRows);
+        }
+        let cells = self.headers.len() + self.rows.iter().map(Vec::len).sum::<usize>();
+        if cells > MAX_CELLS {
+            return Err(SheetError::TooManyCells);
+        }
+        let long = |c: &String| c.len() > MAX_CELL_CHARS && c.chars().count() > MAX_CELL_CHARS;
+        if self.headers.iter().any(long) || self.rows.iter().flatten().any(long) {
+            return Err(SheetError::CellTooLong);
+        }
+        Ok(())
+    }
 }
 
-/// Reads a CSV or `.xlsx` file; `name` (the uploaded file name) only breaks ties.
+/// Reads a CSV or `.xlsx` file; `name` (the uploaded file name) only breaks ties. Refuses a
+/// file over the limits in the module documentation.
 pub fn read(bytes: &[u8], name: &str) -> Result<Table, SheetError> {
     if bytes.is_empty() {
         return Err(SheetError::Empty);
     }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(SheetError::FileTooLarge);
+    }
     // .xlsx files are zip archives.
     if bytes.starts_with(b"PK\x03\x04") {
-        return read_xlsx(bytes);
+        return xlsx::read(bytes);
     }
     if name.to_lowercase().ends_with(".xls") {
         return Err(SheetError::UnknownFormat);
@@ -60,22 +171,30 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Table, SheetError> {
     read_csv(bytes)
 }
 
-fn decode(bytes: &[u8]) -> Result<String, SheetError> {
+/// UTF-8 (BOM or not) or GBK. The text is at most 1.5 times the input (a two-byte GBK
+/// character becomes three UTF-8 bytes), and the input is at most [`MAX_FILE_BYTES`].
+fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, SheetError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok(s.to_owned());
+        return Ok(std::borrow::Cow::Borrowed(s));
     }
     let (text, _, bad) = encoding_rs::GBK.decode(bytes);
     if bad {
         return Err(SheetError::UnknownFormat);
     }
-    Ok(text.into_owned())
+    Ok(text)
 }
 
-fn finish(mut rows: Vec<Vec<String>>) -> Result<Table, SheetError> {
+/// Characters in a cell, counted only when its bytes could exceed the limit.
+fn too_long(cell: &str) -> bool {
+    cell.len() > MAX_CELL_CHARS && cell.chars().count() > MAX_CELL_CHARS
+}
+
+fn finish(rows: Vec<Vec<String>>) -> Result<Table, SheetError> {
     // Blank lines (every cell empty) are not rows.
-    rows.retain(|r| r.iter().any(|c| !c.trim().is_empty()));
-    let mut it = rows.into_iter();
+    let mut it = rows
+        .into_iter()
+        .filter(|r| r.iter().any(|c| !c.trim().is_empty()));
     let headers: Vec<String> = it
         .next()
         .ok_or(SheetError::Empty)?
@@ -107,54 +226,37 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| SheetError::Csv {
-            line: e.position().map_or(0, |p| p.line()),
-            message: e.to_string(),
-        })?;
+    let mut cells = 0usize;
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(SheetError::Csv {
+                    line: e.position().map_or(0, |p| p.line()),
+                    message: e.to_string(),
+                });
+            }
+        }
         if rec.len() > MAX_COLUMNS {
             return Err(SheetError::TooManyColumns);
+        }
+        if rec.iter().any(too_long) {
+            return Err(SheetError::CellTooLong);
+        }
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        cells += rec.len();
+        if cells > MAX_CELLS {
+            return Err(SheetError::TooManyCells);
         }
         rows.push(rec.iter().map(str::to_owned).collect());
         if rows.len() > MAX_ROWS + 1 {
             return Err(SheetError::TooManyRows);
         }
     }
-    finish(rows)
-}
-
-fn read_xlsx(bytes: &[u8]) -> Result<Table, SheetError> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut wb: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| SheetError::Xlsx(e.to_string()))?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or(SheetError::Empty)?
-        .map_err(|e| SheetError::Xlsx(e.to_string()))?;
-    if range.width() > MAX_COLUMNS {
-        return Err(SheetError::TooManyColumns);
-    }
-    if range.height() > MAX_ROWS + 1 {
-        return Err(SheetError::TooManyRows);
-    }
-    let rows = range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.clone(),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-                    Data::Float(f) => f.to_string(),
-                    Data::Int(i) => i.to_string(),
-                    Data::Bool(b) => b.to_string(),
-                    Data::DateTime(d) => excel_date(d.as_f64()),
-                    Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                    Data::Error(e) => format!("#{e:?}"),
-                })
-                .collect()
-        })
-        .collect();
     finish(rows)
 }
 
@@ -276,6 +378,86 @@ mod tests {
         assert!(!looks_like_formula("财务部"));
     }
 
+    #[test]
+    fn csv_limits() {
+        let wide = (0..=MAX_COLUMNS)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(
+            read(wide.as_bytes(), "a.csv"),
+            Err(SheetError::TooManyColumns)
+        );
+        let long = format!("type,notes\ndesktop,{}\n", "长".repeat(MAX_CELL_CHARS + 1));
+        assert_eq!(read(long.as_bytes(), "a.csv"), Err(SheetError::CellTooLong));
+        let fits = format!("type,notes\ndesktop,{}\n", "长".repeat(MAX_CELL_CHARS));
+        assert!(read(fits.as_bytes(), "a.csv").is_ok());
+        let mut tall = String::from("type\n");
+        for _ in 0..=MAX_ROWS {
+            tall.push_str("desktop\n");
+        }
+        assert_eq!(read(tall.as_bytes(), "a.csv"), Err(SheetError::TooManyRows));
+        // Blank lines do not count as rows.
+        let mut airy = String::from("type\n");
+        for _ in 0..MAX_ROWS {
+            airy.push_str("desktop\n,\n");
+        }
+        assert_eq!(
+            read(airy.as_bytes(), "a.csv").map(|t| t.rows.len()),
+            Ok(MAX_ROWS)
+        );
+        // 26 columns × 20 000 rows = 520 000 cells.
+        let line = format!("{}\n", vec!["x"; 26].join(","));
+        let cells = line.repeat(MAX_ROWS);
+        assert_eq!(
+            read(cells.as_bytes(), "a.csv"),
+            Err(SheetError::TooManyCells)
+        );
+        let big = vec![b'a'; MAX_FILE_BYTES + 1];
+        assert_eq!(read(&big, "a.csv"), Err(SheetError::FileTooLarge));
+        assert_eq!(read(&big, "a.xlsx"), Err(SheetError::FileTooLarge));
+    }
+
+    #[test]
+    fn gbk_is_decoded_within_bounds() {
+        // A large GBK file: every two bytes become at most three.
+        let text = format!(
+            "类型,位置\n{}",
+            "desktop,财务部一楼东侧机房\n".repeat(100_000)
+        );
+        let (bytes, _, _) = encoding_rs::GBK.encode(&text);
+        assert!(bytes.len() <= MAX_FILE_BYTES);
+        assert_eq!(read(&bytes, "gbk.csv"), Err(SheetError::TooManyRows));
+        let (bytes, _, _) = encoding_rs::GBK.encode("类型,位置\ndesktop,财务部\n");
+        let mut broken = bytes.into_owned();
+        broken.push(0x81);
+        assert_eq!(read(&broken, "gbk.csv"), Err(SheetError::UnknownFormat));
+    }
+
+    #[test]
+    fn tables_from_elsewhere_are_checked_against_the_same_limits() {
+        let ok = Table {
+            headers: vec!["type".into()],
+            rows: vec![vec!["desktop".into()]],
+        };
+        assert_eq!(ok.check_limits(), Ok(()));
+        let tall = Table {
+            headers: vec!["type".into()],
+            rows: vec![vec![String::new()]; MAX_ROWS + 1],
+        };
+        assert_eq!(tall.check_limits(), Err(SheetError::TooManyRows));
+        let wide = Table {
+            headers: vec!["type".into()],
+            rows: vec![vec![String::new(); MAX_COLUMNS + 1]],
+        };
+        assert_eq!(wide.check_limits(), Err(SheetError::TooManyColumns));
+        let long = Table {
+            headers: vec!["type".into()],
+            rows: vec![vec!["x".repeat(MAX_CELL_CHARS + 1)]],
+        };
+        assert_eq!(long.check_limits(), Err(SheetError::CellTooLong));
+    }
+
     proptest! {
         /// Any bytes: an error or a table, never a panic (the fuzz target of the importers).
         #[test]
@@ -284,6 +466,23 @@ mod tests {
             let mut zip = b"PK\x03\x04".to_vec();
             zip.extend(&bytes);
             let _ = read(&zip, "x.xlsx");
+        }
+
+        /// CSV of any shape: a table within the limits or a refusal naming one, never a panic.
+        #[test]
+        fn csv_of_any_shape(cols in 1usize..100, rows in 0usize..50, cell in "[a-z,\"中\n]{0,40}") {
+            let line = vec![cell.as_str(); cols].join(",");
+            let text = format!("{}\n", vec![line; rows + 1].join("\n"));
+            match read(text.as_bytes(), "p.csv") {
+                Ok(t) => {
+                    prop_assert!(t.headers.len() <= MAX_COLUMNS);
+                    prop_assert!(t.rows.len() <= MAX_ROWS);
+                }
+                Err(e) => prop_assert!(
+                    e.limit().is_some() || matches!(e, SheetError::Empty | SheetError::Csv { .. }),
+                    "{e:?}"
+                ),
+            }
         }
 
         /// Whatever text goes out as CSV comes back the same (apart from the formula guard).

@@ -492,6 +492,53 @@ fn check_tag(v: &str) -> Result<String> {
     Ok(t)
 }
 
+/// The one refusal a client-side user gets for a tag they may not give, whether it does not
+/// start with their organisation's prefix or is held by another client: the same text either
+/// way, so a client never learns which tags other clients hold.
+fn tag_refused(code: &str, tag: &str) -> StoreError {
+    StoreError::invalid(
+        "tag",
+        format!(
+            "`{tag}` cannot be used: tags you give start with `{}-` (leave the tag empty for a generated one)",
+            code.to_uppercase()
+        ),
+    )
+}
+
+/// Whether a client-side actor may give `tag` to an asset of `client` (whose code is `code`):
+/// only under the client's own prefix, and only if no other client holds it. A tag the client
+/// already holds is theirs to keep; provider staff may give any tag (tags stay unique across
+/// the provider).
+async fn check_client_tag(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    client: i64,
+    code: &str,
+    tag: &str,
+) -> Result<()> {
+    if actor.client_scope().is_none() {
+        return Ok(());
+    }
+    let owner: Option<i64> = sqlx::query_scalar("SELECT client_org_id FROM assets WHERE tag = $1")
+        .bind(tag.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match owner {
+        Some(o) if o == client => Err(StoreError::Duplicate {
+            field: "tag".into(),
+        }),
+        Some(_) => Err(tag_refused(code, tag)),
+        None if !fits_prefix(code, tag) => Err(tag_refused(code, tag)),
+        None => Ok(()),
+    }
+}
+
+fn fits_prefix(code: &str, tag: &str) -> bool {
+    tag.strip_prefix(&code.to_uppercase())
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| !rest.is_empty())
+}
+
 async fn client_code(conn: &mut sqlx::AnyConnection, org: i64) -> Result<String> {
     let row: Option<(String, String)> =
         sqlx::query("SELECT code, kind FROM organizations WHERE id = $1")
@@ -657,7 +704,10 @@ pub async fn create(store: &Store, actor: &Actor, i: &AssetInput) -> Result<Asse
     let mut tx = store.pool.begin().await?;
     let code = client_code(&mut tx, client).await?;
     let tag = match given {
-        Some(t) => t,
+        Some(t) => {
+            check_client_tag(&mut tx, actor, client, &code, &t).await?;
+            t
+        }
         None => next_tag(&mut tx, &code, &f.asset_type).await?,
     };
     let id = insert(&mut tx, actor, client, &tag, &f, now_ms()).await?;
@@ -681,6 +731,10 @@ pub async fn update(
         None => current.tag.clone(),
     };
     let mut tx = store.pool.begin().await?;
+    if tag != current.tag {
+        let code = client_code(&mut tx, current.client_org_id).await?;
+        check_client_tag(&mut tx, actor, current.client_org_id, &code, &tag).await?;
+    }
     write_update(&mut tx, actor, &current, Some(version), &f, &tag).await?;
     tx.commit().await?;
     get(store, actor, id).await
@@ -1080,6 +1134,20 @@ fn bool_cell(v: &str) -> Option<bool> {
     }
 }
 
+/// Who may import, and into which client: checked before an uploaded file is parsed, so a
+/// user who may not import never makes the server read a byte of it. The client organisation
+/// it returns is the one [`plan_import`] plans for.
+pub async fn import_target(
+    store: &Store,
+    actor: &Actor,
+    client_org_id: Option<i64>,
+) -> Result<i64> {
+    may_write(actor)?;
+    let client = target_client(actor, client_org_id)?;
+    crate::organizations::get(store, actor, client).await?;
+    Ok(client)
+}
+
 /// Reads the table into a plan: each row created, updated (same tag, same client) or rejected
 /// with the reason. Nothing is written.
 pub async fn plan_import(
@@ -1088,9 +1156,10 @@ pub async fn plan_import(
     client_org_id: Option<i64>,
     table: &weihu_sheets::Table,
 ) -> Result<ImportPlan> {
-    may_write(actor)?;
-    let client = target_client(actor, client_org_id)?;
-    crate::organizations::get(store, actor, client).await?;
+    let client = import_target(store, actor, client_org_id).await?;
+    table
+        .check_limits()
+        .map_err(|e| StoreError::invalid("file", e.to_string()))?;
     let col: HashMap<&str, usize> = COLUMNS
         .iter()
         .filter_map(|(name, aliases)| table.column(aliases).map(|i| (*name, i)))
@@ -1114,6 +1183,14 @@ pub async fn plan_import(
                 ))
             })
             .collect::<Result<_>>()?;
+    // A client-side importer gives tags under its own prefix only (see `check_client_tag`).
+    let own_code = match actor.client_scope() {
+        Some(_) => {
+            let mut conn = store.pool.acquire().await?;
+            Some(client_code(&mut conn, client).await?)
+        }
+        None => None,
+    };
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut rows = Vec::new();
     for (i, r) in table.rows.iter().enumerate() {
@@ -1155,18 +1232,23 @@ pub async fn plan_import(
                         format!("`{tag}` appears twice in the file (line {first})"),
                     ));
                 }
-                match existing.get(&tag) {
-                    Some((id, owner)) if *owner == client => {
+                match (existing.get(&tag), &own_code) {
+                    (Some((id, owner)), _) if *owner == client => {
                         plan.action = "update".into();
                         plan.existing = Some(*id);
                     }
-                    Some(_) => {
+                    // The same answer for another client's tag and a tag that does not fit.
+                    (Some(_), Some(code)) => return Err(tag_refused(code, &tag)),
+                    (None, Some(code)) if !fits_prefix(code, &tag) => {
+                        return Err(tag_refused(code, &tag));
+                    }
+                    (Some(_), None) => {
                         return Err(StoreError::invalid(
                             "tag",
                             format!("`{tag}` is already used by another client"),
                         ));
                     }
-                    None => {}
+                    (None, _) => {}
                 }
             }
             Ok(())

@@ -1,11 +1,34 @@
-//! Excel downloads (rust_xlsxwriter). Every user-supplied text is written as a string cell, never
-//! as a formula, so a description such as `=cmd|' /C calc'!A0` stays text.
+//! Spreadsheet uploads and Excel downloads (rust_xlsxwriter). Every user-supplied text is
+//! written as a string cell, never as a formula, so a description such as `=cmd|' /C calc'!A0`
+//! stays text. An upload is parsed on the blocking pool, at most [`PARSES`] at a time, and only
+//! after the caller has checked who may import (a user who may not never makes the server
+//! read the file).
 
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 use weihu_store::StoreError;
 use weihu_store::statements::Statement;
 
 use crate::error::ApiError;
+
+/// Uploads parsed at the same time; more wait their turn. With the limits of `weihu-sheets`
+/// (at most 96 MiB inflated, 500 000 cells), this bounds what imports can take from the server.
+pub const PARSES: usize = 2;
+
+static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PARSES);
+
+/// Reads an uploaded CSV or `.xlsx` off the async workers; a file over a limit is a 422 on the
+/// `file` field whose message names the limit.
+pub async fn read_upload(bytes: Vec<u8>, name: String) -> Result<weihu_sheets::Table, ApiError> {
+    let internal = |m: String| ApiError::Store(StoreError::Format(m));
+    let _turn = PARSING
+        .acquire()
+        .await
+        .map_err(|e| internal(format!("sheet parse queue: {e}")))?;
+    tokio::task::spawn_blocking(move || weihu_sheets::read(&bytes, &name))
+        .await
+        .map_err(|e| internal(format!("sheet parse task: {e}")))?
+        .map_err(|e| ApiError::Store(StoreError::invalid("file", e.to_string())))
+}
 
 fn xlsx_error(e: XlsxError) -> ApiError {
     ApiError::Store(StoreError::Format(format!("xlsx: {e}")))

@@ -174,23 +174,26 @@ pub struct ImportQuery {
     params(("client_org_id" = Option<i64>, Query), ("mode" = Option<String>, Query, description = "preview, apply, apply_valid"),
         ("filename" = Option<String>, Query)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the CSV or .xlsx file"),
-    responses((status = 200, body = ImportPlan), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ImportPlan), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<ImportQuery>,
     body: Bytes,
 ) -> ApiResult<Json<ImportPlan>> {
-    let table = read_sheet(&body, q.filename.as_deref().unwrap_or("upload.csv"))?;
-    run_import(&s.store, &actor, q.client_org_id, &table, q.mode.as_deref())
+    // Who may import, and into which client, before a byte of the file is parsed.
+    let client = assets::import_target(&s.store, &actor, q.client_org_id).await?;
+    let name = q.filename.unwrap_or_else(|| "upload.csv".into());
+    let table = read_sheet(body.to_vec(), name).await?;
+    run_import(&s.store, &actor, Some(client), &table, q.mode.as_deref())
         .await
         .map(Json)
 }
 
-/// Parses an uploaded file, naming the problem on the `file` field.
-pub fn read_sheet(bytes: &[u8], name: &str) -> Result<weihu_sheets::Table, ApiError> {
-    weihu_sheets::read(bytes, name)
-        .map_err(|e| ApiError::Store(StoreError::invalid("file", e.to_string())))
+/// Parses an uploaded file (within the limits of `weihu-sheets`), naming the problem on the
+/// `file` field. Call it only after [`assets::import_target`] has passed.
+pub async fn read_sheet(bytes: Vec<u8>, name: String) -> Result<weihu_sheets::Table, ApiError> {
+    crate::sheets::read_upload(bytes, name).await
 }
 
 pub async fn run_import(

@@ -417,8 +417,10 @@ async fn import_upload(
     }
     let a = &session.actor;
     let r = async {
-        let table = read_sheet(&bytes, &name)?;
-        let plan = run_import(&s.store, a, client, &table, Some("preview")).await?;
+        // Who may import, and into which client, before the file is parsed.
+        let client = assets::import_target(&s.store, a, client).await?;
+        let table = read_sheet(std::mem::take(&mut bytes), name.clone()).await?;
+        let plan = run_import(&s.store, a, Some(client), &table, Some("preview")).await?;
         let org = organizations::get(&s.store, a, plan.client_org_id).await?;
         let json = serde_json::json!({"headers": table.headers, "rows": table.rows}).to_string();
         Ok::<_, ApiError>((plan, org.name, json))
@@ -454,6 +456,7 @@ async fn import_apply(
         return e.into_response();
     }
     let r = async {
+        let client = assets::import_target(&s.store, &session.actor, Some(f.client_org_id)).await?;
         let v: serde_json::Value = serde_json::from_str(&f.table).map_err(|_| {
             StoreError::invalid("table", "the preview was damaged; upload the file again")
         })?;
@@ -473,10 +476,14 @@ async fn import_apply(
                 .map(|rows| rows.iter().map(cells).collect())
                 .unwrap_or_default(),
         };
+        // The same limits as an upload: the form carries the table back from the browser.
+        table
+            .check_limits()
+            .map_err(|e| StoreError::invalid("table", e.to_string()))?;
         run_import(
             &s.store,
             &session.actor,
-            Some(f.client_org_id),
+            Some(client),
             &table,
             Some(f.mode.as_str()),
         )
