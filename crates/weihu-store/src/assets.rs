@@ -974,12 +974,13 @@ pub async fn confirm(
         ));
     }
     let signer = text("signer_name", signer_name, 100, true)?;
-    if !png.starts_with(b"\x89PNG\r\n\x1a\n") || png.len() > 512 * 1024 {
+    if png.len() > 512 * 1024 {
         return Err(StoreError::invalid(
             "image",
             "must be a PNG of at most 512 KB",
         ));
     }
+    crate::images::check_signature_png("image", png)?;
     use base64::Engine;
     let rows = snapshot(store, client_org_id).await?;
     let count = rows.len();
