@@ -83,6 +83,95 @@ pub fn index_tokens(text: &str) -> Vec<String> {
     out
 }
 
+/// Most bytes of token text one index column of one order holds (the public and the internal
+/// tokens each). PostgreSQL refuses a tsvector whose words pass 1 MB, and an order's comments
+/// have no count limit, so the index keeps the first tokens in the order the texts are given
+/// (subject first) up to this budget, and both backends index the same. 256 KiB is about 40,000
+/// distinct Chinese bigrams: far more than any real order, and both columns together stay well
+/// under PostgreSQL's limit.
+pub const MAX_INDEX_BYTES: usize = 256 * 1024;
+
+/// The distinct tokens of several texts, in order, up to a budget of bytes (separators
+/// included): what one index column of one order holds.
+#[derive(Debug)]
+pub struct IndexTokens {
+    seen: std::collections::HashSet<String>,
+    out: Vec<String>,
+    bytes: usize,
+    budget: usize,
+    full: bool,
+}
+
+impl IndexTokens {
+    /// An empty set that holds at most `budget` bytes of space-separated tokens.
+    pub fn new(budget: usize) -> IndexTokens {
+        IndexTokens {
+            seen: Default::default(),
+            out: Vec::new(),
+            bytes: 0,
+            budget,
+            full: false,
+        }
+    }
+
+    /// Adds the tokens of `text` until the budget is spent; returns false once it is (later
+    /// texts are then not read at all).
+    pub fn add(&mut self, text: &str) -> bool {
+        if self.full {
+            return false;
+        }
+        for tok in index_tokens(text) {
+            if self.seen.contains(&tok) {
+                continue;
+            }
+            let cost = tok.len() + usize::from(!self.out.is_empty());
+            if self.bytes + cost > self.budget {
+                self.full = true;
+                return false;
+            }
+            self.bytes += cost;
+            self.seen.insert(tok.clone());
+            self.out.push(tok);
+        }
+        true
+    }
+
+    /// Whether the budget was reached (some text is not indexed).
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// The tokens, space-separated: at most the budget in bytes.
+    pub fn text(&self) -> String {
+        self.out.join(" ")
+    }
+}
+
+/// Longest search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most tokens one query may need (a Chinese run of n characters needs n − 1 bigrams).
+pub const MAX_QUERY_TOKENS: usize = 32;
+
+/// Why a search query is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("the search text is too long: at most {MAX_QUERY_CHARS} characters")]
+    TooLong,
+    #[error("the search text has too many terms: at most {MAX_QUERY_TOKENS}")]
+    TooManyTerms,
+}
+
+/// Checks a search query against the bounds before it reaches the index.
+pub fn check_query(query: &str) -> Result<(), QueryError> {
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(QueryError::TooLong);
+    }
+    if query_tokens(query).len() > MAX_QUERY_TOKENS {
+        return Err(QueryError::TooManyTerms);
+    }
+    Ok(())
+}
+
 /// The tokens a query needs, all of which must match: each Chinese run by its bigrams (a single
 /// character by itself), each word whole.
 pub fn query_tokens(query: &str) -> Vec<String> {
@@ -187,6 +276,50 @@ mod tests {
             highlight("VPN drops", &highlight_terms("vpn"))[0],
             ("VPN".to_string(), true)
         );
+    }
+
+    #[test]
+    fn the_index_stops_at_its_budget_and_keeps_the_first_texts() {
+        // Five comments of 20,000 pseudo-random Chinese characters: far past the budget.
+        let mut x: u64 = 1;
+        let mut noise = || -> String {
+            (0..20_000)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    let off = u32::try_from((x >> 33) % 20_900).unwrap_or(0);
+                    char::from_u32(0x4E00 + off).unwrap_or('字')
+                })
+                .collect()
+        };
+        let mut idx = IndexTokens::new(MAX_INDEX_BYTES);
+        assert!(idx.add("打印机无法打印 printer"));
+        for _ in 0..5 {
+            idx.add(&noise());
+        }
+        assert!(idx.is_full());
+        let text = idx.text();
+        assert!(text.len() <= MAX_INDEX_BYTES, "{} bytes", text.len());
+        let toks: Vec<&str> = text.split(' ').collect();
+        assert!(toks.contains(&"打印") && toks.contains(&"printer"));
+        let distinct: std::collections::HashSet<&&str> = toks.iter().collect();
+        assert_eq!(distinct.len(), toks.len(), "no duplicates");
+        assert!(!idx.add("later text"), "a full index reads nothing more");
+    }
+
+    #[test]
+    fn queries_are_bounded() {
+        assert_eq!(check_query("打印机 VPN"), Ok(()));
+        assert_eq!(
+            check_query(&"a".repeat(MAX_QUERY_CHARS + 1)),
+            Err(QueryError::TooLong)
+        );
+        let many = (0..40)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(check_query(&many), Err(QueryError::TooManyTerms));
     }
 
     proptest! {

@@ -2,8 +2,13 @@
 //! notes follow the reader's role, as everywhere) and hands plain data to `weihu-pdf`. Rendering
 //! is CPU work, so it runs on the blocking pool.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
 use weihu_store::orders::{self, Order, work};
 use weihu_store::statements::Statement;
 use weihu_store::{Actor, Store, StoreError};
@@ -32,14 +37,103 @@ pub fn pdf_response(bytes: Vec<u8>, file_name: &str, inline: bool) -> Response {
         .into_response()
 }
 
+/// Documents rendered at once: one per core of a small server. Typst compiles are CPU-bound,
+/// so more at once only makes every one slower.
+const RENDER_PERMITS: usize = 2;
+/// How long a request waits for a free renderer before it is told to come back later.
+const RENDER_WAIT: Duration = Duration::from_secs(5);
+/// The `Retry-After` of a refused render, in seconds.
+const RENDER_RETRY_AFTER: u64 = 10;
+/// Most distinct assets on one label sheet (24 per page: 100 pages).
+pub const MAX_LABELS: usize = 2400;
+/// Most orders in one month bundle (one page each, after the cover).
+pub const MAX_BUNDLE_ORDERS: usize = 200;
+
+/// The render permits (tests hold them all to see a busy server's 429).
+pub fn renderers() -> &'static Arc<Semaphore> {
+    static RENDERERS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    RENDERERS.get_or_init(|| Arc::new(Semaphore::new(RENDER_PERMITS)))
+}
+
+/// Set when the request that asked for a document is gone (timed out, disconnected): a render
+/// that has not started yet is then skipped.
+#[derive(Clone, Default)]
+struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Sets the flag when dropped, that is when the request future ends or is dropped.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs one render on the blocking pool, at most [`RENDER_PERMITS`] at once. A request waits
+/// up to [`RENDER_WAIT`] for a permit, then gets 429 with `Retry-After`. The permit is held
+/// inside the blocking task, so a render whose request has gone still counts until it ends, and
+/// a render whose request is gone before it starts is not done at all.
 async fn render<F>(f: F) -> Result<Vec<u8>, ApiError>
 where
     F: FnOnce() -> Result<Vec<u8>, weihu_pdf::PdfError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(f)
+    render_on(renderers().clone(), RENDER_WAIT, f).await
+}
+
+async fn render_on<F>(permits: Arc<Semaphore>, wait: Duration, f: F) -> Result<Vec<u8>, ApiError>
+where
+    F: FnOnce() -> Result<Vec<u8>, weihu_pdf::PdfError> + Send + 'static,
+{
+    let busy = || ApiError::Busy {
+        retry_after: RENDER_RETRY_AFTER,
+    };
+    let permit = tokio::time::timeout(wait, permits.acquire_owned())
         .await
-        .map_err(|e| ApiError::Store(StoreError::Format(format!("pdf task: {e}"))))?
-        .map_err(pdf_error)
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    let cancel = Cancel::default();
+    let _on_drop = CancelOnDrop(cancel.clone());
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        if cancel.is_set() {
+            return Ok(None);
+        }
+        f().map(Some)
+    })
+    .await
+    .map_err(|e| ApiError::Store(StoreError::Format(format!("pdf task: {e}"))))?
+    .map_err(pdf_error)?
+    .ok_or_else(busy)
+}
+
+/// `ids` without duplicates (first occurrence kept), refused when empty or past [`MAX_LABELS`].
+pub fn label_ids(ids: &[i64]) -> Result<Vec<i64>, ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for id in ids {
+        if seen.insert(*id) {
+            if out.len() == MAX_LABELS {
+                return Err(ApiError::Store(StoreError::invalid(
+                    "ids",
+                    format!("choose 1 to {MAX_LABELS} different assets per label sheet"),
+                )));
+            }
+            out.push(*id);
+        }
+    }
+    if out.is_empty() {
+        return Err(ApiError::Store(StoreError::invalid(
+            "ids",
+            format!("choose 1 to {MAX_LABELS} different assets per label sheet"),
+        )));
+    }
+    Ok(out)
 }
 
 fn opt_time(v: &Option<String>) -> Option<String> {
@@ -238,9 +332,21 @@ pub async fn month_bundle(
 ) -> Result<(Vec<u8>, String), ApiError> {
     let ym = weihu_store::statements::parse_month("month", month)?;
     let client = weihu_store::organizations::get(store, actor, client_org_id).await?;
-    let mut docs = Vec::new();
-    for o in work::signed_in_month(store, actor, client_org_id, ym).await? {
-        docs.push(order_doc(store, actor, &o).await?);
+    let signed = work::signed_in_month(store, actor, client_org_id, ym).await?;
+    if signed.len() > MAX_BUNDLE_ORDERS {
+        return Err(ApiError::OverLimit {
+            field: "month".into(),
+            message: format!(
+                "{} has {} signed orders in {month}; one bundle holds at most {MAX_BUNDLE_ORDERS} \
+                 (one page each): print the orders one by one or ask for them in parts",
+                client.name,
+                signed.len()
+            ),
+        });
+    }
+    let mut docs = Vec::with_capacity(signed.len());
+    for o in &signed {
+        docs.push(order_doc(store, actor, o).await?);
     }
     if docs.is_empty() {
         return Err(ApiError::Store(StoreError::invalid(
@@ -349,15 +455,10 @@ pub async fn labels(
     ids: &[i64],
     base_url: &str,
 ) -> Result<Vec<u8>, ApiError> {
-    if ids.is_empty() || ids.len() > 2400 {
-        return Err(ApiError::Store(StoreError::invalid(
-            "ids",
-            "choose 1 to 2400 assets",
-        )));
-    }
+    let ids = label_ids(ids)?;
     let mut labels = Vec::with_capacity(ids.len());
     for id in ids {
-        let a = weihu_store::assets::get(store, actor, *id).await?;
+        let a = weihu_store::assets::get(store, actor, id).await?;
         labels.push(weihu_pdf::AssetLabel {
             tag: a.tag.clone(),
             url: format!("{}/assets/{}", base_url.trim_end_matches('/'), a.id),
@@ -438,4 +539,83 @@ pub async fn quote_pdf(
         ],
     };
     render(move || weihu_pdf::quote(&doc)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_renderer_answers_busy_after_a_short_wait() {
+        let none = Arc::new(Semaphore::new(0));
+        let r = render_on(none, Duration::from_millis(20), || Ok(vec![1])).await;
+        assert!(matches!(r, Err(ApiError::Busy { retry_after }) if retry_after > 0));
+    }
+
+    #[tokio::test]
+    async fn a_render_keeps_its_permit_until_it_ends_even_when_the_request_is_gone() {
+        let one = Arc::new(Semaphore::new(1));
+        let slow = render_on(one.clone(), Duration::from_secs(1), || {
+            std::thread::sleep(Duration::from_millis(400));
+            Ok(vec![1])
+        });
+        // The request times out while the render runs: the future is dropped.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), slow)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            one.available_permits(),
+            0,
+            "the render still holds its permit"
+        );
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(one.available_permits(), 1, "released when the render ended");
+    }
+
+    #[test]
+    fn a_render_whose_request_is_gone_before_it_starts_is_skipped() {
+        // One blocking thread, taken: the render's task waits in the queue.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .max_blocking_threads(1)
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            let blocker = tokio::task::spawn_blocking(move || {
+                let _ = wait.recv();
+            });
+            let one = Arc::new(Semaphore::new(1));
+            let ran = Arc::new(AtomicBool::new(false));
+            let flag = ran.clone();
+            let render = render_on(one.clone(), Duration::from_secs(1), move || {
+                flag.store(true, Ordering::Relaxed);
+                Ok(vec![1])
+            });
+            // The request gives up while its render is queued.
+            assert!(
+                tokio::time::timeout(Duration::from_millis(50), render)
+                    .await
+                    .is_err()
+            );
+            let _ = release.send(());
+            let _ = blocker.await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert!(!ran.load(Ordering::Relaxed), "the render was skipped");
+            assert_eq!(one.available_permits(), 1, "and its permit released");
+        });
+    }
+
+    #[test]
+    fn label_ids_are_deduplicated_and_capped() {
+        assert_eq!(label_ids(&[3, 1, 3, 3, 2, 1]).ok(), Some(vec![3, 1, 2]));
+        let copies: Vec<i64> = std::iter::repeat_n(7, 100_000).collect();
+        assert_eq!(label_ids(&copies).ok(), Some(vec![7]));
+        let all: Vec<i64> = (0..=i64::try_from(MAX_LABELS).unwrap_or(0)).collect();
+        assert!(label_ids(&all).is_err());
+        assert!(label_ids(&all[..MAX_LABELS]).is_ok());
+        assert!(label_ids(&[]).is_err());
+    }
 }

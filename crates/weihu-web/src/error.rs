@@ -22,6 +22,11 @@ pub enum ApiError {
     TooLarge,
     /// 415: the body is not JSON.
     UnsupportedMediaType,
+    /// 413: the request asks for more work than one response may hold (`field`, the limit in
+    /// the message).
+    OverLimit { field: String, message: String },
+    /// 429: every worker for this kind of work is busy; try again after `retry_after` seconds.
+    Busy { retry_after: u64 },
     /// Anything the store refused or failed at.
     Store(StoreError),
 }
@@ -90,6 +95,18 @@ impl ApiError {
                 "send Content-Type: application/json".into(),
                 None,
             ),
+            ApiError::OverLimit { field, message } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                message.clone(),
+                Some(field.clone()),
+            ),
+            ApiError::Busy { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy",
+                format!("the server is busy with other documents; try again in {retry_after} s"),
+                None,
+            ),
             ApiError::Store(e) => match e {
                 S::NotFound => (StatusCode::NOT_FOUND, "not_found", "not found".into(), None),
                 S::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", (*m).into(), None),
@@ -137,6 +154,7 @@ impl IntoResponse for ApiError {
             ApiError::Store(StoreError::Throttled { until_ms }) => {
                 Some(((until_ms - weihu_store::now_ms()) / 1000).max(1))
             }
+            ApiError::Busy { retry_after } => i64::try_from(*retry_after).ok(),
             _ => None,
         };
         let (status, code, message, field) = self.parts();

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod extract;
+mod headers;
 pub mod i18n;
 mod metrics;
 pub mod sheets;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
             .into(),
         counter: Default::default(),
     };
+    let hsts = state.config.secure_cookies;
     Router::new()
         .merge(api::router())
         .merge(web::router())
@@ -153,6 +155,10 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        // Outermost, so that timeouts and caught panics carry the security headers too.
+        .layer(axum::middleware::map_response(move |r: axum::response::Response| async move {
+            headers::apply(r, hsts)
+        }))
         .with_state(state)
 }
 

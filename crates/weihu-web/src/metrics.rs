@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -33,15 +34,38 @@ async fn render() -> Response {
         .into_response()
 }
 
-/// Counts every request by route and status, and records its latency.
-pub async fn track(req: Request, next: Next) -> Response {
-    let _ = handle();
-    let route = req
-        .extensions()
+/// The `method` label: one of the standard methods, anything else `other`, so invented methods
+/// cannot grow the label set.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The `route` label: the matched route template (`/api/v1/orders/{id}`), never the raw path;
+/// a request no route matched is `unmatched`.
+fn route_label(req: &Request) -> String {
+    req.extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+        .unwrap_or_else(|| "unmatched".into())
+}
+
+/// Counts every request by route and status, and records its latency. Every label comes from a
+/// bounded set: the standard methods, the route templates, the status codes.
+pub async fn track(req: Request, next: Next) -> Response {
+    let _ = handle();
+    let route = route_label(&req);
+    let method = method_label(req.method()).to_owned();
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();

@@ -40,3 +40,10 @@ document.querySelectorAll('input[data-check-all]').forEach(function (box) {
     box.closest('table').querySelectorAll('tbody input[type=checkbox]').forEach(function (c) { c.checked = box.checked; });
   });
 });
+
+// Clock bars: the width comes from data-width (set here, not in a style attribute, so the
+// Content-Security-Policy needs no 'unsafe-inline' for styles).
+document.querySelectorAll('.bar span[data-width]').forEach(function (s) {
+  var w = Math.max(0, Math.min(100, parseInt(s.dataset.width, 10) || 0));
+  s.style.width = w + '%';
+});

@@ -592,6 +592,9 @@ pub async fn list(
         && filter.team_id.is_none()
         && filter.requester_id.is_none()
         && filter.at_risk != Some(true);
+    if let Some(q) = q {
+        search::check_query(q)?;
+    }
     let mut w = SqlBuf::new("");
     let searched = match q {
         Some(q) if !number_like => search::join(

@@ -4,22 +4,28 @@
 //! only place that knows.
 
 use sqlx::{AnyConnection, Row};
-use weihu_domain::search::{index_tokens, query_tokens};
+use weihu_domain::search::{IndexTokens, MAX_INDEX_BYTES, query_tokens};
 
 use crate::sql::SqlBuf;
 use crate::{Backend, Result};
 
+/// One index column's text: the distinct tokens of `texts` in order, capped at
+/// [`MAX_INDEX_BYTES`] (the same rule on both backends), so no order's comments can push the
+/// index past what the database accepts.
 fn token_text(texts: &[String]) -> String {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
+    let mut idx = IndexTokens::new(MAX_INDEX_BYTES);
     for t in texts {
-        for tok in index_tokens(t) {
-            if seen.insert(tok.clone()) {
-                out.push(tok);
-            }
+        if !idx.add(t) {
+            break;
         }
     }
-    out.join(" ")
+    idx.text()
+}
+
+/// Refuses a search query past the bounds (length, number of terms), naming `q`.
+pub(crate) fn check_query(query: &str) -> Result<()> {
+    weihu_domain::search::check_query(query)
+        .map_err(|e| crate::StoreError::invalid("q", e.to_string()))
 }
 
 /// Recomputes the index row of one order from its subject, description, resolution and comments.
@@ -46,7 +52,7 @@ pub(crate) async fn reindex(
     .collect::<std::result::Result<_, _>>()?;
     let mut internal = Vec::new();
     let comments = sqlx::query(
-        "SELECT public, body FROM order_events WHERE order_id = $1 AND kind = 'comment'",
+        "SELECT public, body FROM order_events WHERE order_id = $1 AND kind = 'comment' ORDER BY id",
     )
     .bind(order_id)
     .fetch_all(&mut *conn)

@@ -44,7 +44,7 @@ pub struct MonthQuery {
 /// them, then one page per order.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/orders-pdf", tag = "orders",
     params(("id" = i64, Path), ("month" = Option<String>, Query, description = "YYYY-MM, default last month")),
-    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn month_bundle(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -74,18 +74,31 @@ pub async fn statement_pdf(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LabelRequest {
-    /// The assets to label (1 to 2400); 24 labels per A4 page.
+    /// The assets to label (1 to 2400 different ones; duplicates are printed once); 24 labels
+    /// per A4 page.
     pub ids: Vec<i64>,
 }
 
-/// The address the QR codes on labels open: this server as the request reached it.
-pub fn base_url(headers: &HeaderMap) -> String {
+/// Longest `Host` header used to build a label URL (a DNS name is at most 253 bytes, plus port).
+const MAX_HOST: usize = 260;
+
+/// The address the QR codes on labels open: the configured public URL (`--public-url`), or,
+/// when none is set, this server as the request reached it, from a `Host` header that is short
+/// and holds only host-name characters (anything else: `localhost`).
+pub fn base_url(config: &crate::WebConfig, headers: &HeaderMap) -> String {
+    if let Some(url) = config.public_url.as_deref().map(str::trim)
+        && !url.is_empty()
+    {
+        return url.trim_end_matches('/').to_owned();
+    }
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            !h.is_empty()
+                && h.len() <= MAX_HOST
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         })
         .unwrap_or("localhost");
     let scheme = headers
@@ -105,7 +118,7 @@ pub async fn labels(
     headers: HeaderMap,
     ApiJson(r): ApiJson<LabelRequest>,
 ) -> ApiResult<Response> {
-    let bytes = documents::labels(&s.store, &actor, &r.ids, &base_url(&headers)).await?;
+    let bytes = documents::labels(&s.store, &actor, &r.ids, &base_url(&s.config, &headers)).await?;
     Ok(documents::pdf_response(bytes, "labels.pdf", false))
 }
 

@@ -353,7 +353,7 @@ async fn labels(
     if let Err(e) = session.check_csrf(&csrf) {
         return e.into_response();
     }
-    let base = crate::api::documents_base_url(&headers);
+    let base = crate::api::documents_base_url(&s.config, &headers);
     match crate::documents::labels(&s.store, &session.actor, &ids, &base).await {
         Ok(bytes) => crate::documents::pdf_response(bytes, "labels.pdf", false),
         Err(e) => back("/assets", Err::<(), ApiError>(e)),

@@ -212,7 +212,8 @@ pub fn page_error(ctx: PageCtx, e: ApiError) -> Response {
         "not_found" => "error.not_found",
         "forbidden" | "csrf" => "error.forbidden",
         "conflict" => "error.conflict",
-        "invalid" | "duplicate" | "bad_request" => "error.invalid",
+        "invalid" | "duplicate" | "bad_request" | "too_large" => "error.invalid",
+        "busy" => "error.busy",
         _ => "error.internal",
     });
     let message = match field {

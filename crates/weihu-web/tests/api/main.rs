@@ -38,6 +38,7 @@ mod bad_input;
 mod billing;
 mod concurrency;
 mod helpers;
+mod hostile_edge;
 mod hostile_sheets;
 mod isolation;
 mod matrix;
