@@ -440,6 +440,87 @@ fn statement_renders() {
     assert_clean(&r);
 }
 
+/// A statement whose lines list many orders (issue #11): one line with 20 order numbers and a
+/// long bilingual description, another with a long type label.
+pub(crate) fn long_line_statement() -> (StatementDoc, Vec<String>) {
+    let mut st = sample_statement();
+    let orders: Vec<String> = (0..20).map(|i| format!("SO-2026-{:06}", 200 + i)).collect();
+    st.lines[1] = StatementLine {
+        kind: "上门服务 / On-site visits".into(),
+        description: "上门服务：财务部、人事部与仓库的打印机、网络交换机和门禁读卡器巡检及故障处理，含周末加班 / \
+                      On-site service: inspection and repair of printers, network switches and door \
+                      card readers in finance, HR and the warehouse, including weekend overtime"
+            .into(),
+        source: orders.join(", "),
+        quantity: "20".into(),
+        unit_price: "300.00".into(),
+        amount: "6000.00".into(),
+    };
+    st.lines[2].source = orders[..7].join(", ");
+    (st, orders)
+}
+
+/// Whitespace-separated words of a text, with list punctuation trimmed.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| matches!(c, ',' | '·' | ':' | '：'))
+                .to_owned()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The text runs of all pages (one per laid-out line of a cell), as typst placed them.
+fn runs(r: &Rendered) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for page in r.doc.pages() {
+        walk(&page.frame, &mut |item| {
+            if let FrameItem::Text(t) = item {
+                out.push(t.text.to_string());
+            }
+        });
+    }
+    out
+}
+
+#[test]
+fn statement_lines_with_many_orders_stay_readable() {
+    let (st, orders) = long_line_statement();
+    let r = render::statement(&st).expect("statement");
+    assert_clean(&r);
+    assert_eq!(
+        r.doc.pages().len(),
+        1,
+        "a three-line statement stays on one page"
+    );
+    let text = runs(&r).join("\n");
+    let found = words(&text);
+    for o in &orders {
+        assert!(
+            found.iter().any(|w| w == o),
+            "order number {o} intact on one line:\n{text}"
+        );
+    }
+    // The description is laid out in whole words (a one-character column would split each word
+    // over several lines), and in full once line breaks are ignored.
+    let description = &st.lines[1].description;
+    for w in words(description).iter().filter(|w| w.is_ascii()) {
+        assert!(
+            found.iter().any(|f| f.contains(w.as_str())),
+            "word {w:?} of the description intact:\n{text}"
+        );
+    }
+    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    assert!(
+        squash(&text).contains(&squash(description)),
+        "the whole description, in order:\n{text}"
+    );
+    assert!(found.iter().any(|w| w == "6000.00"), "{text}");
+    // The exported PDF is well formed.
+    pdf_ok(&render::export(&r).expect("pdf"));
+}
+
 #[test]
 fn label_sheet_pages() {
     let r = render::asset_labels(&sample_labels(30)).expect("labels");
@@ -552,6 +633,11 @@ fn write_samples() {
     let st = statement(&sample_statement()).expect("st");
     println!("statement: {:?}", t.elapsed());
     std::fs::write(dir.join("statement.pdf"), st).expect("write");
+    std::fs::write(
+        dir.join("statement_long_lines.pdf"),
+        statement(&long_line_statement().0).expect("st"),
+    )
+    .expect("write");
     let t = Instant::now();
     let labels = asset_labels(&sample_labels(30)).expect("labels");
     println!("labels (30): {:?}", t.elapsed());

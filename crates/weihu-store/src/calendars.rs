@@ -114,6 +114,16 @@ pub async fn resolve(store: &Store, name: &str) -> Result<Option<Calendar>> {
     }
 }
 
+/// The id of the stored calendar with this name (none for presets and unknown names).
+pub async fn id_by_name(store: &Store, name: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM calendars WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_optional(&store.pool)
+            .await?,
+    )
+}
+
 pub async fn create(store: &Store, actor: &Actor, definition: &Value) -> Result<StoredCalendar> {
     writable(actor)?;
     let cal = parse_calendar(definition)?;
@@ -449,4 +459,124 @@ pub async fn policy_versions(store: &Store, actor: &Actor, id: i64) -> Result<Ve
             })
         })
         .collect()
+}
+
+// ---- built-in service levels ------------------------------------------------------------
+
+/// Name of the built-in China 5×8 calendar (Mon–Fri 09:00–17:00, Asia/Shanghai, every shipped
+/// `cn-*` holiday set). The demo data reuses it.
+pub const BUILTIN_CALENDAR: &str = "中国 5×8 全天";
+/// Name of the built-in provider default SLA policy (SPEC §4 targets on [`BUILTIN_CALENDAR`]).
+pub const BUILTIN_POLICY: &str = "标准 SLA（5×8）";
+
+/// The built-in calendar's definition: SPEC §3 `5×8` with every shipped China holiday set.
+pub fn builtin_calendar() -> Result<Calendar> {
+    let mut cal = Calendar::new(
+        BUILTIN_CALENDAR,
+        weihu_domain::calendar::DEFAULT_TIME_ZONE,
+        weihu_domain::calendar::WeeklySchedule::five_by_8(),
+    )
+    .map_err(|e| StoreError::Format(e.to_string()))?;
+    for set in weihu_domain::calendar::builtin_holiday_sets() {
+        if set.name.starts_with("cn-") {
+            cal = cal
+                .with_holiday_set(set.name)
+                .map_err(|e| StoreError::Format(e.to_string()))?;
+        }
+    }
+    Ok(cal)
+}
+
+/// The built-in default policy: SPEC §4 defaults (response 30, arrival 240, resolution
+/// P1 120 / P2 240 / P3 480 / P4 960 business minutes) on [`BUILTIN_CALENDAR`].
+pub fn builtin_policy() -> SlaPolicy {
+    let mut policy = SlaPolicy::default_targets();
+    policy.name = BUILTIN_POLICY.to_string();
+    policy.version = 1;
+    let t = &mut policy.targets;
+    for targets in [&mut t.p1, &mut t.p2, &mut t.p3, &mut t.p4] {
+        targets.calendar = BUILTIN_CALENDAR.to_string();
+    }
+    policy
+}
+
+/// First start: makes sure new orders get SLA clocks. When no SLA policy is the provider default,
+/// creates the built-in calendar (unless one of that name exists) and the built-in default
+/// policy, which an admin then edits like any other. Idempotent, and harmless when several
+/// instances start at once on an empty database: names are unique and a duplicate is skipped
+/// (`ON CONFLICT DO NOTHING`). Returns whether the policy was created by this call.
+pub async fn ensure_builtin(store: &Store, actor: &Actor) -> Result<bool> {
+    let defaults: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sla_policies WHERE is_default = 1")
+            .fetch_one(&store.pool)
+            .await?;
+    if defaults > 0 {
+        return Ok(false);
+    }
+    let cal = builtin_calendar()?;
+    let policy = builtin_policy();
+    policy
+        .validate()
+        .map_err(|e| StoreError::Format(e.to_string()))?;
+    let definition =
+        serde_json::to_value(&policy).map_err(|e| StoreError::Format(e.to_string()))?;
+    let now = now_ms();
+    let mut tx = store.pool.begin().await?;
+    let cal_id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO calendars (name, definition, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+         ON CONFLICT (name) DO NOTHING RETURNING id",
+    )
+    .bind(cal.name().to_owned())
+    .bind(cal.to_json_value().to_string())
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = cal_id {
+        audit::record(
+            &mut tx,
+            actor,
+            None,
+            "calendar",
+            id,
+            "create",
+            json!({"name": cal.name(), "builtin": true}),
+        )
+        .await?;
+    }
+    // A default made by someone else between the check and here wins: no second default.
+    let policy_id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO sla_policies (name, is_default, current_version, created_at, updated_at) \
+         SELECT $1, 1, 1, $2, $2 WHERE NOT EXISTS (SELECT 1 FROM sla_policies WHERE is_default = 1) \
+         ON CONFLICT (name) DO NOTHING RETURNING id",
+    )
+    .bind(policy.name.clone())
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = policy_id else {
+        tx.commit().await?;
+        return Ok(false);
+    };
+    sqlx::query(
+        "INSERT INTO sla_policy_versions (policy_id, number, definition, note, created_by, created_at) VALUES ($1, 1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(definition.to_string())
+    .bind("built-in default (SPEC §4)")
+    .bind(actor.username.clone())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        None,
+        "sla_policy",
+        id,
+        "create",
+        json!({"name": policy.name, "builtin": true}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }

@@ -622,3 +622,177 @@ fn postgres_demo_exports_like_sqlite() {
         "PostgreSQL → SQLite keeps every row"
     );
 }
+
+// ---- fresh install without --demo (issue #11) -------------------------------------------
+
+/// Two instances bootstrap an empty database at once (`weihu admin user list` bootstraps like
+/// `serve`); then there is one built-in calendar and one default policy, a new order gets its
+/// clocks, and the demo still loads on top, reusing them. `migrate_first`: two processes
+/// migrating one new SQLite file at the same moment is a separate (migration) race, so on SQLite
+/// the schema is created first and only the bootstrap runs concurrently.
+fn fresh_install_starts_clocks(url: &str, migrate_first: bool) {
+    let dir = TempDir::new("fresh");
+    let env = [("DATABASE_URL", url)];
+    if migrate_first {
+        let out = weihu_in(&dir.0, &["migrate"], &env);
+        assert!(out.status.success(), "{}", describe(&["migrate"], &out));
+    }
+    let args = ["admin", "user", "list"];
+    let outs: Vec<Output> = std::thread::scope(|s| {
+        let a = s.spawn(|| weihu_in(&dir.0, &args, &env));
+        let b = s.spawn(|| weihu_in(&dir.0, &args, &env));
+        [a, b]
+            .into_iter()
+            .map(|h| h.join().expect("a bootstrap thread"))
+            .collect()
+    });
+    for out in &outs {
+        assert!(out.status.success(), "{}", describe(&args, out));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let store = weihu_store::Store::connect(url).await.expect("connect");
+        let count = |sql: &'static str| {
+            let store = store.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(store.pool())
+                    .await
+                    .expect("count")
+            }
+        };
+        assert_eq!(count("SELECT count(*) FROM sla_policies").await, 1);
+        assert_eq!(
+            count("SELECT count(*) FROM sla_policies WHERE is_default = 1").await,
+            1
+        );
+        assert_eq!(count("SELECT count(*) FROM calendars").await, 1);
+        let (provider, _) = weihu_store::organizations::provider(&store)
+            .await
+            .expect("provider")
+            .expect("the provider exists");
+        let system = weihu_store::Actor::system(provider);
+        let policies = weihu_store::calendars::list_policies(&store, &system, &Default::default())
+            .await
+            .expect("policies");
+        let policy = &policies.items[0];
+        assert_eq!(policy.name, weihu_store::calendars::BUILTIN_POLICY);
+        assert_eq!(
+            policy.definition["targets"]["P3"]["resolution"]["minutes"], 480,
+            "SPEC §4 targets: {}",
+            policy.definition
+        );
+        let client = weihu_store::organizations::create(
+            &store,
+            &system,
+            &weihu_store::organizations::NewOrganization {
+                code: "FRESH".into(),
+                name: "新装客户".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a client");
+        let new: weihu_store::orders::NewOrder = serde_json::from_value(serde_json::json!({
+            "client_org_id": client.id, "requester_name": "张三", "category": "network",
+            "urgency": "high", "impact": "high", "subject": "新装后的第一张工单"}))
+        .expect("a new order");
+        let order = weihu_store::orders::create(&store, &system, &new)
+            .await
+            .expect("create an order");
+        let kinds: Vec<&str> = order.clocks.iter().map(|c| c.kind.as_str()).collect();
+        assert_eq!(kinds, ["response", "resolution"], "{:?}", order.clocks);
+        assert!(
+            order
+                .clocks
+                .iter()
+                .all(|c| c.calendar == weihu_store::calendars::BUILTIN_CALENDAR
+                    && c.due_at.is_some())
+        );
+        store.close().await;
+    });
+    // The demo loads on top and reuses the built-in policy as its default.
+    let out = weihu_in(&dir.0, &["demo"], &env);
+    assert!(out.status.success(), "{}", describe(&["demo"], &out));
+    runtime.block_on(async {
+        let store = weihu_store::Store::connect(url).await.expect("connect");
+        let defaults: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sla_policies WHERE is_default = 1")
+                .fetch_all(store.pool())
+                .await
+                .expect("defaults");
+        assert_eq!(defaults, [weihu_store::calendars::BUILTIN_POLICY]);
+        store.close().await;
+    });
+}
+
+#[test]
+fn fresh_install_without_demo_starts_clocks_sqlite() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let url = runtime
+        .block_on(testing::fresh_database(Backend::Sqlite))
+        .expect("a SQLite database");
+    fresh_install_starts_clocks(&url, true);
+}
+
+#[test]
+fn fresh_install_without_demo_starts_clocks_postgres() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let Some(url) = runtime.block_on(testing::fresh_database(Backend::Postgres)) else {
+        return;
+    };
+    fresh_install_starts_clocks(&url, false);
+}
+
+/// `calendar due` past the last year of holiday data says so on stderr; stdout stays the due.
+#[test]
+fn calendar_due_warns_beyond_holiday_years() {
+    let dir = TempDir::new("years");
+    let cal = write(&dir, "5x8.json", CAL_5X8);
+    let args = [
+        "calendar",
+        "due",
+        "--calendar",
+        path(&cal),
+        "--start",
+        "2026-12-31T16:00:00+08:00",
+        "--minutes",
+        "120",
+    ];
+    let out = weihu(&dir.0, &args);
+    assert!(out.status.success(), "{}", describe(&args, &out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2027-01-01T10:00:00+08:00",
+        "without 2027 data, Jan 1 counts as a working day"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning") && err.contains("2027") && err.contains("import"),
+        "{err}"
+    );
+    // Inside 2026: no warning.
+    let inside = weihu(
+        &dir.0,
+        &[
+            "calendar",
+            "due",
+            "--calendar",
+            path(&cal),
+            "--start",
+            "2026-03-04T10:00:00+08:00",
+            "--minutes",
+            "120",
+        ],
+    );
+    assert!(inside.stderr.is_empty(), "{}", describe(&args, &inside));
+}

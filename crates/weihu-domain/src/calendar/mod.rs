@@ -29,6 +29,7 @@
 //! - Every error is a [`CalendarError`] naming the field, e.g. `week.mon[1]`, `holidays[0]`,
 //!   `workdays[2].as`, `holiday_sets[0]`, `time_zone`.
 
+mod coverage;
 mod holiday_sets;
 mod import;
 mod json;
@@ -41,7 +42,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
 use serde::{Deserialize, Serialize};
 
-pub use holiday_sets::{HolidaySet, builtin_holiday_sets, holiday_set};
+pub use holiday_sets::{HolidaySet, builtin_holiday_sets, builtin_years, holiday_set};
 pub use import::{ImportError, ImportedDay, ImportedKind, parse_csv, parse_ics};
 
 use crate::sla::SlaError;

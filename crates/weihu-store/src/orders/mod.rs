@@ -509,6 +509,18 @@ pub async fn write(
     .await?;
     if let Some((_, _, policy)) = &p.policy {
         clocks::start(&p.cals, conn, id, policy, p.priority, now).await?;
+    } else {
+        // Never silently clock-less: the timeline says why (no contract policy, no default).
+        timeline::record(
+            conn,
+            actor,
+            id,
+            "sla_not_started",
+            false,
+            "未启动 SLA 计时：合同未指定 SLA 策略，也没有默认策略 / No SLA clocks: the contract names no SLA policy and there is no default policy",
+            json!({"reason": "no_policy"}),
+        )
+        .await?;
     }
     search::index_new(
         conn,

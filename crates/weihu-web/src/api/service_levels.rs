@@ -161,7 +161,12 @@ pub fn service_days(cal: &Calendar, from: Option<&str>, days: u32) -> Result<Val
             json!({"date": d.date.to_string(), "kind": d.kind, "windows": windows})
         })
         .collect();
-    Ok(json!({"calendar": cal.name(), "time_zone": cal.time_zone_name(), "days": items}))
+    let last = list.last().map_or(first, |d| d.date);
+    let uncovered = cal.uncovered_years(first, last);
+    Ok(
+        json!({"calendar": cal.name(), "time_zone": cal.time_zone_name(), "days": items,
+               "covered_years": cal.covered_years(), "uncovered_years": uncovered}),
+    )
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -213,6 +218,8 @@ pub async fn import_into(
 pub struct HolidaySetView {
     name: &'static str,
     description: &'static str,
+    /// The calendar years whose holidays the set fully covers.
+    years: Vec<i16>,
     #[schema(value_type = Vec<Object>)]
     holidays: Vec<Value>,
     #[schema(value_type = Vec<Object>)]
@@ -228,6 +235,7 @@ pub async fn holiday_sets(ApiActor(_a): ApiActor) -> Json<Vec<HolidaySetView>> {
             .map(|h| HolidaySetView {
                 name: h.name,
                 description: h.description,
+                years: h.years().to_vec(),
                 holidays: h.holidays().into_iter().map(|(d, n)| json!({"date": d.to_string(), "name": n})).collect(),
                 workdays: h.workdays().into_iter().map(|(d, w, n)| json!({"date": d.to_string(), "as": format!("{w:?}").to_lowercase(), "name": n})).collect(),
             })
@@ -335,6 +343,80 @@ pub struct Calculation {
     pub priority: &'static str,
     pub start: String,
     pub clocks: Vec<ClockDue>,
+    /// Set when the start or a due falls in a year the calendar's holiday data does not cover:
+    /// there the due counts only the weekly schedule, as if there were no public holidays.
+    pub holiday_warning: Option<HolidayWarning>,
+}
+
+/// A calendar used beyond the years its holiday sets (or imported holidays) cover.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HolidayWarning {
+    pub calendar: String,
+    /// The stored calendar, where its holidays can be imported (none for a preset).
+    pub calendar_id: Option<i64>,
+    /// Years in the range used that have no holiday data.
+    pub uncovered_years: Vec<i16>,
+    /// Years the calendar's holiday data covers.
+    pub covered_years: Vec<i16>,
+    /// In English; the pages show the localized text.
+    pub message: String,
+    /// Where to import the official holiday notice (iCal/CSV) into this calendar.
+    pub import_url: Option<String>,
+}
+
+/// How far ahead pages look for years without holiday data (the official notice for the next
+/// year usually comes out in November).
+pub const WARNING_HORIZON_DAYS: i64 = 60;
+
+/// Every stored calendar used within the next [`WARNING_HORIZON_DAYS`] days beyond its holiday
+/// data (for the dashboard). Unreadable calendars are skipped, not fatal.
+pub async fn upcoming_holiday_warnings(
+    store: &Store,
+    actor: &Actor,
+) -> Result<Vec<HolidayWarning>, StoreError> {
+    let params = weihu_store::ListParams {
+        limit: Some(500),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for stored in calendars::list(store, actor, &params).await?.items {
+        let Ok(cal) = stored.calendar() else { continue };
+        let today = cal.local_date(Timestamp::now());
+        let horizon = today
+            .checked_add(jiff::Span::new().days(WARNING_HORIZON_DAYS))
+            .unwrap_or(today);
+        out.extend(holiday_warning(&cal, Some(stored.id), today, horizon));
+    }
+    Ok(out)
+}
+
+/// The warning for using `cal` from `first` to `last`, if any year there lacks holiday data.
+pub fn holiday_warning(
+    cal: &Calendar,
+    calendar_id: Option<i64>,
+    first: jiff::civil::Date,
+    last: jiff::civil::Date,
+) -> Option<HolidayWarning> {
+    let uncovered = cal.uncovered_years(first, last);
+    if uncovered.is_empty() {
+        return None;
+    }
+    let years = uncovered
+        .iter()
+        .map(i16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(HolidayWarning {
+        calendar: cal.name().to_owned(),
+        calendar_id,
+        covered_years: cal.covered_years().into_iter().collect(),
+        message: format!(
+            "calendar {} has no holiday data for {years}: due times there count only the weekly schedule, as if there were no public holidays; import the official holiday notice",
+            cal.name()
+        ),
+        import_url: calendar_id.map(|id| format!("/calendars/{id}#import")),
+        uncovered_years: uncovered,
+    })
 }
 
 /// "If an order opens at `start` (default now) with this priority under this policy, when is each clock due?"
@@ -399,6 +481,7 @@ pub async fn calculate_for(
             )
         })?;
     let mut clocks = Vec::new();
+    let mut last = start;
     for (kind, name) in [
         (ClockKind::Response, "response"),
         (ClockKind::Arrival, "arrival"),
@@ -410,6 +493,7 @@ pub async fn calculate_for(
             .map_err(|e| StoreError::invalid("start", e.to_string()))?;
         let (due, due_local) = match due {
             Due::At { due } => {
+                last = last.max(due);
                 let z = due.to_zoned_datetime(cal.time_zone().clone());
                 (
                     z.strftime(RFC3339).to_string(),
@@ -431,7 +515,14 @@ pub async fn calculate_for(
             due_local,
         });
     }
+    let holiday_warning = holiday_warning(
+        &cal,
+        calendars::id_by_name(store, &targets.calendar).await?,
+        cal.local_date(start),
+        cal.local_date(last),
+    );
     Ok(Calculation {
+        holiday_warning,
         policy: stored.name.clone(),
         policy_version: stored.current_version,
         priority: priority.as_str(),

@@ -34,6 +34,8 @@ struct Dashboard {
     at_risk: i64,
     mine: i64,
     notes: Vec<weihu_store::notifications::Notification>,
+    /// Calendars used soon beyond the years their holiday data covers.
+    holiday_warnings: Vec<crate::api::service_levels::HolidayWarning>,
 }
 
 async fn dashboard(
@@ -151,7 +153,10 @@ async fn dashboard(
         .await?
         .total;
         let notes = weihu_store::notifications::list(&s.store, a, 8).await?;
+        let holiday_warnings =
+            crate::api::service_levels::upcoming_holiday_warnings(&s.store, a).await?;
         Ok::<_, weihu_store::StoreError>((
+            holiday_warnings,
             clients,
             users.total,
             teams.total,
@@ -164,9 +169,10 @@ async fn dashboard(
     }
     .await;
     match result {
-        Ok((clients, users, teams, recent_audit, open, at_risk, mine, notes)) => {
+        Ok((holiday_warnings, clients, users, teams, recent_audit, open, at_risk, mine, notes)) => {
             render(&Dashboard {
                 ctx,
+                holiday_warnings,
                 clients: clients.total,
                 users,
                 teams,

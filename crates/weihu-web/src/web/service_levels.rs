@@ -149,6 +149,9 @@ struct CalDetail {
     weeks: Vec<Vec<DayCell>>,
     error: Option<String>,
     can_edit: bool,
+    /// Years of the month shown or of the next 60 days without holiday data.
+    uncovered: Vec<i16>,
+    covered: Vec<i16>,
 }
 
 async fn cal_detail(
@@ -244,7 +247,27 @@ async fn cal_detail(
         .map(fmt)
         .unwrap_or_default();
     let json = serde_json::to_string_pretty(&stored.definition).unwrap_or_default();
+    // The month shown, and the next 60 days: a December page already says that next January
+    // has no holiday data.
+    let horizon = today
+        .checked_add(jiff::Span::new().days(crate::api::service_levels::WARNING_HORIZON_DAYS))
+        .unwrap_or(today);
+    let mut uncovered = cal.uncovered_years(today, horizon);
+    for y in cal.uncovered_years(
+        start,
+        start
+            .checked_add(jiff::Span::new().days(41))
+            .unwrap_or(start),
+    ) {
+        if !uncovered.contains(&y) {
+            uncovered.push(y);
+        }
+    }
+    uncovered.sort_unstable();
+    let covered = cal.covered_years().into_iter().collect();
     render(&CalDetail {
+        uncovered,
+        covered,
         can_edit: session.actor.role.can_manage_service_levels(),
         ctx,
         json,
@@ -566,6 +589,7 @@ async fn calculator(
 
 pub struct SetView {
     pub name: &'static str,
+    pub years: Vec<i16>,
     pub description: &'static str,
     pub holidays: Vec<(String, &'static str)>,
     pub workdays: Vec<(String, &'static str)>,
@@ -597,6 +621,7 @@ async fn holiday_sets(
         .iter()
         .map(|h| SetView {
             name: h.name,
+            years: h.years().to_vec(),
             description: h.description,
             holidays: h.holidays().into_iter().map(|(d, n)| (fmt(d), n)).collect(),
             workdays: h

@@ -55,6 +55,25 @@ fn instant(field: &str, s: &str) -> Result<Timestamp, Failure> {
         .map_err(|e| Failure::input(format!("{field}: not an RFC 3339 instant ({e})")))
 }
 
+/// On stderr (stdout stays the bare answer): the years between `a` and `b` that the calendar's
+/// holiday data does not cover, which then count as years without public holidays.
+fn warn_uncovered(cal: &Calendar, a: Timestamp, b: Timestamp) {
+    let years = cal.uncovered_years(cal.local_date(a), cal.local_date(b));
+    if years.is_empty() {
+        return;
+    }
+    let list = years
+        .iter()
+        .map(i16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    eprintln!(
+        "warning: calendar {} has no holiday data for {list}: counted as if {list} had no public holidays. \
+         Add the official notice to the calendar (\"holidays\"/\"workdays\", or import it on the calendar page: iCal/CSV).",
+        cal.name()
+    );
+}
+
 pub fn run(cmd: &CalendarCommand) -> Result<(), Failure> {
     match cmd {
         CalendarCommand::Due {
@@ -82,6 +101,11 @@ pub fn run(cmd: &CalendarCommand) -> Result<(), Failure> {
             }
             let due = sla::due(&cal, start, SignedDuration::from_mins(*minutes), &ps)
                 .map_err(|e| Failure::input(e.to_string()))?;
+            let end = match due {
+                Due::At { due: t } => t,
+                Due::Suspended { since } => since,
+            };
+            warn_uncovered(&cal, start, end);
             match due {
                 Due::At { due: t } => println!(
                     "{}",
@@ -98,8 +122,10 @@ pub fn run(cmd: &CalendarCommand) -> Result<(), Failure> {
         }
         CalendarCommand::Minutes { calendar, from, to } => {
             let cal = load(calendar)?;
-            let d = sla::business_time(&cal, instant("--from", from)?, instant("--to", to)?)
-                .map_err(|e| Failure::input(e.to_string()))?;
+            let (from, to) = (instant("--from", from)?, instant("--to", to)?);
+            let d =
+                sla::business_time(&cal, from, to).map_err(|e| Failure::input(e.to_string()))?;
+            warn_uncovered(&cal, from, to);
             println!("{}", d.as_secs() / 60);
         }
         CalendarCommand::Check { file, from } => {

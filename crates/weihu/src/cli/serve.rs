@@ -34,9 +34,18 @@ pub struct ServeArgs {
     pub login_lock_minutes: u32,
 }
 
-/// Creates the provider and a first administrator when the database has no users.
+/// Creates the provider, the built-in China 5×8 calendar and default SLA policy when there is no
+/// default policy (so new orders get clocks without `--demo`), and a first administrator when the
+/// database has no users. Idempotent; safe when several instances start at once.
 pub async fn bootstrap(store: &Store) -> Result<(), Failure> {
     let provider = organizations::ensure_provider(store, demo::PROVIDER_NAME).await?;
+    if weihu_store::calendars::ensure_builtin(store, &Actor::system(provider)).await? {
+        println!(
+            "Created the built-in calendar {} and the default SLA policy {} (edit them under Service levels)",
+            weihu_store::calendars::BUILTIN_CALENDAR,
+            weihu_store::calendars::BUILTIN_POLICY
+        );
+    }
     if users::count(store).await? > 0 {
         return Ok(());
     }
