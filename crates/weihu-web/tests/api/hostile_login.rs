@@ -493,30 +493,21 @@ async fn hostile_login_client_admin_cannot_use_provider_teams(app: TestApp) {
 }
 
 async fn hostile_login_hashing_leaves_the_workers_free(app: TestApp) {
-    // One wrong password for a real user: the cost of one argon2 verification.
+    // Wrong passwords for a real user and for an unknown name take about as long (a dummy
+    // hash for the unknown one), so the answer time does not reveal who exists.
     let b = browser_at([127, 0, 0, 6]);
-    let csrf = login_form(&app, &b).await;
-    let t = Instant::now();
-    assert_eq!(
-        post_login(&app, &b, "lin.tao", "wrong-password", &csrf, "")
-            .await
-            .status(),
-        401
-    );
-    let one = t.elapsed();
-
-    // An unknown name takes about as long (a dummy hash), so it does not reveal who exists.
-    let csrf = login_form(&app, &b).await;
-    let t = Instant::now();
-    assert_eq!(
-        post_login(&app, &b, "no.such.user", "wrong-password", &csrf, "")
-            .await
-            .status(),
-        401
-    );
-    let unknown = t.elapsed();
+    let (mut one, mut unknown) = (Duration::MAX, Duration::MAX);
+    for _ in 0..3 {
+        for (name, best) in [("lin.tao", &mut one), ("no.such.user", &mut unknown)] {
+            let csrf = login_form(&app, &b).await;
+            let t = Instant::now();
+            let resp = post_login(&app, &b, name, "wrong-password", &csrf, "").await;
+            assert_eq!(resp.status(), 401, "{name}");
+            *best = (*best).min(t.elapsed());
+        }
+    }
     assert!(
-        unknown * 4 >= one,
+        unknown * 3 >= one * 2,
         "an unknown name answers in {unknown:?}, a real one in {one:?}"
     );
 
