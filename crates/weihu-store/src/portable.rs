@@ -137,6 +137,11 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "login_known",
+        identity: false,
+        cols: &[T("key"), I("seen_at")],
+    },
+    Table {
         name: "calendars",
         identity: true,
         cols: &[

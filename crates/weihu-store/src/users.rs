@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use weihu_domain::role::Role;
 
-use crate::credentials::{hash_password, verify_password};
+use crate::credentials::{hash_password_pooled, verify_password_pooled};
 use crate::organizations::{self, OrgKind};
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
@@ -123,7 +123,9 @@ fn visible(actor: &Actor, w: &mut SqlBuf) {
     }
 }
 
-fn check_username(u: &str) -> Result<String> {
+/// The login-name rule (2 to 64 of letters, digits and `. _ - @`); returns the stored form
+/// (trimmed, lower-cased). Sign-in applies it too, before anything is looked up or stored.
+pub fn check_username(u: &str) -> Result<String> {
     let u = u.trim();
     if u.len() < 2 || u.len() > 64 {
         return Err(StoreError::invalid(
@@ -310,10 +312,36 @@ async fn check_org_role(store: &Store, org_id: i64, role: Role) -> Result<()> {
     }
 }
 
+/// Teams are the provider's: only administrators put a user in one, and only provider staff
+/// belong to one.
+async fn check_team(store: &Store, actor: &Actor, role: Role, team_id: Option<i64>) -> Result<()> {
+    let Some(team_id) = team_id else {
+        return Ok(());
+    };
+    if !actor.role.can_administer() {
+        return Err(StoreError::Forbidden("only administrators assign teams"));
+    }
+    if role.is_client_side() {
+        return Err(StoreError::invalid(
+            "team_id",
+            "client users cannot belong to a provider team",
+        ));
+    }
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
+        .bind(team_id)
+        .fetch_optional(&store.pool)
+        .await?;
+    if exists.is_none() {
+        return Err(StoreError::invalid("team_id", "no such team"));
+    }
+    Ok(())
+}
+
 pub async fn create(store: &Store, actor: &Actor, new: &NewUser) -> Result<User> {
     if !may_manage(actor, new.org_id, new.role) {
         return Err(StoreError::Forbidden("you may not create this user"));
     }
+    check_team(store, actor, new.role, new.team_id).await?;
     let username = check_username(&new.username)?;
     let display_name = check_text("display_name", &new.display_name, 100, true)?;
     let email = check_text("email", &new.email, 200, false)?;
@@ -323,7 +351,7 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewUser) -> Result<User>
     let phone = check_text("phone", &new.phone, 50, false)?;
     check_locale(&new.locale)?;
     check_org_role(store, new.org_id, new.role).await?;
-    let hash = hash_password(&new.password)?;
+    let hash = hash_password_pooled(&new.password).await?;
     insert(
         store,
         actor,
@@ -466,6 +494,15 @@ pub async fn update(
         }
         next.team_id = t;
     }
+    if next.team_id != current.team_id {
+        // The same rules as at creation: an administrator, a provider role, a real team.
+        check_team(store, actor, next.role, next.team_id).await?;
+    } else if next.team_id.is_some() && next.role.is_client_side() {
+        return Err(StoreError::invalid(
+            "team_id",
+            "client users cannot belong to a provider team",
+        ));
+    }
     if let Some(a) = patch.active
         && a != current.active
     {
@@ -531,7 +568,7 @@ pub async fn change_own_password(store: &Store, actor: &Actor, old: &str, new: &
     let (_, hash) = find_by_username(store, &actor.username)
         .await?
         .ok_or(StoreError::NotFound)?;
-    if !verify_password(old, &hash) {
+    if !verify_password_pooled(old, Some(&hash)).await? {
         return Err(StoreError::invalid("current_password", "is not correct"));
     }
     if old == new {
@@ -540,14 +577,9 @@ pub async fn change_own_password(store: &Store, actor: &Actor, old: &str, new: &
             "must differ from the current one",
         ));
     }
-    let hash = hash_password(new).map_err(|_| {
-        StoreError::invalid(
-            "new_password",
-            format!(
-                "must have at least {} characters",
-                crate::credentials::MIN_PASSWORD_LEN
-            ),
-        )
+    let hash = hash_password_pooled(new).await.map_err(|e| match e {
+        StoreError::Invalid { message, .. } => StoreError::invalid("new_password", message),
+        e => e,
     })?;
     write_password(store, actor, actor.user_id, actor.org_id, &hash, false).await
 }
@@ -558,7 +590,7 @@ pub async fn reset_password(store: &Store, actor: &Actor, id: i64, new: &str) ->
     if !may_manage(actor, user.org_id, user.role) {
         return Err(StoreError::Forbidden("you may not reset this password"));
     }
-    let hash = hash_password(new)?;
+    let hash = hash_password_pooled(new).await?;
     write_password(
         store,
         actor,
@@ -589,11 +621,21 @@ async fn write_password(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    // A password change ends every other session of that user.
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    // A password change ends every session of that user and revokes their API tokens: whoever
+    // knew the old password may have made one.
+    let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+    let tokens = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     audit::record(
         &mut tx,
         actor,
@@ -601,7 +643,7 @@ async fn write_password(
         "user",
         id,
         "password",
-        json!({}),
+        json!({"sessions_ended": sessions, "tokens_revoked": tokens}),
     )
     .await?;
     tx.commit().await?;

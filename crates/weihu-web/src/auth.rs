@@ -1,7 +1,10 @@
 //! Who is calling: a bearer token (API clients) or a session cookie (the browser). Session
 //! requests that change state must prove they come from our own pages (CSRF token).
 
-use axum::extract::FromRequestParts;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
@@ -15,6 +18,40 @@ pub const SESSION_COOKIE: &str = "weihu_session";
 pub const LANG_COOKIE: &str = "weihu_lang";
 pub const LOGIN_CSRF_COOKIE: &str = "weihu_login_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The longest return path accepted in `next`.
+pub const MAX_RETURN_PATH: usize = 2048;
+
+/// `next` if it is a path on this site, else `None`: it must start with one `/` (not `//` or
+/// `/\`, which browsers read as another host), and hold only visible ASCII (no control
+/// characters, which browsers drop — `/%09/evil.example` becomes `//evil.example` — and which
+/// cannot go into a `Location` header; no spaces; no backslashes). Every redirect to a
+/// caller-supplied return URL goes through here.
+pub fn same_site_path(next: &str) -> Option<String> {
+    let ok = next.len() <= MAX_RETURN_PATH
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    ok.then(|| next.to_owned())
+}
+
+/// The client's address: the socket peer (not `X-Forwarded-For`, which any client can write).
+/// `None` when the server was started without connection info.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
 
 /// The value of cookie `name` in the request.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -168,4 +205,35 @@ pub async fn origin_guard(req: axum::extract::Request, next: axum::middleware::N
         }
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_same_site_paths_are_return_targets() {
+        for good in ["/", "/orders/12?tab=work", "/orders?q=%E5%8D%8E"] {
+            assert_eq!(same_site_path(good).as_deref(), Some(good), "{good}");
+        }
+        for bad in [
+            "",
+            "orders",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\r\n",
+            "/\r\nSet-Cookie: x=1",
+            "/ /evil.example",
+            "/华东",
+            "https://evil.example/",
+            "/a\\b",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            same_site_path(&format!("/{}", "a".repeat(MAX_RETURN_PATH))),
+            None
+        );
+    }
 }

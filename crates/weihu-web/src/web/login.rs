@@ -1,20 +1,26 @@
 //! Sign in, sign out, and the language switcher.
 
 use askama::Template;
+use std::net::{IpAddr, Ipv4Addr};
+
 use axum::Form;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header::SET_COOKIE};
+use axum::http::header::{CONTENT_LENGTH, RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use weihu_store::credentials::{random_token, verify_password};
-use weihu_store::{StoreError, demo, sessions, throttle, users};
+use weihu_store::credentials::{random_token, verify_password_pooled};
+use weihu_store::throttle::{self, Subject};
+use weihu_store::{StoreError, demo, sessions, users};
 
 use super::{PageCtx, render};
 use crate::AppState;
 use crate::auth::{
-    LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebSession, cookie, same_secret, set_cookie,
+    ClientAddr, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebSession, cookie, same_secret,
+    same_site_path, set_cookie,
 };
 use crate::error::ApiError;
 use crate::i18n::Lang;
@@ -29,9 +35,11 @@ pub fn router() -> Router<AppState> {
 
 /// Only same-site relative targets, so `next` cannot send a user elsewhere.
 fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_owned)
+    next.and_then(same_site_path)
 }
+
+/// The largest sign-in form accepted: a name, a password, a token and a return path.
+pub const LOGIN_BODY_LIMIT: usize = 8 * 1024;
 
 fn landing(is_client: bool) -> &'static str {
     if is_client { "/portal" } else { "/dashboard" }
@@ -134,7 +142,9 @@ fn demo_logins(tr: crate::i18n::Tr) -> Vec<(String, String, String)> {
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
     #[serde(default)]
     csrf: String,
@@ -142,47 +152,123 @@ struct LoginForm {
     next: String,
 }
 
+/// The throttle limits from the server's settings.
+fn limits(s: &AppState) -> throttle::Limits {
+    let l = &s.config.login;
+    throttle::Limits {
+        address_failures: i64::from(l.address_failures),
+        username_failures: i64::from(l.username_failures),
+        window_ms: i64::from(l.lock_minutes.max(1)) * 60_000,
+        ..Default::default()
+    }
+}
+
+/// Reads the sign-in form, refusing an over-long body before reading it (413) and an
+/// unreadable one (400), both as JSON.
+async fn read_login_form(headers: &HeaderMap, body: Body) -> Result<LoginForm, ApiError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > LOGIN_BODY_LIMIT as u64) {
+        return Err(ApiError::TooLarge);
+    }
+    let bytes = axum::body::to_bytes(body, LOGIN_BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::TooLarge)?;
+    serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+        ApiError::bad_request(None, format!("the sign-in form could not be read: {e}"))
+    })
+}
+
 async fn login(
     State(s): State<AppState>,
+    ClientAddr(ip): ClientAddr,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    body: Body,
 ) -> Response {
+    let f = match read_login_form(&headers, body).await {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(&f.csrf, &expected) {
         return ApiError::CsrfRejected.into_response();
     }
-    let next = safe_next(Some(&f.next));
-    let fail = |key: &'static str, status| {
-        show_login(
-            &s,
-            &headers,
-            next.as_deref(),
-            &f.username,
-            Some(key),
-            status,
-        )
-    };
-    match throttle::check(&s.store, &f.username).await {
-        Ok(()) => {}
-        Err(StoreError::Throttled { .. }) => {
-            return fail("login.throttled", StatusCode::TOO_MANY_REQUESTS);
-        }
-        Err(e) => return ApiError::from(e).into_response(),
-    }
-    let found = match users::find_by_username(&s.store, &f.username).await {
+    // The same rule as for creating a user, before anything is looked up or stored.
+    let username = match users::check_username(&f.username) {
         Ok(u) => u,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let user = match found {
-        Some((u, hash)) if u.active && verify_password(&f.password, &hash) => u,
-        _ => {
-            if let Err(e) = throttle::record_failure(&s.store, &f.username).await {
-                return ApiError::from(e).into_response();
+    let next = safe_next(Some(&f.next));
+    let fail = |key: &'static str, status, retry_ms: Option<i64>| {
+        let mut resp = show_login(&s, &headers, next.as_deref(), &username, Some(key), status);
+        if let Some(until) = retry_ms
+            && let Ok(v) =
+                HeaderValue::from_str(&((until - weihu_store::now_ms()) / 1000).max(1).to_string())
+        {
+            resp.headers_mut().insert(RETRY_AFTER, v);
+        }
+        resp
+    };
+    let limits = limits(&s);
+    let address = throttle::address_label(ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+    // An address over its own limit is locked for every name.
+    match throttle::check(&s.store, Subject::Address(&address)).await {
+        Ok(()) => {}
+        Err(StoreError::Throttled { until_ms }) => {
+            return fail(
+                "login.throttled",
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(until_ms),
+            );
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    // A name's lock applies only to addresses that have not signed in as that user before, so
+    // nobody can lock a user out by failing on purpose.
+    let known = match throttle::is_known(&s.store, &username, &address).await {
+        Ok(k) => k,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if !known {
+        match throttle::check(&s.store, Subject::Username(&username)).await {
+            Ok(()) => {}
+            Err(StoreError::Throttled { until_ms }) => {
+                return fail(
+                    "login.throttled",
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(until_ms),
+                );
             }
-            return fail("login.failed", StatusCode::UNAUTHORIZED);
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    let found = match users::find_by_username(&s.store, &username).await {
+        Ok(u) => u.filter(|(u, _)| u.active),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    // Unknown and deactivated users verify a dummy hash: the answer takes as long either way.
+    let verified =
+        match verify_password_pooled(&f.password, found.as_ref().map(|(_, h)| h.as_str())).await {
+            Ok(v) => v,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+    let user = match found {
+        Some((u, _)) if verified => u,
+        _ => {
+            for subject in [Subject::Address(&address), Subject::Username(&username)] {
+                if let Err(e) = throttle::record_failure(&s.store, subject, &limits).await {
+                    return ApiError::from(e).into_response();
+                }
+            }
+            return fail("login.failed", StatusCode::UNAUTHORIZED, None);
         }
     };
-    if let Err(e) = throttle::clear(&s.store, &f.username).await {
+    if let Err(e) = throttle::clear(&s.store, Subject::Username(&username)).await {
+        return ApiError::from(e).into_response();
+    }
+    if let Err(e) = throttle::remember(&s.store, &username, &address).await {
         return ApiError::from(e).into_response();
     }
     let session = match sessions::create(&s.store, user.id).await {

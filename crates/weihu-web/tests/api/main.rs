@@ -39,6 +39,7 @@ mod billing;
 mod concurrency;
 mod helpers;
 mod hostile_edge;
+mod hostile_login;
 mod hostile_setup;
 mod hostile_sheets;
 mod isolation;

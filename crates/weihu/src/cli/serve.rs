@@ -159,7 +159,8 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
             },
         },
     );
-    let jobs = tokio::spawn(clock_job(store.clone()));
+    let login_window_ms = i64::from(args.login_lock_minutes.max(1)) * 60_000;
+    let jobs = tokio::spawn(clock_job(store.clone(), login_window_ms));
     let month_end = tokio::spawn(month_end_job(store.clone()));
     weihu_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
@@ -171,11 +172,15 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
 
 /// Re-evaluates SLA clocks every 30 seconds, raising at-risk and breach notifications. Safe with
 /// several instances: rows are claimed with `SKIP LOCKED` on PostgreSQL (one writer on SQLite).
-async fn clock_job(store: Store) {
+/// Also purges expired sign-in throttle rows.
+async fn clock_job(store: Store, login_window_ms: i64) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if let Err(e) = weihu_store::throttle::purge(&store, login_window_ms).await {
+            tracing::warn!(error = %e, "sign-in throttle purge failed; retrying at the next tick");
+        }
         loop {
             match weihu_store::orders::evaluate_due_clocks(&store, None, 500).await {
                 Ok(n) if n > 0 => tracing::info!(notifications = n, "SLA clocks evaluated"),
