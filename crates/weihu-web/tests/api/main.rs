@@ -38,6 +38,7 @@ mod bad_input;
 mod billing;
 mod concurrency;
 mod helpers;
+mod hostile_orders;
 mod isolation;
 mod matrix;
 mod ops;
