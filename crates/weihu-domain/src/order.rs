@@ -200,6 +200,27 @@ pub fn may(role: Role, rel: Relation, action: Action) -> Result<(), TransitionEr
     }
 }
 
+/// Whether a comment by `role`, relating to the order as `rel`, meets the response clock.
+///
+/// The response clock measures how long the client waits for the side responsible for the order,
+/// so only that side's public reply stops it: the desk (administrators and dispatchers), and the
+/// assigned engineer or a member of the assigned team. Everyone else may still comment:
+/// - finance and service-level managers may post internal notes, or public comments (a billing or
+///   SLA question to the client), but those never stop a clock;
+/// - an engineer who is not on the order may comment the same way, without clock effect;
+/// - client users' comments are always public and never stop a clock (they are the client);
+/// - an internal note never stops a clock: the client does not see it.
+pub fn comment_meets_response(role: Role, rel: Relation, public: bool) -> bool {
+    public
+        && match role {
+            Role::Admin | Role::Dispatcher => true,
+            Role::Engineer => rel.is_assignee,
+            Role::ServiceLevelManager | Role::Finance | Role::ClientAdmin | Role::ClientUser => {
+                false
+            }
+        }
+}
+
 /// Orders are numbered `SO-YYYY-NNNNNN`, gap-free per year.
 pub fn order_number(year: i16, seq: i64) -> String {
     format!("SO-{year:04}-{seq:06}")
@@ -280,6 +301,39 @@ mod tests {
         assert!(may(Role::ClientUser, requester, Action::Resolve).is_err());
         assert!(may(Role::ClientAdmin, NONE, Action::Reopen).is_ok());
         assert!(may(Role::Finance, NONE, Action::Cancel).is_err());
+    }
+
+    #[test]
+    fn only_the_responsible_side_meets_the_response_clock() {
+        let assignee = Relation {
+            is_requester: false,
+            is_assignee: true,
+        };
+        let requester = Relation {
+            is_requester: true,
+            is_assignee: false,
+        };
+        // The desk and the order's own engineers answer for the provider.
+        assert!(comment_meets_response(Role::Admin, NONE, true));
+        assert!(comment_meets_response(Role::Dispatcher, NONE, true));
+        assert!(comment_meets_response(Role::Engineer, assignee, true));
+        // Nobody else does, whatever they write.
+        assert!(!comment_meets_response(Role::Engineer, NONE, true));
+        assert!(!comment_meets_response(Role::Finance, NONE, true));
+        assert!(!comment_meets_response(Role::Finance, assignee, true));
+        assert!(!comment_meets_response(
+            Role::ServiceLevelManager,
+            NONE,
+            true
+        ));
+        assert!(!comment_meets_response(Role::ClientUser, requester, true));
+        assert!(!comment_meets_response(Role::ClientAdmin, NONE, true));
+        // An internal note is never a response to the client.
+        for role in Role::ALL {
+            for rel in [NONE, assignee, requester] {
+                assert!(!comment_meets_response(role, rel, false), "{role:?}");
+            }
+        }
     }
 
     #[test]

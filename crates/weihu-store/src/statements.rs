@@ -253,13 +253,15 @@ pub fn visit_category(recorded: Option<&str>, order_category: &str) -> VisitCate
     }
 }
 
-fn kind_of(v: &str) -> VisitKind {
-    match v {
-        "scheduled" => VisitKind::Scheduled,
-        "emergency" => VisitKind::Emergency,
-        "repeat" => VisitKind::Repeat,
-        _ => VisitKind::Regular,
-    }
+/// The kind of a stored visit. An unknown kind stops the statement, naming the visit: billing it
+/// as some default kind would put it against the cap without a word.
+fn kind_of(visit_id: i64, v: &str) -> Result<VisitKind> {
+    VisitKind::parse(v).map_err(|e| {
+        StoreError::invalid(
+            format!("visits[V{visit_id}].kind"),
+            format!("{e}; correct the visit before pricing the month"),
+        )
+    })
 }
 
 fn count(n: i64) -> u32 {
@@ -296,10 +298,11 @@ async fn gather(
         }
         let recorded: Option<String> = r.try_get("category")?;
         let order_category: String = r.try_get("order_category")?;
+        let visit_id: i64 = r.try_get("id")?;
         activity.visits.push(Visit {
-            id: format!("V{}", r.try_get::<i64, _>("id")?),
+            id: format!("V{visit_id}"),
             order: r.try_get("number")?,
-            kind: kind_of(&r.try_get::<String, _>("kind")?),
+            kind: kind_of(visit_id, &r.try_get::<String, _>("kind")?)?,
             category: Some(visit_category(recorded.as_deref(), &order_category)),
             travel_fee: money_of("travel_fee", &r.try_get::<String, _>("travel_fee")?)?,
             date,
@@ -1085,4 +1088,21 @@ pub async fn run_month_end(store: &Store) -> Result<Option<GenerateSummary>> {
     }
     let system = Actor::system(0);
     generate(store, &system, &month, None).await.map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_visit_kind_is_an_error_naming_the_visit() {
+        assert_eq!(kind_of(7, "emergency").ok(), Some(VisitKind::Emergency));
+        match kind_of(7, "picnic") {
+            Err(StoreError::Invalid { field, message }) => {
+                assert_eq!(field, "visits[V7].kind");
+                assert!(message.contains("picnic"), "{message}");
+            }
+            other => panic!("an unknown kind must not be billed as regular: {other:?}"),
+        }
+    }
 }

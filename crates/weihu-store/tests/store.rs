@@ -1088,6 +1088,10 @@ async fn visits_and_parts_drive_the_clocks(store: Store) {
     assert!(
         matches!(work::sign(&store, &eng, o.id, "吴丽", PNG).await, Err(StoreError::Invalid { ref field, .. }) if field == "state")
     );
+    // The visit still on site is checked out first: a resolve with open work is refused.
+    work::visit_check(&store, &eng, o.id, v1.id, false)
+        .await
+        .expect("check out");
     let o = orders::get(&store, &eng, o.id).await.expect("get");
     let o = orders::transition(
         &store,

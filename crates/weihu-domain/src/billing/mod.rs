@@ -29,7 +29,8 @@ pub use period::{DateRange, YearMonth};
 pub use schedule::{Invoice, due_date, invoice_schedule};
 pub use statement::{
     ApprovedPart, CoveredDevice, LineKind, MonthActivity, OtherItem, Proration, ResidentDays,
-    Sources, StatementDraft, StatementLine, TakeAwayRepair, Visit, VisitKind, compute_statement,
+    Sources, StatementDraft, StatementLine, TakeAwayRepair, UnknownVisitKind, Visit, VisitKind,
+    compute_statement,
 };
 pub use termination::{PenaltyBasis, PenaltyQuote, Prepayment, termination_penalty};
 pub use terms::{

@@ -26,7 +26,38 @@ pub enum VisitKind {
     Repeat,
 }
 
+/// A stored visit kind that is none of [`VisitKind::ALL`]: never billed as some default kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("kind: unknown visit kind `{0}` (must be one of: regular, scheduled, emergency, repeat)")]
+pub struct UnknownVisitKind(pub String);
+
 impl VisitKind {
+    /// Every kind, in the order forms list them.
+    pub const ALL: [VisitKind; 4] = [
+        VisitKind::Regular,
+        VisitKind::Scheduled,
+        VisitKind::Emergency,
+        VisitKind::Repeat,
+    ];
+
+    /// The stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VisitKind::Regular => "regular",
+            VisitKind::Scheduled => "scheduled",
+            VisitKind::Emergency => "emergency",
+            VisitKind::Repeat => "repeat",
+        }
+    }
+
+    /// The kind of a stored name; an unknown name is an error, not `regular`.
+    pub fn parse(s: &str) -> Result<VisitKind, UnknownVisitKind> {
+        VisitKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownVisitKind(s.to_owned()))
+    }
+
     /// True for the kinds that count towards the cap and the per-visit charge.
     pub fn is_counted(self) -> bool {
         matches!(self, VisitKind::Regular | VisitKind::Scheduled)

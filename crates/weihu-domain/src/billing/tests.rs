@@ -713,3 +713,24 @@ fn billing_due_date_skips_holidays_and_fails_without_working_days() {
         })
     );
 }
+
+#[test]
+fn visit_kinds_parse_only_their_own_names() {
+    for k in VisitKind::ALL {
+        assert_eq!(VisitKind::parse(k.as_str()), Ok(k));
+        // The stored name is the JSON name.
+        assert_eq!(
+            serde_json::to_value(k).ok(),
+            Some(serde_json::json!(k.as_str()))
+        );
+    }
+    for bad in ["", "Regular", "picnic", "regular ", "emergency\0"] {
+        assert_eq!(
+            VisitKind::parse(bad),
+            Err(UnknownVisitKind(bad.to_owned())),
+            "{bad:?} is not silently a regular visit"
+        );
+    }
+    let e = VisitKind::parse("picnic").expect_err("unknown");
+    assert!(e.to_string().starts_with("kind:"), "{e}");
+}

@@ -66,6 +66,32 @@ pub(crate) async fn order_policy(
     Ok(Some((stored, policy)))
 }
 
+/// The policy an existing order runs on: the version it started under, never the policy's
+/// current one (a revision applies to new orders only). An order from before versions were
+/// recorded (no `policy_version`) falls back to the current version.
+pub(crate) async fn order_policy_version(
+    store: &Store,
+    id: Option<i64>,
+    version: Option<i64>,
+) -> Result<Option<SlaPolicy>> {
+    let Some(id) = id else { return Ok(None) };
+    let Some(number) = version else {
+        return Ok(order_policy(store, Some(id)).await?.map(|(_, p)| p));
+    };
+    let definition: Option<String> = sqlx::query_scalar(
+        "SELECT definition FROM sla_policy_versions WHERE policy_id = $1 AND number = $2",
+    )
+    .bind(id)
+    .bind(number)
+    .fetch_optional(&store.pool)
+    .await?;
+    let definition = definition
+        .ok_or_else(|| StoreError::Format(format!("SLA policy {id} has no version {number}")))?;
+    let policy =
+        serde_json::from_str(&definition).map_err(|e| StoreError::Format(e.to_string()))?;
+    Ok(Some(policy))
+}
+
 fn ts(ms: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(ms).map_err(|e| StoreError::Format(e.to_string()))
 }

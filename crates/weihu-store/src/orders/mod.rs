@@ -20,7 +20,9 @@ use weihu_domain::role::Role;
 pub use clocks::{ClockView, evaluate_due_clocks};
 pub use group_commit::OrderWriter;
 pub use timeline::{Event, events};
-pub use workflow::{Comment, Rating, Transition, comment, rate, transition};
+pub use workflow::{
+    Comment, Rating, Transition, TransitionRequest, comment, rate, transition, transition_with,
+};
 
 use crate::organizations::{self, OrgKind};
 use crate::sql::{SqlBuf, like_pattern};

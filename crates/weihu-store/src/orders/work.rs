@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use weihu_domain::billing::VisitKind;
 use weihu_domain::money::Money;
 use weihu_domain::order::OrderState;
 use weihu_domain::role::Role;
@@ -14,7 +15,14 @@ use super::clocks::{self, Calendars, Change};
 use super::{Order, get, text, timeline, workflow};
 use crate::{Actor, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms, users};
 
-pub const VISIT_KINDS: [&str; 4] = ["regular", "scheduled", "emergency", "repeat"];
+/// The stored visit kinds: exactly the billing engine's (`VisitKind::as_str`), so a kind that is
+/// stored is one the statement knows how to price.
+pub const VISIT_KINDS: [&str; 4] = [
+    VisitKind::ALL[0].as_str(),
+    VisitKind::ALL[1].as_str(),
+    VisitKind::ALL[2].as_str(),
+    VisitKind::ALL[3].as_str(),
+];
 /// Rate categories of a per-visit contract.
 pub const VISIT_CATEGORIES: [&str; 4] = ["pc", "network", "peripheral", "server"];
 /// A take-away repair comes back within this many hours (wall clock), as promised.
@@ -175,14 +183,18 @@ pub async fn decide_visit(
         .bind(order_id)
         .fetch_one(&store.pool)
         .await?;
-    let default_kind = if earlier > 0 { "repeat" } else { "regular" };
-    let kind = v.kind.clone().unwrap_or_else(|| default_kind.into());
-    if !VISIT_KINDS.contains(&kind.as_str()) {
-        return Err(StoreError::invalid(
-            "kind",
-            format!("must be one of: {}", VISIT_KINDS.join(", ")),
-        ));
+    let kind = match v.kind.as_deref() {
+        None if earlier > 0 => VisitKind::Repeat,
+        None => VisitKind::Regular,
+        // An unknown kind is refused here, where it would be stored: billing must never guess.
+        Some(k) => VisitKind::parse(k).map_err(|_| {
+            StoreError::invalid(
+                "kind",
+                format!("must be one of: {}", VISIT_KINDS.join(", ")),
+            )
+        })?,
     }
+    .as_str();
     let engineer = v
         .engineer_id
         .or(order.assignee_id)
@@ -210,24 +222,19 @@ pub async fn decide_visit(
             ));
         }
     };
-    let policy = clocks::order_policy(store, order.policy_id).await?;
-    let cals = match &policy {
-        Some((_, p)) => {
-            Calendars::load(
-                store,
-                vec![
-                    p.targets_for(
-                        weihu_domain::priority::Priority::parse(&order.priority)
-                            .unwrap_or(weihu_domain::priority::Priority::P3),
-                    )
-                    .calendar
-                    .clone(),
-                ],
-            )
-            .await?
-        }
-        None => Calendars::load(store, Vec::new()).await?,
-    };
+    // The arrival target comes from the policy version the order started under (SPEC §4), not
+    // from a revision made since.
+    let policy = clocks::order_policy_version(store, order.policy_id, order.policy_version).await?;
+    let priority = weihu_domain::priority::Priority::parse(&order.priority)
+        .unwrap_or(weihu_domain::priority::Priority::P3);
+    let cals = Calendars::load(
+        store,
+        policy
+            .iter()
+            .map(|p| p.targets_for(priority).calendar.clone())
+            .collect(),
+    )
+    .await?;
     let now = now_ms();
     let mut tx = store.pool.begin().await?;
     bump(&mut tx, order_id, now).await?;
@@ -237,7 +244,7 @@ pub async fn decide_visit(
     )
     .bind(order_id)
     .bind(engineer)
-    .bind(kind.clone())
+    .bind(kind)
     .bind(now)
     .bind(fee.to_string())
     .bind(note.clone())
@@ -246,12 +253,8 @@ pub async fn decide_visit(
     .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-    if let Some((stored, p)) = &policy
-        && order.policy_id == Some(stored.id)
-    {
-        let pr = weihu_domain::priority::Priority::parse(&order.priority)
-            .unwrap_or(weihu_domain::priority::Priority::P3);
-        clocks::start_arrival(&cals, &mut tx, order_id, p, pr, now).await?;
+    if let Some(p) = &policy {
+        clocks::start_arrival(&cals, &mut tx, order_id, p, priority, now).await?;
     }
     record(
         &mut tx,
@@ -354,7 +357,8 @@ pub struct Part {
     /// The manufacturer's authorized service-centre price per unit, if known.
     pub authorized_price: Option<String>,
     pub client_supplied: bool,
-    /// proposed, approved, rejected, installed.
+    /// proposed, approved, rejected, installed, withdrawn (still pending when the order was
+    /// resolved with `close_out`).
     pub state: String,
     pub note: String,
     pub proposed_at: String,
@@ -425,7 +429,32 @@ async fn part(store: &Store, actor: &Actor, order_id: i64, id: i64) -> Result<Pa
         .ok_or(StoreError::NotFound)
 }
 
+/// The reason recorded on the timeline when a part proposal puts an order in waiting_client.
+const PART_APPROVAL_WAIT: &str = "part_approval";
+/// The body such a move carried before the reason was recorded in its data.
+const PART_APPROVAL_WAIT_BODY: &str = "等待客户审批备件 / awaiting the client's approval of a part";
+
+/// Whether the order waits for the client because of a part approval, and for nothing else: the
+/// latest move into waiting_client says why (a manual `wait_client` — no answer, no access — is
+/// not ended by a part decision).
+async fn waits_only_for_part_approval(conn: &mut AnyConnection, order_id: i64) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT body, data FROM order_events WHERE order_id = $1 AND kind = 'wait_client' \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else { return Ok(false) };
+    let body: String = r.try_get("body")?;
+    let data: serde_json::Value =
+        serde_json::from_str(&r.try_get::<String, _>("data")?).unwrap_or_default();
+    Ok(data["wait"] == PART_APPROVAL_WAIT || body == PART_APPROVAL_WAIT_BODY)
+}
+
 /// Moves an order between in_progress and waiting_client for a part approval, with the clock.
+/// Going back to work happens only when the order waits for the part approval alone: an order
+/// the engineer put in waiting_client for another reason keeps waiting.
 async fn set_waiting(
     conn: &mut AnyConnection,
     cals: &Calendars,
@@ -449,6 +478,9 @@ async fn set_waiting(
             "resume",
         )
     };
+    if !waiting && !waits_only_for_part_approval(conn, order.id).await? {
+        return Ok(());
+    }
     let done = sqlx::query("UPDATE orders SET state = $1 WHERE id = $2 AND state = $3")
         .bind(to.as_str())
         .bind(order.id)
@@ -458,7 +490,7 @@ async fn set_waiting(
     if done.rows_affected() > 0 {
         clocks::change(cals, conn, order.id, "resolution", change, now).await?;
         let reason = if waiting {
-            "等待客户审批备件 / awaiting the client's approval of a part"
+            PART_APPROVAL_WAIT_BODY
         } else {
             "备件已审批 / part decided"
         };
@@ -469,7 +501,147 @@ async fn set_waiting(
             kind,
             true,
             reason,
-            json!({"from": from.as_str(), "to": to.as_str()}),
+            json!({"from": from.as_str(), "to": to.as_str(), "wait": PART_APPROVAL_WAIT}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+// ---- open work at resolution ------------------------------------------------------------
+
+/// Work on an order that is not finished: visits checked in but not out, and parts still
+/// awaiting the client's approval. An order with open work is not resolved without saying so.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OpenWork {
+    /// Visits checked in and not checked out.
+    pub open_visits: Vec<i64>,
+    /// Parts proposed and not yet approved or rejected by the client.
+    pub pending_parts: Vec<i64>,
+}
+
+impl OpenWork {
+    /// The open work among an order's visits and parts.
+    pub fn of(visits: &[Visit], parts: &[Part]) -> OpenWork {
+        OpenWork {
+            open_visits: visits
+                .iter()
+                .filter(|v| v.check_in_at.is_some() && v.check_out_at.is_none())
+                .map(|v| v.id)
+                .collect(),
+            pending_parts: parts
+                .iter()
+                .filter(|p| p.state == "proposed")
+                .map(|p| p.id)
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.open_visits.is_empty() && self.pending_parts.is_empty()
+    }
+
+    /// Why a resolve is refused, naming what is open.
+    pub fn refusal(&self) -> String {
+        let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let mut what = Vec::new();
+        if !self.open_visits.is_empty() {
+            what.push(format!(
+                "{} visit(s) checked in but not out (visit {})",
+                self.open_visits.len(),
+                ids(&self.open_visits)
+            ));
+        }
+        if !self.pending_parts.is_empty() {
+            what.push(format!(
+                "{} part(s) awaiting the client's approval (part {})",
+                self.pending_parts.len(),
+                ids(&self.pending_parts)
+            ));
+        }
+        format!(
+            "the order has open work: {}; check out and have the parts decided first, or resolve with close_out: true to check the visits out and withdraw the parts now",
+            what.join("; ")
+        )
+    }
+}
+
+/// The open work of an order, read in the caller's transaction.
+pub(crate) async fn open_work(conn: &mut AnyConnection, order_id: i64) -> Result<OpenWork> {
+    let open_visits = sqlx::query_scalar(
+        "SELECT id FROM order_visits WHERE order_id = $1 AND check_in_at IS NOT NULL \
+         AND check_out_at IS NULL ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let pending_parts = sqlx::query_scalar(
+        "SELECT id FROM order_parts WHERE order_id = $1 AND state = 'proposed' ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(OpenWork {
+        open_visits,
+        pending_parts,
+    })
+}
+
+/// Closes out open work at a resolution the caller asked to close out: open visits are checked
+/// out at `now`, pending parts are withdrawn (never billed, no longer to approve); each is recorded
+/// on the timeline and in the audit log, in the resolution's transaction.
+pub(crate) async fn close_out(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    order: &Order,
+    open: &OpenWork,
+    now: i64,
+) -> Result<()> {
+    for visit_id in &open.open_visits {
+        sqlx::query(
+            "UPDATE order_visits SET check_out_at = $1 WHERE id = $2 AND check_out_at IS NULL",
+        )
+        .bind(now)
+        .bind(*visit_id)
+        .execute(&mut *conn)
+        .await?;
+        record(
+            conn,
+            actor,
+            order,
+            Event {
+                kind: "check_out",
+                public: true,
+                body: "结单时签出 / checked out at resolution",
+                data: json!({"visit": visit_id, "close_out": true}),
+                audit_action: "check_out",
+                audit: json!({"visit": visit_id, "close_out": true}),
+            },
+        )
+        .await?;
+    }
+    for part_id in &open.pending_parts {
+        let name: String = sqlx::query_scalar(
+            "UPDATE order_parts SET state = 'withdrawn', decided_by = $1, decided_at = $2 \
+             WHERE id = $3 AND state = 'proposed' RETURNING name",
+        )
+        .bind(actor.audit_id())
+        .bind(now)
+        .bind(*part_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        record(
+            conn,
+            actor,
+            order,
+            Event {
+                kind: "part_withdrawn",
+                public: true,
+                body: &name,
+                data: json!({"part": part_id, "close_out": true}),
+                audit_action: "part_withdrawn",
+                audit: json!({"part": part_id}),
+            },
         )
         .await?;
     }
@@ -591,6 +763,7 @@ pub async fn decide_part(
             "the client's administrator approves parts",
         ));
     }
+    open(&order)?;
     let p = part(store, actor, order_id, part_id).await?;
     if p.state != "proposed" {
         return Err(StoreError::invalid(

@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
-use weihu_domain::order::{Action, OrderState, REOPEN_WINDOW_MS, Relation, may, next_state};
+use weihu_domain::order::{
+    Action, OrderState, REOPEN_WINDOW_MS, Relation, comment_meets_response, may, next_state,
+};
 use weihu_domain::role::Role;
 
 use super::clocks::{self, Change};
@@ -33,6 +35,20 @@ pub struct Transition {
     /// For `refuse`: whether the request was within the contract's scope.
     #[serde(default)]
     pub in_scope: Option<bool>,
+}
+
+/// A move with the options only some moves take, as the API sends it (the move's fields and these
+/// side by side in one JSON object).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct TransitionRequest {
+    #[serde(flatten)]
+    pub transition: Transition,
+    /// For `resolve`: close out the order's open work at the resolution — visits checked in but
+    /// not out are checked out, parts awaiting the client's approval are withdrawn, each recorded
+    /// on the timeline. Without it, resolving an order with open work is refused (422, field
+    /// `close_out`, naming the open visits and parts).
+    #[serde(default)]
+    pub close_out: bool,
 }
 
 /// A comment on an order; internal notes are for provider staff only.
@@ -68,8 +84,21 @@ fn refused(e: weihu_domain::order::TransitionError) -> StoreError {
     }
 }
 
-/// Applies a move to an order and returns the order after it.
+/// Applies a move to an order and returns the order after it. A resolve with open work is
+/// refused; see [`transition_with`] to close it out.
 pub async fn transition(store: &Store, actor: &Actor, id: i64, t: &Transition) -> Result<Order> {
+    transition_with(store, actor, id, t, false).await
+}
+
+/// Applies a move; for `resolve`, `close_out` closes out open visits and pending parts instead
+/// of refusing the move.
+pub async fn transition_with(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    t: &Transition,
+    close_out: bool,
+) -> Result<Order> {
     let order = get(store, actor, id).await?;
     let action = Action::parse(&t.action).ok_or_else(|| {
         StoreError::invalid("action", "must be one of: assign, start, wait_client, wait_parts, resume, resolve, close, reopen, cancel, refuse")
@@ -182,6 +211,18 @@ pub async fn transition(store: &Store, actor: &Actor, id: i64, t: &Transition) -
             current: order.version,
         });
     }
+    // Open work is read after the order row is taken, so no check-in or part proposal can slip in
+    // between the check and the resolution (each of them bumps the version).
+    if action == Action::Resolve {
+        let open = super::work::open_work(&mut tx, id).await?;
+        if !open.is_empty() {
+            if !close_out {
+                return Err(StoreError::invalid("close_out", open.refusal()));
+            }
+            super::work::close_out(&mut tx, actor, &order, &open, now).await?;
+            data["closed_out"] = json!(open);
+        }
+    }
     // Clocks (SPEC §4): response stops at acceptance; resolution pauses only while waiting for
     // the client, stops at resolution and restarts on reopen; everything stops when the order ends.
     let clock_changes: &[(&str, Change)] = match (action, to) {
@@ -246,11 +287,16 @@ pub async fn transition(store: &Store, actor: &Actor, id: i64, t: &Transition) -
     get(store, actor, id).await
 }
 
-/// Adds a comment. The first public reply by provider staff meets the response clock.
+/// Adds a comment. The first public reply by the side responsible for the order (the desk, the
+/// assigned engineer or team) meets the response clock; anyone else's comment never stops a
+/// clock (`weihu_domain::order::comment_meets_response`).
 pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Result<Order> {
     let order = get(store, actor, id).await?;
     let body = text("body", &c.body, 20_000, true)?;
     let public = c.public || actor.is_client();
+    // Only the side responsible for the order meets the response clock (domain rule).
+    let meets_response =
+        comment_meets_response(actor.role, relation(store, actor, &order).await?, public);
     let cals = clocks::Calendars::load(
         store,
         order.clocks.iter().map(|c| c.calendar.clone()).collect(),
@@ -264,7 +310,7 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
         .await?;
     timeline::record(&mut tx, actor, id, "comment", public, &body, json!({})).await?;
     super::search::reindex(&mut tx, store.backend(), id).await?;
-    if public && !actor.is_client() {
+    if meets_response {
         clocks::change(&cals, &mut tx, id, "response", Change::Stop, now_ms()).await?;
     }
     if actor.is_client()

@@ -8,7 +8,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use weihu_store::Page;
 use weihu_store::notifications::{self, Notification};
-use weihu_store::orders::{self, Comment, Event, NewOrder, Order, OrderFilter, Rating, Transition};
+use weihu_store::orders::{
+    self, Comment, Event, NewOrder, Order, OrderFilter, Rating, TransitionRequest,
+};
 
 use super::{ListQuery, list_params};
 use crate::AppState;
@@ -130,16 +132,20 @@ pub async fn comment(
 }
 
 /// Move an order: assign, start, wait_client, wait_parts, resume, resolve, close, reopen, cancel, refuse.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/transitions", tag = "orders", params(("id" = i64, Path)), request_body = Transition,
+/// A `resolve` while a visit is checked in but not out, or a part awaits the client's approval, is
+/// refused (422, field `close_out`) unless the body says `"close_out": true`.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/transitions", tag = "orders", params(("id" = i64, Path)), request_body = TransitionRequest,
     responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn transition(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Id(id): Id,
-    ApiJson(t): ApiJson<Transition>,
+    ApiJson(t): ApiJson<TransitionRequest>,
 ) -> ApiResult<Json<Order>> {
-    Ok(Json(orders::transition(&s.store, &a, id, &t).await?))
+    Ok(Json(
+        orders::transition_with(&s.store, &a, id, &t.transition, t.close_out).await?,
+    ))
 }
 
 /// Rate a resolved order 1–5 (the requester or their client admin); 4 and 5 count as satisfied.

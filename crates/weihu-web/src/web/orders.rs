@@ -346,6 +346,8 @@ struct Detail {
     can_work: bool,
     attachments: Vec<weihu_store::orders::attachments::Attachment>,
     signature: Option<weihu_store::orders::work::Signature>,
+    /// Visits on site and parts awaiting approval: a resolve must close them out or is refused.
+    open_work: weihu_store::orders::work::OpenWork,
     actions: Vec<&'static str>,
     engineers: Vec<User>,
     teams: Vec<Team>,
@@ -367,11 +369,19 @@ impl Detail {
                     .as_ref()
                     .is_some_and(|u| u.role.is_client_side()))
     }
+    /// Only the client admin decides parts, and only while the order is open.
     fn is_client_admin(&self) -> bool {
-        self.ctx
-            .user
-            .as_ref()
-            .is_some_and(|u| u.role == Role::ClientAdmin)
+        self.order.state.is_open()
+            && self
+                .ctx
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role == Role::ClientAdmin)
+    }
+    /// Check-in, check-out and installing a part: the order's workers, on an open order only
+    /// (the store refuses them once the order is resolved).
+    fn can_work_open(&self) -> bool {
+        self.can_work && self.order.state.is_open()
     }
     /// The client may rate once the order is resolved.
     fn can_rate(&self) -> bool {
@@ -477,7 +487,9 @@ async fn detail(
         .map(|(sig, _)| sig);
     let can_work = matches!(a.role, Role::Admin | Role::Dispatcher)
         || (a.role == Role::Engineer && rel.is_assignee);
+    let open_work = work::OpenWork::of(&visits, &parts);
     render(&Detail {
+        open_work,
         ctx,
         order,
         events,
@@ -540,6 +552,10 @@ struct TransitionForm {
     resolution: String,
     #[serde(default)]
     in_scope: Option<String>,
+    /// For `resolve`: close out open visits and pending parts (the checkbox the form shows when
+    /// there is open work).
+    #[serde(default)]
+    close_out: Option<String>,
 }
 
 async fn transition(
@@ -566,9 +582,15 @@ async fn transition(
     };
     back(
         &format!("/orders/{id}"),
-        orders::transition(&s.store, &session.actor, id, &t)
-            .await
-            .map(|_| ()),
+        orders::transition_with(
+            &s.store,
+            &session.actor,
+            id,
+            &t,
+            f.close_out.as_deref() == Some("1"),
+        )
+        .await
+        .map(|_| ()),
     )
 }
 

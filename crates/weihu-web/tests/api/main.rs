@@ -42,6 +42,7 @@ mod hostile_edge;
 mod hostile_login;
 mod hostile_setup;
 mod hostile_sheets;
+mod hostile_orders;
 mod isolation;
 mod matrix;
 mod ops;
