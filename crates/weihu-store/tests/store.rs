@@ -1084,7 +1084,8 @@ async fn visits_and_parts_drive_the_clocks(store: Store) {
         Err(StoreError::NotFound)
     ));
     // The client signs once the order is resolved; only a PNG is taken.
-    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    // A real 1×1 PNG: the declared size in its header is checked.
+    const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x04\x00\x00\x00\xb5\x1c\x0c\x02\x00\x00\x00\x0b\x49\x44\x41\x54\x78\xda\x63\x64\x60\x00\x00\x00\x06\x00\x02\x30\x81\xd0\x2f\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
     assert!(
         matches!(work::sign(&store, &eng, o.id, "吴丽", PNG).await, Err(StoreError::Invalid { ref field, .. }) if field == "state")
     );

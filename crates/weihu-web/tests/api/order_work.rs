@@ -548,6 +548,17 @@ async fn signature_of_a_resolved_order(app: TestApp) {
         )
         .await;
     assert_error("a GIF as signature", &r, 422, "invalid", Some("image"));
+    // A 1×1 PNG whose header claims 65535 × 65535 pixels: whoever decodes it would allocate 16 GB.
+    let mut bomb = png();
+    bomb[16..24].copy_from_slice(&[0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff]);
+    let r = app
+        .post(
+            &sig,
+            Some("li.qiang"),
+            &json!({"signer_name": "吴丽", "image_png_base64": STANDARD.encode(&bomb)}),
+        )
+        .await;
+    assert_error("a signature declaring 65535 × 65535", &r, 422, "invalid", Some("image"));
     let r = app
         .post(
             &sig,
