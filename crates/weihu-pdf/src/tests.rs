@@ -521,6 +521,56 @@ fn statement_lines_with_many_orders_stay_readable() {
     pdf_ok(&render::export(&r).expect("pdf"));
 }
 
+/// The exported statement read back by a real PDF text extractor (poppler's `pdftotext`, installed
+/// by scripts/ensure-chromium): what a client's accountant copies out of the PDF must be the
+/// order numbers and the description, not one character per line. Required when `CI` is set.
+#[test]
+fn statement_pdf_text_extracts_whole_lines() {
+    let (st, orders) = long_line_statement();
+    let pdf = statement(&st).expect("statement pdf");
+    let run = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match run {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "pdftotext is required in CI (scripts/ensure-chromium installs poppler-utils): {e}"
+            );
+            eprintln!("skipped: pdftotext not installed ({e})");
+            return;
+        }
+    };
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(&pdf).expect("pdf to pdftotext");
+    }
+    let out = child.wait_with_output().expect("pdftotext");
+    assert!(out.status.success(), "pdftotext failed: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pages = text.trim_end_matches('\u{c}').matches('\u{c}').count() + 1;
+    assert_eq!(pages, 1, "one page:\n{text}");
+    let found = words(&text);
+    for o in &orders {
+        assert!(
+            found.iter().any(|w| w == o),
+            "order number {o} extracted whole:\n{text}"
+        );
+    }
+    for w in ["inspection", "warehouse", "overtime", "switches"] {
+        assert!(
+            found.iter().any(|f| f.contains(w)),
+            "description word {w:?} extracted whole:\n{text}"
+        );
+    }
+    assert!(text.contains("上门服务"), "{text}");
+    assert!(found.iter().any(|w| w == "6000.00"), "{text}");
+}
+
 #[test]
 fn label_sheet_pages() {
     let r = render::asset_labels(&sample_labels(30)).expect("labels");
