@@ -340,7 +340,8 @@ for (const kind of BACKENDS) {
       });
       assert.equal(created.status, 201, created.text.slice(0, 300));
       const order = JSON.parse(created.text);
-      const long = Array.from({ length: 20_000 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20_000))).join('');
+      // `${i} ` + 19,998 characters: each comment is exactly the 20,000-character maximum.
+      const long = Array.from({ length: 19_998 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20_000))).join('');
       await measure('6 × 20,000-char Chinese comments, then the desk', async () => {
         const out = [];
         for (let i = 0; i < 6; i++) out.push((await send(base, client, 'POST', `/api/v1/orders/${order.id}/comments`, { json: { body: `${i} ${long}` } })).status);
