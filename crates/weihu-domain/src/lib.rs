@@ -6,6 +6,7 @@ pub mod billing;
 pub mod calendar;
 pub mod money;
 pub mod order;
+pub mod order_access;
 pub mod priority;
 pub mod role;
 pub mod scale;

@@ -71,6 +71,135 @@ impl Role {
     pub fn can_manage_service_levels(self) -> bool {
         matches!(self, Role::Admin | Role::ServiceLevelManager)
     }
+
+    /// How much of the installation the role sees: every client, its organisation, or only
+    /// what it reported itself.
+    pub fn scope(self) -> Scope {
+        match self {
+            Role::ClientAdmin => Scope::Organisation,
+            Role::ClientUser => Scope::Own,
+            _ => Scope::All,
+        }
+    }
+
+    // ---- people -------------------------------------------------------------------------
+
+    /// Create and change teams.
+    pub fn can_manage_teams(self) -> bool {
+        matches!(self, Role::Admin | Role::Dispatcher)
+    }
+
+    /// Create and change users at all (which ones: [`Role::may_manage_user`]).
+    pub fn can_manage_users(self) -> bool {
+        matches!(self, Role::Admin | Role::ClientAdmin)
+    }
+
+    /// Whether this role may create or change a user with role `target`, in the actor's own
+    /// organisation (`same_org`) or another one. A client admin manages its own client's people.
+    pub fn may_manage_user(self, same_org: bool, target: Role) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::ClientAdmin => same_org && target.is_client_side(),
+            _ => false,
+        }
+    }
+
+    /// The roles this role may give a user it manages.
+    pub fn assignable_roles(self) -> Vec<Role> {
+        Role::ALL
+            .into_iter()
+            .filter(|r| self.may_manage_user(true, *r))
+            .collect()
+    }
+
+    /// Provider staff who can be sent on site or booked for resident days.
+    pub fn is_field_staff(self) -> bool {
+        matches!(self, Role::Engineer | Role::Dispatcher)
+    }
+
+    // ---- orders -------------------------------------------------------------------------
+
+    /// Report a new order (finance and service-level managers do not open orders).
+    pub fn can_report_orders(self) -> bool {
+        !matches!(self, Role::ServiceLevelManager | Role::Finance)
+    }
+
+    /// The requester of an order this role reports is always the reporter.
+    pub fn reports_as_self(self) -> bool {
+        self == Role::ClientUser
+    }
+
+    // ---- assets -------------------------------------------------------------------------
+
+    /// Add and change asset types and their coefficients.
+    pub fn can_manage_asset_types(self) -> bool {
+        matches!(self, Role::Admin | Role::ServiceLevelManager)
+    }
+
+    /// See a client's device registry.
+    pub fn can_read_registry(self) -> bool {
+        self != Role::ClientUser
+    }
+
+    /// Add, change and import devices (provider staff who keep registries, the client admin for
+    /// its own).
+    pub fn can_write_registry(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::Dispatcher | Role::Engineer | Role::ClientAdmin
+        )
+    }
+
+    /// Confirm a client's registry with a signature.
+    pub fn can_confirm_registry(self) -> bool {
+        matches!(self, Role::Admin | Role::ClientAdmin)
+    }
+
+    // ---- contracts and money ------------------------------------------------------------
+
+    /// Read contracts (a client admin reads its own client's, once they are not drafts).
+    pub fn can_read_contracts(self) -> bool {
+        self != Role::ClientUser
+    }
+
+    /// Create, change and end contracts.
+    pub fn can_manage_contracts(self) -> bool {
+        matches!(self, Role::Admin | Role::Finance)
+    }
+
+    /// Record a resident engineer's days on a contract.
+    pub fn can_record_resident_days(self) -> bool {
+        matches!(self, Role::Admin | Role::Finance | Role::Dispatcher)
+    }
+
+    /// Read statements (a client admin its own client's).
+    pub fn can_read_statements(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::Finance | Role::ServiceLevelManager | Role::ClientAdmin
+        )
+    }
+
+    /// Draft, review, issue and record payment of statements.
+    pub fn can_manage_statements(self) -> bool {
+        matches!(self, Role::Admin | Role::Finance)
+    }
+
+    /// Change the service catalog's price list.
+    pub fn can_manage_price_list(self) -> bool {
+        matches!(self, Role::Admin | Role::Finance)
+    }
+}
+
+/// What part of the installation a role sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every client (provider staff).
+    All,
+    /// The actor's own organisation (a client admin).
+    Organisation,
+    /// Only what the actor reported or is (a client user).
+    Own,
 }
 
 #[cfg(test)]
@@ -94,5 +223,49 @@ mod tests {
         assert_eq!(client, vec![Role::ClientAdmin, Role::ClientUser]);
         assert!(!Role::ClientAdmin.can_administer());
         assert!(Role::Admin.can_read_audit() && !Role::Dispatcher.can_read_audit());
+    }
+
+    #[test]
+    fn scopes_follow_the_side() {
+        for r in Role::ALL {
+            assert_eq!(r.scope() == Scope::All, r.is_provider_side(), "{r:?}");
+        }
+        assert_eq!(Role::ClientAdmin.scope(), Scope::Organisation);
+        assert_eq!(Role::ClientUser.scope(), Scope::Own);
+    }
+
+    #[test]
+    fn who_manages_whom() {
+        assert_eq!(Role::Admin.assignable_roles(), Role::ALL.to_vec());
+        assert_eq!(
+            Role::ClientAdmin.assignable_roles(),
+            vec![Role::ClientAdmin, Role::ClientUser]
+        );
+        assert!(!Role::ClientAdmin.may_manage_user(false, Role::ClientUser));
+        for r in [
+            Role::Dispatcher,
+            Role::Engineer,
+            Role::Finance,
+            Role::ServiceLevelManager,
+            Role::ClientUser,
+        ] {
+            assert!(r.assignable_roles().is_empty(), "{r:?}");
+            assert!(!r.can_manage_users(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn money_and_registries() {
+        for r in Role::ALL {
+            // Whoever manages statements or contracts reads them.
+            assert!(!r.can_manage_statements() || r.can_read_statements(), "{r:?}");
+            assert!(!r.can_manage_contracts() || r.can_read_contracts(), "{r:?}");
+            assert!(!r.can_write_registry() || r.can_read_registry(), "{r:?}");
+        }
+        assert!(!Role::ClientUser.can_read_statements());
+        assert!(Role::ClientAdmin.can_read_statements() && !Role::ClientAdmin.can_manage_statements());
+        assert!(Role::Dispatcher.can_record_resident_days() && !Role::Dispatcher.can_manage_contracts());
+        assert!(Role::ClientAdmin.can_confirm_registry() && !Role::Engineer.can_confirm_registry());
+        assert!(!Role::Finance.can_report_orders() && Role::ClientUser.can_report_orders());
     }
 }

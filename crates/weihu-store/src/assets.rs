@@ -14,6 +14,7 @@ use sqlx::any::AnyRow;
 use weihu_domain::role::Role;
 use weihu_domain::scale::{self, TypeCount};
 
+use crate::page::Listing;
 use crate::orders::text;
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
@@ -69,7 +70,7 @@ fn coefficient(field: &str, v: &str) -> Result<Decimal> {
 /// Adds an asset type or changes one's names, coefficient or category (service level managers
 /// and administrators).
 pub async fn put_type(store: &Store, actor: &Actor, t: &AssetType) -> Result<AssetType> {
-    if !matches!(actor.role, Role::Admin | Role::ServiceLevelManager) {
+    if !actor.role.can_manage_asset_types() {
         return Err(StoreError::Forbidden(
             "only administrators and service level managers change asset types",
         ));
@@ -217,7 +218,7 @@ fn from_row(r: &AnyRow) -> Result<Asset> {
 }
 
 fn may_read(actor: &Actor) -> Result<()> {
-    if actor.role == Role::ClientUser {
+    if !actor.role.can_read_registry() {
         return Err(StoreError::Forbidden(
             "client users do not see the registry",
         ));
@@ -227,10 +228,7 @@ fn may_read(actor: &Actor) -> Result<()> {
 
 /// Provider staff who keep registries, and the client admin for their own.
 fn may_write(actor: &Actor) -> Result<()> {
-    if matches!(
-        actor.role,
-        Role::Admin | Role::Dispatcher | Role::Engineer | Role::ClientAdmin
-    ) {
+    if actor.role.can_write_registry() {
         Ok(())
     } else {
         Err(StoreError::Forbidden(
@@ -304,41 +302,29 @@ pub async fn list(
             .bind(p)
             .push(" ESCAPE '\\')");
     }
-    let mut c = SqlBuf::new("SELECT count(*) FROM assets a");
-    c.push(&w.sql);
-    c.args = w.args.clone();
-    let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
-    let order = params
-        .order_by(
-            &[
-                ("tag", "a.tag"),
-                ("asset_type", "a.asset_type"),
-                ("warranty_end", "a.warranty_end"),
-                ("location", "a.location"),
-                ("client", "o.name"),
-            ],
-            if filter.warranty_within_days.is_some() {
-                "a.warranty_end"
-            } else {
-                "o.name, a.tag"
-            },
-        )?
-        .replace(", id", ", a.id");
-    let (limit, offset) = (params.limit()?, params.offset()?);
-    let mut s = SqlBuf::new(SELECT);
-    s.push(&w.sql);
-    s.args = w.args;
-    s.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(limit)
-        .push(" OFFSET ")
-        .bind(offset);
-    let rows = s.query().fetch_all(&store.pool).await?;
-    let items = rows.iter().map(from_row).collect::<Result<_>>()?;
-    Ok(Page::new(items, total, offset))
+    Listing {
+        select: SELECT,
+        count: "SELECT count(*) FROM assets a",
+        sorts: &[
+            ("tag", "a.tag"),
+            ("asset_type", "a.asset_type"),
+            ("warranty_end", "a.warranty_end"),
+            ("location", "a.location"),
+            ("client", "o.name"),
+        ],
+        default_sort: if filter.warranty_within_days.is_some() {
+            "a.warranty_end"
+        } else {
+            "o.name, a.tag"
+        },
+        id: "a.id",
+    }
+    .page(store, params, w, from_row)
+    .await
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Asset> {
-    if actor.role == Role::ClientUser {
+    if !actor.role.can_read_registry() {
         return Err(StoreError::NotFound);
     }
     let mut w = SqlBuf::new(SELECT);
@@ -968,7 +954,7 @@ pub async fn confirm(
     png: &[u8],
 ) -> Result<Confirmation> {
     crate::organizations::get(store, actor, client_org_id).await?;
-    if actor.role != Role::ClientAdmin && !actor.role.can_administer() {
+    if !actor.role.can_confirm_registry() {
         return Err(StoreError::Forbidden(
             "the client's administrator confirms the registry",
         ));

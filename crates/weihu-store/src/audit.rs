@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
+use crate::page::Listing;
 use crate::sql::SqlBuf;
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, ms_to_rfc3339, now_ms};
 
@@ -81,27 +82,14 @@ pub async fn list(
             .bind(crate::sql::like_pattern(q))
             .push(" ESCAPE '\\')");
     }
-    let total: i64 = {
-        let mut c = SqlBuf::new("SELECT count(*) FROM audit_log");
-        c.push(&w.sql);
-        c.args = w.args.clone();
-        c.query().fetch_one(&store.pool).await?.try_get(0)?
-    };
-    let order = params.order_by(&[("at", "at"), ("entity", "entity")], "at DESC")?;
-    let (limit, offset) = (params.limit()?, params.offset()?);
-    let mut s = SqlBuf::new(
-        "SELECT id, at, actor_id, actor_name, org_id, entity, entity_id, action, changes FROM audit_log",
-    );
-    s.push(&w.sql);
-    s.args = w.args;
-    s.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(limit)
-        .push(" OFFSET ")
-        .bind(offset);
-    let rows = s.query().fetch_all(&store.pool).await?;
-    let items = rows
-        .iter()
-        .map(|r| {
+    Listing {
+        select: "SELECT id, at, actor_id, actor_name, org_id, entity, entity_id, action, changes FROM audit_log",
+        count: "SELECT count(*) FROM audit_log",
+        sorts: &[("at", "at"), ("entity", "entity")],
+        default_sort: "at DESC",
+        id: "id",
+    }
+    .page(store, params, w, |r| {
             Ok(AuditEntry {
                 id: r.try_get("id")?,
                 at: ms_to_rfc3339(r.try_get("at")?),
@@ -115,6 +103,5 @@ pub async fn list(
                     .unwrap_or(Value::Null),
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page::new(items, total, offset))
+    .await
 }

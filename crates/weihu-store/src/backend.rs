@@ -163,8 +163,8 @@ impl Store {
     /// while the server keeps running.
     pub async fn sqlite_snapshot(&self, out: &Path) -> Result<()> {
         if self.backend != Backend::Sqlite {
-            return Err(StoreError::Format(
-                "a file snapshot is for SQLite; PostgreSQL backups use the portable format".into(),
+            return Err(StoreError::Unsupported(
+                "a file snapshot is for SQLite; PostgreSQL backups use the portable format",
             ));
         }
         if out.exists() {

@@ -399,7 +399,7 @@ pub async fn set_price_list(
     actor: &Actor,
     value: &serde_json::Value,
 ) -> Result<weihu_domain::scale::PriceList> {
-    if !matches!(actor.role, Role::Admin | Role::Finance) {
+    if !actor.role.can_manage_price_list() {
         return Err(StoreError::Forbidden(
             "only administrators and finance change the price list",
         ));

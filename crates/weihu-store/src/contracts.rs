@@ -14,6 +14,7 @@ use weihu_domain::billing::{
 use weihu_domain::calendar::Calendar;
 use weihu_domain::role::Role;
 
+use crate::page::Listing;
 use crate::orders::text;
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
@@ -264,14 +265,15 @@ fn model_name(terms: &ContractTerms) -> &'static str {
 }
 
 fn may_read(actor: &Actor) -> Result<()> {
-    match actor.role {
-        Role::ClientUser => Err(StoreError::NotFound),
-        _ => Ok(()),
+    if actor.role.can_read_contracts() {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
     }
 }
 
 fn may_write(actor: &Actor) -> Result<()> {
-    if matches!(actor.role, Role::Admin | Role::Finance) {
+    if actor.role.can_manage_contracts() {
         Ok(())
     } else {
         Err(StoreError::Forbidden(
@@ -286,7 +288,7 @@ pub async fn list(
     filter: &ContractFilter,
     params: &ListParams,
 ) -> Result<Page<Contract>> {
-    if actor.role == Role::ClientUser {
+    if !actor.role.can_read_contracts() {
         return Err(StoreError::Forbidden("client users do not see contracts"));
     }
     let mut w = SqlBuf::new(" WHERE 1 = 1");
@@ -316,37 +318,21 @@ pub async fn list(
             .bind(p)
             .push(" ESCAPE '\\')");
     }
-    let mut c = SqlBuf::new(
-        "SELECT count(*) FROM contracts c JOIN organizations o ON o.id = c.client_org_id",
-    );
-    c.push(&w.sql);
-    c.args = w.args.clone();
-    let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
-    let order = params.order_by(
-        &[
+    Listing {
+        select: SELECT,
+        count: "SELECT count(*) FROM contracts c JOIN organizations o ON o.id = c.client_org_id",
+        sorts: &[
             ("number", "c.number"),
             ("start_date", "c.start_date"),
             ("end_date", "c.end_date"),
             ("client", "o.name"),
             ("status", "c.status"),
         ],
-        "o.name, c.start_date DESC",
-    )?;
-    let order = order.replace(", id", ", c.id");
-    let (limit, offset) = (params.limit()?, params.offset()?);
-    let mut s = SqlBuf::new(SELECT);
-    s.push(&w.sql);
-    s.args = w.args;
-    s.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(limit)
-        .push(" OFFSET ")
-        .bind(offset);
-    let rows = s.query().fetch_all(&store.pool).await?;
-    let items = rows
-        .iter()
-        .map(|r| from_row(r, actor))
-        .collect::<Result<_>>()?;
-    Ok(Page::new(items, total, offset))
+        default_sort: "o.name, c.start_date DESC",
+        id: "c.id",
+    }
+    .page(store, params, w, |r| from_row(r, actor))
+    .await
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Contract> {
@@ -1169,7 +1155,7 @@ pub async fn add_resident_day(
     new: &NewResidentDay,
 ) -> Result<ResidentDay> {
     let contract = get(store, actor, id).await?;
-    if !matches!(actor.role, Role::Admin | Role::Finance | Role::Dispatcher) {
+    if !actor.role.can_record_resident_days() {
         return Err(StoreError::Forbidden(
             "only administrators, dispatchers and finance record resident days",
         ));

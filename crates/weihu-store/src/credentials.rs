@@ -24,7 +24,7 @@ pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| StoreError::Format(format!("password hashing failed: {e}")))
+        .map_err(|e| StoreError::Hashing(e.to_string()))
 }
 
 /// Whether `password` matches the stored PHC string. A malformed hash never matches.
@@ -61,7 +61,7 @@ async fn on_pool<T: Send + 'static>(
 ) -> Result<T> {
     let permit = match tokio::time::timeout(wait, slots.acquire()).await {
         Ok(Ok(p)) => p,
-        Ok(Err(_)) => return Err(StoreError::Format("the hashing pool is closed".into())),
+        Ok(Err(_)) => return Err(StoreError::Hashing("the hashing pool is closed".into())),
         Err(_) => {
             return Err(StoreError::Throttled {
                 until_ms: now_ms() + HASHING_RETRY_MS,
@@ -70,7 +70,7 @@ async fn on_pool<T: Send + 'static>(
     };
     let out = tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| StoreError::Format(format!("password hashing task failed: {e}")));
+        .map_err(|e| StoreError::Hashing(format!("the hashing task failed: {e}")));
     drop(permit);
     out
 }

@@ -34,6 +34,41 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Format(String),
+    /// A stored value this Weihu does not know: a damaged row or a newer writer.
+    #[error("stored {what} {value:?} is not one this Weihu knows")]
+    Corrupt { what: &'static str, value: String },
+    /// An operator asked for something that needs an empty database (import, restore).
+    #[error("the target database already holds data; {0} needs an empty database")]
+    NotEmpty(&'static str),
+    /// An operator's file (an export to import) is not what it should be.
+    #[error("line {line}: {message}")]
+    BadFile { line: usize, message: String },
+    /// An operation this backend does not offer (a file snapshot of PostgreSQL).
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// The order writer task is gone (the server is shutting down).
+    #[error("the order writer has stopped")]
+    WriterStopped,
+    /// Password hashing could not run.
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+impl StoreError {
+    /// A mistake by whoever ran the command (a file, a non-empty target): said plainly, with
+    /// exit code 2, never reported as an internal error.
+    pub fn is_operator_mistake(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Invalid { .. }
+                | StoreError::Duplicate { .. }
+                | StoreError::NotFound
+                | StoreError::NotEmpty(_)
+                | StoreError::BadFile { .. }
+                | StoreError::Unsupported(_)
+                | StoreError::SchemaTooNew { .. }
+        )
+    }
 }
 
 impl StoreError {

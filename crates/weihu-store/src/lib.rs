@@ -25,6 +25,7 @@ pub mod sessions;
 mod sql;
 pub mod statements;
 pub mod teams;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod throttle;
 pub mod tokens;

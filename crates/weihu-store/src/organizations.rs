@@ -5,6 +5,7 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
 
@@ -237,33 +238,20 @@ pub async fn list(
             .bind(p)
             .push(" ESCAPE '\\')");
     }
-    let mut c = SqlBuf::new("SELECT count(*) FROM organizations");
-    c.push(&w.sql);
-    c.args = w.args.clone();
-    let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
-    let order = params.order_by(
-        &[
+    Listing {
+        select: &format!("SELECT {COLUMNS} FROM organizations"),
+        count: "SELECT count(*) FROM organizations",
+        sorts: &[
             ("name", "name"),
             ("code", "code"),
             ("created_at", "created_at"),
             ("id", "id"),
         ],
-        "kind DESC, name",
-    )?;
-    let (limit, offset) = (params.limit()?, params.offset()?);
-    let mut s = SqlBuf::new(&format!("SELECT {COLUMNS} FROM organizations"));
-    s.push(&w.sql);
-    s.args = w.args;
-    s.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(limit)
-        .push(" OFFSET ")
-        .bind(offset);
-    let rows = s.query().fetch_all(&store.pool).await?;
-    let items = rows
-        .iter()
-        .map(|r| from_row(r, actor))
-        .collect::<Result<_>>()?;
-    Ok(Page::new(items, total, offset))
+        default_sort: "kind DESC, name",
+        id: "id",
+    }
+    .page(store, params, w, |r| from_row(r, actor))
+    .await
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Organization> {

@@ -2,8 +2,11 @@
 //! over a whitelist, and a free-text filter.
 
 use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use crate::{Result, StoreError};
+use crate::sql::SqlBuf;
+use crate::{Result, Store, StoreError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -41,8 +44,14 @@ impl ListParams {
     /// `ORDER BY` text for the requested sort, checked against `allowed` (API name → column).
     /// Ties break on `id` so pages are stable.
     pub fn order_by(&self, allowed: &[(&str, &str)], default: &str) -> Result<String> {
+        self.order_by_on(allowed, default, "id")
+    }
+
+    /// [`ListParams::order_by`] with ties broken on `id` (a qualified column such as `a.id`
+    /// when the list joins tables).
+    pub fn order_by_on(&self, allowed: &[(&str, &str)], default: &str, id: &str) -> Result<String> {
         let Some(sort) = self.sort.as_deref().filter(|s| !s.is_empty()) else {
-            return Ok(format!("{default}, id"));
+            return Ok(format!("{default}, {id}"));
         };
         let (name, dir) = match sort.strip_prefix('-') {
             Some(n) => (n, "DESC"),
@@ -56,11 +65,55 @@ impl ListParams {
                 let names: Vec<&str> = allowed.iter().map(|(a, _)| *a).collect();
                 StoreError::invalid("sort", format!("must be one of: {}", names.join(", ")))
             })?;
-        Ok(format!("{column} {dir}, id {dir}"))
+        Ok(format!("{column} {dir}, {id} {dir}"))
     }
 
     pub fn q(&self) -> Option<&str> {
         self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+    }
+}
+
+/// A filtered, sortable list of one resource: what every list query shares, so each store module
+/// says only what it selects, from where, and how it may be sorted.
+pub(crate) struct Listing<'a> {
+    /// `SELECT <columns> FROM <tables>`.
+    pub select: &'a str,
+    /// `SELECT count(*) FROM <tables>`, the same tables as `select`.
+    pub count: &'a str,
+    /// API sort names and their columns.
+    pub sorts: &'a [(&'a str, &'a str)],
+    /// The order without a `sort` parameter.
+    pub default_sort: &'a str,
+    /// The id column that breaks ties, so pages are stable (`a.id` when joined).
+    pub id: &'a str,
+}
+
+impl Listing<'_> {
+    /// Counts the rows `filter` (a `WHERE …` fragment with its binds, or empty) matches and reads
+    /// the requested page of them, each row through `row`.
+    pub async fn page<T>(
+        &self,
+        store: &Store,
+        params: &ListParams,
+        filter: SqlBuf,
+        row: impl Fn(&AnyRow) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let order = params.order_by_on(self.sorts, self.default_sort, self.id)?;
+        let (limit, offset) = (params.limit()?, params.offset()?);
+        let mut c = SqlBuf::new(self.count);
+        c.push(&filter.sql);
+        c.args = filter.args.clone();
+        let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
+        let mut s = SqlBuf::new(self.select);
+        s.push(&filter.sql);
+        s.args = filter.args;
+        s.push(&format!(" ORDER BY {order} LIMIT "))
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(offset);
+        let rows = s.query().fetch_all(&store.pool).await?;
+        let items = rows.iter().map(row).collect::<Result<_>>()?;
+        Ok(Page::new(items, total, offset))
     }
 }
 

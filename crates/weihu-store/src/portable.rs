@@ -707,7 +707,10 @@ async fn is_empty(conn: &mut AnyConnection) -> Result<bool> {
 }
 
 fn bad(line: usize, msg: impl std::fmt::Display) -> StoreError {
-    StoreError::Format(format!("line {line}: {msg}"))
+    StoreError::BadFile {
+        line,
+        message: msg.to_string(),
+    }
 }
 
 /// Reads an export into this (migrated, empty) database, all or nothing.
@@ -736,9 +739,7 @@ pub async fn import(
     }
     let mut tx = store.pool.begin().await?;
     if !is_empty(&mut tx).await? {
-        return Err(StoreError::Format(
-            "the target database already holds data; import needs an empty database".into(),
-        ));
+        return Err(StoreError::NotEmpty("import"));
     }
     for t in SEEDED {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}")))
@@ -815,9 +816,10 @@ pub async fn import(
         summary.rows += 1;
     }
     if !ended {
-        return Err(StoreError::Format(
-            "the export is truncated (no end line)".into(),
-        ));
+        return Err(StoreError::BadFile {
+            line: summary.rows as usize + 1,
+            message: "the export is truncated (no end line)".into(),
+        });
     }
     if let Some((c, count)) = current.take() {
         progress(c.name, count);

@@ -19,6 +19,7 @@ use weihu_domain::calendar::DayKind;
 use weihu_domain::money::Money;
 use weihu_domain::role::Role;
 
+use crate::page::Listing;
 use crate::contracts::{self, Contract, billing, today_in};
 use crate::orders::work::opt_time;
 use crate::sql::SqlBuf;
@@ -180,17 +181,19 @@ fn lines_of(draft: &StatementDraft) -> Body {
 }
 
 fn may_read(actor: &Actor) -> Result<()> {
-    match actor.role {
-        Role::Admin | Role::Finance | Role::ServiceLevelManager | Role::ClientAdmin => Ok(()),
-        Role::ClientUser => Err(StoreError::NotFound),
-        _ => Err(StoreError::Forbidden(
+    if actor.role.can_read_statements() {
+        Ok(())
+    } else if actor.role.is_client_side() {
+        Err(StoreError::NotFound)
+    } else {
+        Err(StoreError::Forbidden(
             "only administrators, finance and service level managers read statements",
-        )),
+        ))
     }
 }
 
 fn may_write(actor: &Actor) -> Result<()> {
-    if matches!(actor.role, Role::Admin | Role::Finance) {
+    if actor.role.can_manage_statements() {
         Ok(())
     } else {
         Err(StoreError::Forbidden(
@@ -546,7 +549,7 @@ pub async fn list(
     filter: &StatementFilter,
     params: &ListParams,
 ) -> Result<Page<Statement>> {
-    if actor.role == Role::ClientUser {
+    if actor.role.scope() == weihu_domain::role::Scope::Own {
         return Err(StoreError::Forbidden("client users do not see statements"));
     }
     may_read(actor)?;
@@ -581,35 +584,21 @@ pub async fn list(
             .bind(p)
             .push(" ESCAPE '\\')");
     }
-    let mut c = SqlBuf::new(
-        "SELECT count(*) FROM statements s JOIN organizations o ON o.id = s.client_org_id \
-         JOIN contracts c ON c.id = s.contract_id",
-    );
-    c.push(&w.sql);
-    c.args = w.args.clone();
-    let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
-    let order = params
-        .order_by(
-            &[
-                ("month", "s.month"),
-                ("client", "o.name"),
-                ("number", "s.number"),
-                ("state", "s.state"),
-            ],
-            "s.month DESC, o.name",
-        )?
-        .replace(", id", ", s.id");
-    let (limit, offset) = (params.limit()?, params.offset()?);
-    let mut s = SqlBuf::new(SELECT);
-    s.push(&w.sql);
-    s.args = w.args;
-    s.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(limit)
-        .push(" OFFSET ")
-        .bind(offset);
-    let rows = s.query().fetch_all(&store.pool).await?;
-    let items = rows.iter().map(from_row).collect::<Result<_>>()?;
-    Ok(Page::new(items, total, offset))
+    Listing {
+        select: SELECT,
+        count: "SELECT count(*) FROM statements s JOIN organizations o ON o.id = s.client_org_id \
+                JOIN contracts c ON c.id = s.contract_id",
+        sorts: &[
+            ("month", "s.month"),
+            ("client", "o.name"),
+            ("number", "s.number"),
+            ("state", "s.state"),
+        ],
+        default_sort: "s.month DESC, o.name",
+        id: "s.id",
+    }
+    .page(store, params, w, from_row)
+    .await
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Statement> {

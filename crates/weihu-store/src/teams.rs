@@ -6,6 +6,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use weihu_domain::role::Role;
 
+use crate::page::Listing;
+use crate::sql::SqlBuf;
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
@@ -48,21 +50,15 @@ fn provider_only(actor: &Actor) -> Result<()> {
 
 pub async fn list(store: &Store, actor: &Actor, params: &ListParams) -> Result<Page<Team>> {
     provider_only(actor)?;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM teams")
-        .fetch_one(&store.pool)
-        .await?;
-    let order = params.order_by(&[("name", "t.name"), ("id", "t.id")], "t.name")?;
-    let order = order.replace(", id", ", t.id");
-    let (limit, offset) = (params.limit()?, params.offset()?);
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} ORDER BY {order} LIMIT $1 OFFSET $2"
-    )))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&store.pool)
-    .await?;
-    let items = rows.iter().map(from_row).collect::<Result<_>>()?;
-    Ok(Page::new(items, total, offset))
+    Listing {
+        select: SELECT,
+        count: "SELECT count(*) FROM teams t",
+        sorts: &[("name", "t.name"), ("id", "t.id")],
+        default_sort: "t.name",
+        id: "t.id",
+    }
+    .page(store, params, SqlBuf::new(""), from_row)
+    .await
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Team> {
@@ -78,7 +74,7 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Team> {
 }
 
 pub async fn create(store: &Store, actor: &Actor, new: &NewTeam) -> Result<Team> {
-    if !matches!(actor.role, Role::Admin | Role::Dispatcher) {
+    if !actor.role.can_manage_teams() {
         return Err(StoreError::Forbidden(
             "only administrators and dispatchers create teams",
         ));

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use weihu_domain::role::Role;
+use weihu_domain::role::{Role, Scope};
 
+use crate::page::Listing;
 use crate::credentials::{hash_password_pooled, verify_password_pooled};
 use crate::organizations::{self, OrgKind};
 use crate::sql::{SqlBuf, like_pattern};
@@ -98,7 +99,10 @@ fn from_row(r: &AnyRow) -> Result<User> {
         email: r.try_get("email")?,
         phone: r.try_get("phone")?,
         role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Format(format!("unknown role {role} in the database")))?,
+            .ok_or_else(|| StoreError::Corrupt {
+            what: "role",
+            value: role.clone(),
+        })?,
         team_id: r.try_get("team_id")?,
         locale: r.try_get("locale")?,
         must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
@@ -112,14 +116,14 @@ fn from_row(r: &AnyRow) -> Result<User> {
 /// The rows a given actor may see, as a WHERE fragment: provider staff see everyone; a client
 /// admin sees their organisation; a client user sees only themselves.
 fn visible(actor: &Actor, w: &mut SqlBuf) {
-    match actor.role {
-        Role::ClientAdmin => {
+    match actor.role.scope() {
+        Scope::Organisation => {
             w.push(" AND org_id = ").bind(actor.org_id);
         }
-        Role::ClientUser => {
+        Scope::Own => {
             w.push(" AND id = ").bind(actor.user_id);
         }
-        _ => {}
+        Scope::All => {}
     }
 }
 
@@ -177,11 +181,7 @@ fn check_locale(l: &Option<String>) -> Result<()> {
 
 /// Whether `actor` may create or change a user with `role` in organisation `org_id`.
 fn may_manage(actor: &Actor, org_id: i64, role: Role) -> bool {
-    match actor.role {
-        Role::Admin => true,
-        Role::ClientAdmin => org_id == actor.org_id && role.is_client_side(),
-        _ => false,
-    }
+    actor.role.may_manage_user(org_id == actor.org_id, role)
 }
 
 pub async fn list(
@@ -212,31 +212,21 @@ pub async fn list(
             .bind(p)
             .push(" ESCAPE '\\')");
     }
-    let mut c = SqlBuf::new("SELECT count(*) FROM users");
-    c.push(&w.sql);
-    c.args = w.args.clone();
-    let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
-    let order = params.order_by(
-        &[
+    Listing {
+        select: &format!("SELECT {COLUMNS} FROM users"),
+        count: "SELECT count(*) FROM users",
+        sorts: &[
             ("username", "username"),
             ("display_name", "display_name"),
             ("role", "role"),
             ("created_at", "created_at"),
             ("id", "id"),
         ],
-        "org_id, username",
-    )?;
-    let (limit, offset) = (params.limit()?, params.offset()?);
-    let mut s = SqlBuf::new(&format!("SELECT {COLUMNS} FROM users"));
-    s.push(&w.sql);
-    s.args = w.args;
-    s.push(&format!(" ORDER BY {order} LIMIT "))
-        .bind(limit)
-        .push(" OFFSET ")
-        .bind(offset);
-    let rows = s.query().fetch_all(&store.pool).await?;
-    let items = rows.iter().map(from_row).collect::<Result<_>>()?;
-    Ok(Page::new(items, total, offset))
+        default_sort: "org_id, username",
+        id: "id",
+    }
+    .page(store, params, w, from_row)
+    .await
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<User> {

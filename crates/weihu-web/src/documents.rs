@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::web::show_time;
 
 fn pdf_error(e: weihu_pdf::PdfError) -> ApiError {
-    ApiError::Store(StoreError::Format(format!("pdf: {e}")))
+    ApiError::internal("pdf", e)
 }
 
 /// A PDF response, shown inline (the browser's viewer) or downloaded.
@@ -107,7 +107,7 @@ where
         f().map(Some)
     })
     .await
-    .map_err(|e| ApiError::Store(StoreError::Format(format!("pdf task: {e}"))))?
+    .map_err(|e| ApiError::internal("pdf task", e))?
     .map_err(pdf_error)?
     .ok_or_else(busy)
 }

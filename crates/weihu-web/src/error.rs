@@ -27,6 +27,9 @@ pub enum ApiError {
     OverLimit { field: String, message: String },
     /// 429: every worker for this kind of work is busy; try again after `retry_after` seconds.
     Busy { retry_after: u64 },
+    /// 500: something on our side failed (a template, a document renderer, a caught panic):
+    /// logged with `what` and the cause, answered without either.
+    Internal { what: &'static str, cause: String },
     /// Anything the store refused or failed at.
     Store(StoreError),
 }
@@ -53,6 +56,13 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    pub fn internal(what: &'static str, cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal {
+            what,
+            cause: cause.to_string(),
+        }
+    }
+
     pub fn bad_request(field: Option<String>, message: impl Into<String>) -> Self {
         ApiError::BadRequest {
             field,
@@ -107,6 +117,15 @@ impl ApiError {
                 format!("the server is busy with other documents; try again in {retry_after} s"),
                 None,
             ),
+            ApiError::Internal { what, cause } => {
+                tracing::error!(what, cause, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; it has been logged".into(),
+                    None,
+                )
+            }
             ApiError::Store(e) => match e {
                 S::NotFound => (StatusCode::NOT_FOUND, "not_found", "not found".into(), None),
                 S::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", (*m).into(), None),
@@ -134,7 +153,22 @@ impl ApiError {
                     "too many failed attempts; try again later".into(),
                     None,
                 ),
-                S::SchemaTooNew { .. } | S::Db(_) | S::Migrate(_) | S::Io(_) | S::Format(_) => {
+                S::WriterStopped => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the server is shutting down; try again on another instance".into(),
+                    None,
+                ),
+                S::SchemaTooNew { .. }
+                | S::Db(_)
+                | S::Migrate(_)
+                | S::Io(_)
+                | S::Format(_)
+                | S::Corrupt { .. }
+                | S::NotEmpty(_)
+                | S::BadFile { .. }
+                | S::Unsupported(_)
+                | S::Hashing(_) => {
                     tracing::error!(error = %e, "internal error");
                     (
                         StatusCode::INTERNAL_SERVER_ERROR,

@@ -136,7 +136,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(auth::origin_guard))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(CatchPanicLayer::custom(|_| {
-            error::ApiError::Store(weihu_store::StoreError::Format("panic".into()))
+            error::ApiError::internal("handler", "panic")
                 .into_response_body()
         }))
         .layer(

@@ -19,7 +19,7 @@ static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PARSE
 /// Reads an uploaded CSV or `.xlsx` off the async workers; a file over a limit is a 422 on the
 /// `file` field whose message names the limit.
 pub async fn read_upload(bytes: Vec<u8>, name: String) -> Result<weihu_sheets::Table, ApiError> {
-    let internal = |m: String| ApiError::Store(StoreError::Format(m));
+    let internal = |m: String| ApiError::internal("spreadsheet", m);
     let _turn = PARSING
         .acquire()
         .await
@@ -31,7 +31,7 @@ pub async fn read_upload(bytes: Vec<u8>, name: String) -> Result<weihu_sheets::T
 }
 
 fn xlsx_error(e: XlsxError) -> ApiError {
-    ApiError::Store(StoreError::Format(format!("xlsx: {e}")))
+    ApiError::internal("xlsx", e)
 }
 
 /// Amounts go in as numbers (for sums in Excel) with two decimals; the exact decimal string is

@@ -471,9 +471,15 @@ fn backup_restore_export_import_lose_nothing() {
             path(&dir.join("e1.jsonl")),
         ],
     );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a second import is the operator's mistake (exit 2): {}",
+        describe(&["import"], &out)
+    );
     assert!(
-        !out.status.success(),
-        "a second import must fail: {}",
+        String::from_utf8_lossy(&out.stderr).contains("already holds data"),
+        "and says so: {}",
         describe(&["import"], &out)
     );
     assert!(
@@ -489,9 +495,10 @@ fn backup_restore_export_import_lose_nothing() {
         &dir.0,
         &["--data-dir", path(&d4), "import", "--from", path(&cut)],
     );
-    assert!(
-        !out.status.success(),
-        "a truncated import must fail: {}",
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a truncated import is refused as a bad file (exit 2): {}",
         describe(&["import"], &out)
     );
     let e4 = export(&dir, &d4, "e4.jsonl");

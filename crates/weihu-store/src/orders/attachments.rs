@@ -91,14 +91,7 @@ pub async fn add(
     public: bool,
 ) -> Result<Attachment> {
     let order = get(store, actor, order_id).await?;
-    if matches!(
-        actor.role,
-        weihu_domain::role::Role::Finance | weihu_domain::role::Role::ServiceLevelManager
-    ) {
-        return Err(StoreError::Forbidden(
-            "your role does not attach files to orders",
-        ));
-    }
+    super::access::require(store, actor, &order, super::OrderAction::Attach).await?;
     if data.is_empty() {
         return Err(StoreError::invalid("file", "is empty"));
     }

@@ -9,7 +9,10 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use weihu_domain::calendar::Calendar;
 use weihu_domain::priority::Priority;
-use weihu_domain::sla::{self, ClockSpec, ClockState, Due, Pause, SlaPolicy, Target};
+use weihu_domain::sla::{
+    self, ClockChange, ClockEnd, ClockKind, ClockNow, ClockSpec, ClockState, Due, Pause, SlaPolicy,
+    Target, apply_change,
+};
 
 use crate::calendars::{self, StoredPolicy};
 use crate::{Backend, Result, Store, StoreError, ms_to_rfc3339, now_ms};
@@ -397,35 +400,20 @@ pub(crate) async fn views(
     Ok(out)
 }
 
-/// What happens to a clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Change {
-    /// Stops counting (waiting for the client).
-    Pause,
-    /// Counts again.
-    Resume,
-    /// Met its end (first response, resolution): judged met or breached.
-    Stop,
-    /// The order ended without the clock's event (cancelled, refused).
-    Abandon,
-    /// Reopened: the clock runs again; the resolved period does not count.
-    Restart,
-}
-
 /// Applies `change` to the order's clock `kind`, if it has one, and refreshes its cached due.
 pub(crate) async fn change(
     cals: &Calendars,
     conn: &mut AnyConnection,
     order_id: i64,
-    kind: &str,
-    change: Change,
+    kind: ClockKind,
+    change: ClockChange,
     now: i64,
 ) -> Result<()> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {CLOCK_COLUMNS} FROM order_clocks WHERE order_id = $1 AND kind = $2"
     )))
     .bind(order_id)
-    .bind(kind.to_owned())
+    .bind(kind.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(()) };
@@ -437,37 +425,40 @@ pub(crate) async fn change(
     .fetch_optional(&mut *conn)
     .await?;
     let running = c.stopped_at.is_none();
-    match change {
-        Change::Pause if running && open_pause.is_none() => {
-            sqlx::query("INSERT INTO order_clock_pauses (clock_id, started_at) VALUES ($1, $2)")
-                .bind(c.id)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-        }
-        Change::Resume | Change::Stop | Change::Abandon if open_pause.is_some() => {
-            sqlx::query("UPDATE order_clock_pauses SET ended_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(open_pause)
-                .execute(&mut *conn)
-                .await?;
-        }
-        Change::Restart if !running => {
-            // The resolved period is a pause: the clock goes on from where it stopped.
-            sqlx::query("INSERT INTO order_clock_pauses (clock_id, started_at, ended_at) VALUES ($1, $2, $3)")
-                .bind(c.id)
-                .bind(c.stopped_at)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-        }
-        _ => {}
+    // What to write comes from the domain's rules; the store only loads and saves.
+    let effect = apply_change(
+        change,
+        ClockNow {
+            running,
+            paused: open_pause.is_some(),
+        },
+    );
+    if effect.open_pause {
+        sqlx::query("INSERT INTO order_clock_pauses (clock_id, started_at) VALUES ($1, $2)")
+            .bind(c.id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
     }
-    let (stopped_at, state) = match change {
-        Change::Stop if running => (Some(now), "done"),
-        Change::Abandon if running => (Some(now), "stopped"),
-        Change::Restart => (None, "running"),
-        _ => (c.stopped_at, c.state.as_str()),
+    if effect.end_pause {
+        sqlx::query("UPDATE order_clock_pauses SET ended_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(open_pause)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if effect.pause_since_stop {
+        sqlx::query("INSERT INTO order_clock_pauses (clock_id, started_at, ended_at) VALUES ($1, $2, $3)")
+            .bind(c.id)
+            .bind(c.stopped_at)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let (stopped_at, state) = match effect.end {
+        ClockEnd::Done | ClockEnd::Stopped => (Some(now), effect.end.state().unwrap_or("done")),
+        ClockEnd::Running => (None, "running"),
+        ClockEnd::Unchanged => (c.stopped_at, c.state.as_str()),
     };
     let pauses = pauses_of(conn, &[c.id])
         .await?

@@ -40,10 +40,10 @@ impl OrderWriter {
         self.queue
             .send(Job { order, reply })
             .await
-            .map_err(|_| StoreError::Format("the order writer has stopped".into()))?;
+            .map_err(|_| StoreError::WriterStopped)?;
         let id = answer
             .await
-            .map_err(|_| StoreError::Format("the order writer has stopped".into()))??;
+            .map_err(|_| StoreError::WriterStopped)??;
         get(&self.store, actor, id).await
     }
 }

@@ -12,14 +12,28 @@ use crate::{Backend, Result};
 /// One index column's text: the distinct tokens of `texts` in order, capped at
 /// [`MAX_INDEX_BYTES`] (the same rule on both backends), so no order's comments can push the
 /// index past what the database accepts.
-fn token_text(texts: &[String]) -> String {
+fn token_text<S: AsRef<str>>(texts: &[S]) -> String {
     let mut idx = IndexTokens::new(MAX_INDEX_BYTES);
     for t in texts {
-        if !idx.add(t) {
+        if !idx.add(t.as_ref()) {
             break;
         }
     }
     idx.text()
+}
+
+/// The index text of `texts` exactly as the store writes it, for bulk loads (`weihu generate`).
+pub fn index_text<S: AsRef<str>>(texts: &[S]) -> String {
+    token_text(texts)
+}
+
+/// The index table and its columns in the order a bulk load writes them: the row key (FTS5's
+/// `rowid` on SQLite, `order_id` on PostgreSQL), the client-visible tokens, the internal ones.
+pub fn bulk_columns(backend: Backend) -> (&'static str, &'static [&'static str]) {
+    match backend {
+        Backend::Sqlite => ("order_search", &["rowid", "public_tokens", "internal_tokens"]),
+        Backend::Postgres => ("order_search", &["order_id", "public_tokens", "internal_tokens"]),
+    }
 }
 
 /// Refuses a search query past the bounds (length, number of terms), naming `q`.

@@ -4,13 +4,11 @@
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
-use weihu_domain::order::{
-    Action, OrderState, REOPEN_WINDOW_MS, Relation, comment_meets_response, may, next_state,
-};
-use weihu_domain::role::Role;
+use weihu_domain::order::{Action, OrderState, comment_meets_response, next_state};
 
-use super::clocks::{self, Change};
-use super::{Order, get, text, timeline};
+use super::clocks;
+use weihu_domain::sla::{self, ClockChange, ClockKind};
+use super::{Order, OrderAction, access, get, text, timeline};
 use crate::{Actor, Result, Store, StoreError, audit, now_ms, users};
 
 /// A move, as the API and the forms send it.
@@ -64,26 +62,6 @@ fn yes() -> bool {
     true
 }
 
-pub(super) async fn relation(store: &Store, actor: &Actor, order: &Order) -> Result<Relation> {
-    let in_team = match (order.team_id, actor.role) {
-        (Some(t), Role::Engineer) => {
-            users::get(store, actor, actor.user_id).await?.team_id == Some(t)
-        }
-        _ => false,
-    };
-    Ok(Relation {
-        is_requester: order.requester_id == Some(actor.user_id),
-        is_assignee: order.assignee_id == Some(actor.user_id) || in_team,
-    })
-}
-
-fn refused(e: weihu_domain::order::TransitionError) -> StoreError {
-    match e {
-        weihu_domain::order::TransitionError::NotAllowed(m) => StoreError::Forbidden(m),
-        e => StoreError::invalid("action", e.to_string()),
-    }
-}
-
 /// Applies a move to an order and returns the order after it. A resolve with open work is
 /// refused; see [`transition_with`] to close it out.
 pub async fn transition(store: &Store, actor: &Actor, id: i64, t: &Transition) -> Result<Order> {
@@ -103,8 +81,9 @@ pub async fn transition_with(
     let action = Action::parse(&t.action).ok_or_else(|| {
         StoreError::invalid("action", "must be one of: assign, start, wait_client, wait_parts, resume, resolve, close, reopen, cancel, refuse")
     })?;
-    may(actor.role, relation(store, actor, &order).await?, action).map_err(refused)?;
-    let to = next_state(order.state, action).map_err(refused)?;
+    access::require(store, actor, &order, OrderAction::from_move(action)).await?;
+    let to = next_state(order.state, action)
+        .map_err(|e| StoreError::invalid("action", e.to_string()))?;
     if t.version != order.version {
         return Err(StoreError::Conflict {
             current: order.version,
@@ -153,20 +132,6 @@ pub async fn transition_with(
         }
         Action::Resolve => {
             resolution = text("resolution", &t.resolution, 20_000, true)?;
-        }
-        Action::Reopen => {
-            let resolved = order
-                .resolved_at
-                .as_deref()
-                .and_then(|r| r.parse::<jiff::Timestamp>().ok())
-                .map(|t| t.as_millisecond())
-                .unwrap_or(now);
-            if now - resolved > REOPEN_WINDOW_MS {
-                return Err(StoreError::invalid(
-                    "action",
-                    "an order can be reopened within 7 days of its resolution",
-                ));
-            }
         }
         Action::Cancel => close_reason = reason.clone(),
         Action::Refuse => {
@@ -223,26 +188,11 @@ pub async fn transition_with(
             data["closed_out"] = json!(open);
         }
     }
-    // Clocks (SPEC §4): response stops at acceptance; resolution pauses only while waiting for
-    // the client, stops at resolution and restarts on reopen; everything stops when the order ends.
-    let clock_changes: &[(&str, Change)] = match (action, to) {
-        (Action::Start, _) => &[("response", Change::Stop)],
-        (Action::WaitClient, _) => &[("resolution", Change::Pause)],
-        (Action::WaitParts | Action::Resume, _) => &[("resolution", Change::Resume)],
-        (Action::Resolve, _) => &[("response", Change::Stop), ("resolution", Change::Stop)],
-        (Action::Reopen, _) => &[("resolution", Change::Restart)],
-        (Action::Cancel | Action::Refuse, _) => &[
-            ("response", Change::Abandon),
-            ("resolution", Change::Abandon),
-            ("arrival", Change::Abandon),
-        ],
-        _ => &[],
-    };
-    for (kind, change) in clock_changes {
-        clocks::change(&cals, &mut tx, id, kind, *change, now).await?;
+    // Clocks (SPEC §4), by the domain's rules.
+    for (kind, change) in sla::changes_for(action) {
+        clocks::change(&cals, &mut tx, id, *kind, *change, now).await?;
     }
-    // Waiting for the provider's own parts is internal; everything else the client may see.
-    let public = !matches!(action, Action::WaitParts | Action::Assign);
+    let public = sla::move_is_public(action);
     let body = match action {
         Action::Resolve => t.resolution.trim(),
         _ => reason.as_str(),
@@ -296,7 +246,7 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
     let public = c.public || actor.is_client();
     // Only the side responsible for the order meets the response clock (domain rule).
     let meets_response =
-        comment_meets_response(actor.role, relation(store, actor, &order).await?, public);
+        comment_meets_response(actor.role, access::relation(store, actor, &order).await?, public);
     let cals = clocks::Calendars::load(
         store,
         order.clocks.iter().map(|c| c.calendar.clone()).collect(),
@@ -311,7 +261,7 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
     timeline::record(&mut tx, actor, id, "comment", public, &body, json!({})).await?;
     super::search::reindex(&mut tx, store.backend(), id).await?;
     if meets_response {
-        clocks::change(&cals, &mut tx, id, "response", Change::Stop, now_ms()).await?;
+        clocks::change(&cals, &mut tx, id, ClockKind::Response, ClockChange::Stop, now_ms()).await?;
     }
     if actor.is_client()
         && let Some(a) = order.assignee_id
@@ -393,20 +343,7 @@ pub struct Rating {
 /// replaces the earlier one; the timeline keeps both.
 pub async fn rate(store: &Store, actor: &Actor, id: i64, r: &Rating) -> Result<Order> {
     let order = get(store, actor, id).await?;
-    let may_rate = match actor.role {
-        Role::ClientUser => order.requester_id == Some(actor.user_id),
-        Role::ClientAdmin => true,
-        _ => false,
-    };
-    if !may_rate {
-        return Err(StoreError::Forbidden("the client rates the service"));
-    }
-    if !matches!(order.state, OrderState::Resolved | OrderState::Closed) {
-        return Err(StoreError::invalid(
-            "score",
-            "an order can be rated once it is resolved",
-        ));
-    }
+    access::require(store, actor, &order, OrderAction::Rate).await?;
     if !(1..=5).contains(&r.score) {
         return Err(StoreError::invalid("score", "must be 1 to 5"));
     }

@@ -252,7 +252,7 @@ pub async fn export_response(
     format: Option<&str>,
 ) -> ApiResult<Response> {
     let table = assets::export_table(store, actor, filter).await?;
-    let fail = |e: weihu_sheets::SheetError| ApiError::Store(StoreError::Format(e.to_string()));
+    let fail = |e: weihu_sheets::SheetError| ApiError::internal("spreadsheet export", e);
     let (bytes, ctype, ext) = match format.unwrap_or("csv") {
         "csv" => (
             weihu_sheets::write_csv(&table).map_err(fail)?,

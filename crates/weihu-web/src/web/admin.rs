@@ -274,7 +274,7 @@ impl UserList {
 fn roles_for(ctx: &PageCtx, actor_role: Role) -> Vec<(&'static str, &'static str)> {
     Role::ALL
         .into_iter()
-        .filter(|r| actor_role == Role::Admin || r.is_client_side())
+        .filter(|r| actor_role.can_administer() || r.is_client_side())
         .map(|r| (r.as_str(), ctx.tr.t(role_key(r))))
         .collect()
 }
@@ -308,7 +308,7 @@ async fn user_list(
     let (prev, next) = pager(&page, f.offset);
     let roles = roles_for(&ctx, a.role);
     render(&UserList {
-        can_create: matches!(a.role, Role::Admin | Role::ClientAdmin),
+        can_create: a.role.can_manage_users(),
         ctx,
         page,
         orgs,
@@ -427,8 +427,7 @@ async fn user_detail(
     .await
     .map(|p| p.items)
     .unwrap_or_default();
-    let can_manage =
-        a.role == Role::Admin || (a.role == Role::ClientAdmin && user.org_id == a.org_id);
+    let can_manage = a.role.may_manage_user(user.org_id == a.org_id, user.role);
     let roles = roles_for(&ctx, a.role);
     render(&UserDetail {
         ctx,
@@ -529,7 +528,7 @@ async fn team_list(
     .await
     {
         Ok(p) => render(&TeamList {
-            can_create: matches!(session.actor.role, Role::Admin | Role::Dispatcher),
+            can_create: session.actor.role.can_manage_teams(),
             ctx,
             teams: p.items,
             error,

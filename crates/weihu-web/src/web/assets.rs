@@ -166,10 +166,7 @@ async fn list(
     render(&AssetList {
         types: assets::types(&s.store).await.unwrap_or_default(),
         clients: client_orgs(&s, a).await,
-        can_edit: matches!(
-            a.role,
-            Role::Admin | Role::Dispatcher | Role::Engineer | Role::ClientAdmin
-        ),
+        can_edit: a.role.can_write_registry(),
         prev: f.offset.filter(|o| *o > 0).map(|o| (o - 100).max(0)),
         ctx,
         page,
@@ -272,10 +269,7 @@ async fn detail(
         Ok(asset) => render(&AssetDetail {
             history: assets::history(&s.store, a, id).await.unwrap_or_default(),
             types: assets::types(&s.store).await.unwrap_or_default(),
-            can_edit: matches!(
-                a.role,
-                Role::Admin | Role::Dispatcher | Role::Engineer | Role::ClientAdmin
-            ),
+            can_edit: a.role.can_write_registry(),
             ctx,
             a: asset,
             error,
@@ -530,7 +524,7 @@ async fn registry(
     .await;
     match r {
         Ok((org, diff)) => render(&Registry {
-            can_confirm: a.role == Role::ClientAdmin || a.role.can_administer(),
+            can_confirm: a.role.can_confirm_registry(),
             ctx,
             org,
             diff,

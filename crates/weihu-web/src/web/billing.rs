@@ -67,10 +67,6 @@ fn all() -> ListParams {
     }
 }
 
-fn can_manage(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Finance)
-}
-
 /// The contract's terms as label/value rows in the page's language.
 pub fn terms_rows(ctx: &PageCtx, terms: &Value) -> Vec<(String, String)> {
     let mut rows = Vec::new();
@@ -214,7 +210,7 @@ async fn contract_list(
         .map(|p| p.items)
         .unwrap_or_default()
     };
-    let can_edit = can_manage(a.role);
+    let can_edit = a.role.can_manage_contracts();
     let (policies, cals) = if can_edit {
         (
             calendars::list_policies(&s.store, a, &all())
@@ -537,14 +533,14 @@ async fn contract_detail(
         },
         None => None,
     };
-    let can_edit = can_manage(a.role);
-    let staff = if can_edit || a.role == Role::Dispatcher {
+    let can_edit = a.role.can_manage_contracts();
+    let staff = if a.role.can_record_resident_days() {
         users::list(&s.store, a, &UserFilter::default(), &all())
             .await
             .map(|p| {
                 p.items
                     .into_iter()
-                    .filter(|u| matches!(u.role, Role::Engineer | Role::Dispatcher) && u.active)
+                    .filter(|u| u.role.is_field_staff() && u.active)
                     .collect()
             })
             .unwrap_or_default()
@@ -769,7 +765,7 @@ async fn statement_list(
         page,
         month: month.unwrap_or_default(),
         state: state.unwrap_or_default(),
-        can_edit: can_manage(a.role),
+        can_edit: a.role.can_manage_statements(),
         default_month: statements::previous_month(),
         total,
         error,
@@ -825,7 +821,7 @@ async fn statement_detail(
         Ok(st) => render(&StatementDetail {
             ctx,
             st,
-            can_edit: can_manage(session.actor.role),
+            can_edit: session.actor.role.can_manage_statements(),
             error,
         }),
         Err(e) => page_error(ctx, e.into()),

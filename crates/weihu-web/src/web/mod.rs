@@ -111,13 +111,7 @@ impl PageCtx {
 
     /// An urgency or impact level in the page's language.
     pub fn level(&self, l: &weihu_domain::priority::Level) -> String {
-        use weihu_domain::priority::Level;
-        let key = match l {
-            Level::High => "high",
-            Level::Medium => "medium",
-            Level::Low => "low",
-        };
-        self.tk("level", key)
+        self.tk("level", l.as_str())
     }
 
     pub fn user_name(&self) -> &str {
@@ -128,6 +122,7 @@ impl PageCtx {
     }
 }
 
+/// The translation key of a role's name.
 pub fn role_key(role: Role) -> &'static str {
     match role {
         Role::Admin => "role.admin",
@@ -150,10 +145,17 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
             format!("/organizations/{}", actor.org_id),
             "nav.my_organization",
         ));
-        if actor.role == Role::ClientAdmin {
+        let r = actor.role;
+        if r.can_manage_users() {
             items.push(("/users".into(), "nav.users"));
+        }
+        if r.can_read_registry() {
             items.push(("/assets".into(), "nav.assets"));
+        }
+        if r.can_read_contracts() {
             items.push(("/contracts".into(), "nav.contracts"));
+        }
+        if r.can_read_statements() {
             items.push(("/statements".into(), "nav.statements"));
         }
         items.push(("/catalog".into(), "nav.catalog"));
@@ -167,10 +169,7 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         items.push(("/catalog".into(), "nav.catalog"));
         items.push(("/quotes".into(), "nav.quotes"));
         items.push(("/contracts".into(), "nav.contracts"));
-        if matches!(
-            actor.role,
-            Role::Admin | Role::Finance | Role::ServiceLevelManager
-        ) {
+        if actor.role.can_read_statements() {
             items.push(("/statements".into(), "nav.statements"));
         }
         items.push(("/calendars".into(), "nav.calendars"));
@@ -253,7 +252,7 @@ pub fn render<T: askama::Template>(t: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            ApiError::Store(weihu_store::StoreError::Format(e.to_string())).into_response()
+            ApiError::internal("template", e).into_response()
         }
     }
 }

@@ -9,7 +9,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use weihu_domain::order::{Action, Relation, may, next_state};
 use weihu_domain::priority::Level;
 use weihu_domain::role::Role;
 use weihu_store::orders::{
@@ -343,55 +342,31 @@ struct Detail {
     remote: Vec<weihu_store::orders::work::RemoteSession>,
     take_aways: Vec<weihu_store::orders::work::TakeAway>,
     time: Vec<weihu_store::orders::work::TimeEntry>,
-    can_work: bool,
     attachments: Vec<weihu_store::orders::attachments::Attachment>,
     signature: Option<weihu_store::orders::work::Signature>,
     /// Visits on site and parts awaiting approval: a resolve must close them out or is refused.
     open_work: weihu_store::orders::work::OpenWork,
-    actions: Vec<&'static str>,
     engineers: Vec<User>,
     teams: Vec<Team>,
     error: Option<String>,
 }
 
 impl Detail {
+    /// Whether the store's answer for this user lists `action` (`weihu_domain::order_access`):
+    /// the page shows a control exactly when the store would accept it.
     fn can(&self, action: &str) -> bool {
-        self.actions.contains(&action)
+        self.order.actions.iter().any(|a| a.as_str() == action)
     }
-    /// The signature pad shows on a resolved order for its engineers and the client.
+    /// Any move of the state machine, for the actions card.
+    fn any_move(&self) -> bool {
+        self.order.actions.iter().any(|a| a.as_move().is_some())
+    }
+    /// The signature pad shows until the order is signed.
     fn can_sign(&self) -> bool {
-        self.order.state == weihu_domain::order::OrderState::Resolved
-            && self.signature.is_none()
-            && (self.can_work
-                || self
-                    .ctx
-                    .user
-                    .as_ref()
-                    .is_some_and(|u| u.role.is_client_side()))
+        self.signature.is_none() && self.can("sign")
     }
-    /// Only the client admin decides parts, and only while the order is open.
-    fn is_client_admin(&self) -> bool {
-        self.order.state.is_open()
-            && self
-                .ctx
-                .user
-                .as_ref()
-                .is_some_and(|u| u.role == Role::ClientAdmin)
-    }
-    /// Check-in, check-out and installing a part: the order's workers, on an open order only
-    /// (the store refuses them once the order is resolved).
-    fn can_work_open(&self) -> bool {
-        self.can_work && self.order.state.is_open()
-    }
-    /// The client may rate once the order is resolved.
     fn can_rate(&self) -> bool {
-        matches!(
-            self.order.state,
-            weihu_domain::order::OrderState::Resolved | weihu_domain::order::OrderState::Closed
-        ) && self.ctx.user.as_ref().is_some_and(|u| {
-            u.role == Role::ClientAdmin
-                || (u.role == Role::ClientUser && self.order.requester_id == Some(u.user_id))
-        })
+        self.can("rate")
     }
     fn assigned_to(&self, id: &i64) -> bool {
         self.order.assignee_id == Some(*id)
@@ -422,24 +397,6 @@ async fn detail(
         Ok(x) => x,
         Err(e) => return page_error(ctx, e.into()),
     };
-    let team_of_actor = if a.role == Role::Engineer {
-        users::get(&s.store, a, a.user_id)
-            .await
-            .ok()
-            .and_then(|u| u.team_id)
-    } else {
-        None
-    };
-    let rel = Relation {
-        is_requester: order.requester_id == Some(a.user_id),
-        is_assignee: order.assignee_id == Some(a.user_id)
-            || (order.team_id.is_some() && order.team_id == team_of_actor),
-    };
-    let actions = Action::ALL
-        .into_iter()
-        .filter(|act| may(a.role, rel, *act).is_ok() && next_state(order.state, *act).is_ok())
-        .map(Action::as_str)
-        .collect();
     let (engineers, teams) = if a.is_client() {
         (Vec::new(), Vec::new())
     } else {
@@ -485,8 +442,6 @@ async fn detail(
         .ok()
         .flatten()
         .map(|(sig, _)| sig);
-    let can_work = matches!(a.role, Role::Admin | Role::Dispatcher)
-        || (a.role == Role::Engineer && rel.is_assignee);
     let open_work = work::OpenWork::of(&visits, &parts);
     render(&Detail {
         open_work,
@@ -500,8 +455,6 @@ async fn detail(
         remote,
         take_aways,
         time,
-        can_work,
-        actions,
         engineers,
         teams,
         error: f.error,

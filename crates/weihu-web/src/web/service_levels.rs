@@ -510,14 +510,6 @@ struct Calculator {
     error: Option<String>,
 }
 
-fn level_str(l: Level) -> &'static str {
-    match l {
-        Level::High => "high",
-        Level::Medium => "medium",
-        Level::Low => "low",
-    }
-}
-
 async fn calculator(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -577,8 +569,8 @@ async fn calculator(
         ctx,
         policies,
         selected,
-        urgency: level_str(urgency),
-        impact: level_str(impact),
+        urgency: urgency.as_str(),
+        impact: impact.as_str(),
         start: start_input,
         result,
         error,

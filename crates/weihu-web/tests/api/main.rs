@@ -46,6 +46,7 @@ mod hostile_sheets;
 mod isolation;
 mod matrix;
 mod ops;
+mod order_actions;
 mod order_work;
 mod orders;
 mod pagination;

@@ -12,7 +12,6 @@ use sqlx::{Any, Row};
 use weihu_domain::calendar::Calendar;
 use weihu_domain::order::order_number;
 use weihu_domain::priority::{Level, Priority};
-use weihu_domain::search::index_tokens;
 use weihu_domain::sla::{Due, SlaPolicy, Target};
 use weihu_store::{Actor, Backend, Store, calendars, demo};
 
@@ -428,8 +427,6 @@ const EVENT_COLUMNS: &[&str] = &[
     "body",
     "data",
 ];
-const SEARCH_SQLITE: &[&str] = &["rowid", "public_tokens", "internal_tokens"];
-const SEARCH_PG: &[&str] = &["order_id", "public_tokens", "internal_tokens"];
 
 /// (username, display name, role) of a generated client user.
 type NewPerson = (String, String, &'static str);
@@ -448,17 +445,9 @@ struct Client {
     people: Vec<Person>,
 }
 
+/// The index text as the store writes it (the same tokens and the same per-order cap).
 fn tokens(texts: &[&str]) -> String {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for t in texts {
-        for tok in index_tokens(t) {
-            if seen.insert(tok.clone()) {
-                out.push(tok);
-            }
-        }
-    }
-    out.join(" ")
+    weihu_store::orders::search::index_text(texts)
 }
 
 const MINUTE: i64 = 60_000;
@@ -588,14 +577,8 @@ pub async fn run(settings: &Settings, args: GenerateArgs) -> Result<(), Failure>
     let mut orders = Table::new("orders", ORDER_COLUMNS);
     let mut clocks = Table::new("order_clocks", CLOCK_COLUMNS);
     let mut events = Table::new("order_events", EVENT_COLUMNS);
-    let mut search = Table::new(
-        "order_search",
-        if backend == Backend::Sqlite {
-            SEARCH_SQLITE
-        } else {
-            SEARCH_PG
-        },
-    );
+    let (search_table, search_columns) = weihu_store::orders::search::bulk_columns(backend);
+    let mut search = Table::new(search_table, search_columns);
     for t in [&mut orders, &mut clocks, &mut events, &mut search] {
         t.per_statement = args.rows_per_statement;
     }

@@ -122,12 +122,9 @@ impl Failure {
 
 impl From<weihu_store::StoreError> for Failure {
     fn from(e: weihu_store::StoreError) -> Self {
-        let code = match e {
-            weihu_store::StoreError::Invalid { .. }
-            | weihu_store::StoreError::Duplicate { .. }
-            | weihu_store::StoreError::NotFound => 2,
-            _ => 1,
-        };
+        // An operator's mistake (a bad file, a database that is not empty) exits 2 with what
+        // happened; only what the operator cannot fix exits 1.
+        let code = if e.is_operator_mistake() { 2 } else { 1 };
         Failure {
             code,
             message: e.to_string(),
