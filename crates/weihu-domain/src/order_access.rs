@@ -207,7 +207,11 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
         if !works_on(role, rel) {
             return Err(NOT_ON_ORDER);
         }
-        if needs_open { open(facts.state) } else { Ok(()) }
+        if needs_open {
+            open(facts.state)
+        } else {
+            Ok(())
+        }
     };
     match action {
         A::Assign
@@ -366,7 +370,10 @@ mod tests {
         f.within_reopen_window = false;
         assert!(matches!(
             check(Role::ClientUser, &f, OrderAction::Reopen),
-            Err(Refusal::State { field: "action", .. })
+            Err(Refusal::State {
+                field: "action",
+                ..
+            })
         ));
         assert!(!actions(Role::ClientUser, &f).contains(&OrderAction::Reopen));
     }

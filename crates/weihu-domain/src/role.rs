@@ -258,13 +258,20 @@ mod tests {
     fn money_and_registries() {
         for r in Role::ALL {
             // Whoever manages statements or contracts reads them.
-            assert!(!r.can_manage_statements() || r.can_read_statements(), "{r:?}");
+            assert!(
+                !r.can_manage_statements() || r.can_read_statements(),
+                "{r:?}"
+            );
             assert!(!r.can_manage_contracts() || r.can_read_contracts(), "{r:?}");
             assert!(!r.can_write_registry() || r.can_read_registry(), "{r:?}");
         }
         assert!(!Role::ClientUser.can_read_statements());
-        assert!(Role::ClientAdmin.can_read_statements() && !Role::ClientAdmin.can_manage_statements());
-        assert!(Role::Dispatcher.can_record_resident_days() && !Role::Dispatcher.can_manage_contracts());
+        assert!(
+            Role::ClientAdmin.can_read_statements() && !Role::ClientAdmin.can_manage_statements()
+        );
+        assert!(
+            Role::Dispatcher.can_record_resident_days() && !Role::Dispatcher.can_manage_contracts()
+        );
         assert!(Role::ClientAdmin.can_confirm_registry() && !Role::Engineer.can_confirm_registry());
         assert!(!Role::Finance.can_report_orders() && Role::ClientUser.can_report_orders());
     }

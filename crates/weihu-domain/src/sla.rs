@@ -658,7 +658,9 @@ impl SlaPolicy {
 }
 
 mod rules;
-pub use rules::{ClockChange, ClockEffect, ClockEnd, ClockNow, apply_change, changes_for, move_is_public};
+pub use rules::{
+    ClockChange, ClockEffect, ClockEnd, ClockNow, apply_change, changes_for, move_is_public,
+};
 
 #[cfg(test)]
 mod tests;

@@ -11,11 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use weihu_domain::role::Role;
 use weihu_domain::scale::{self, TypeCount};
 
-use crate::page::Listing;
 use crate::orders::text;
+use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
 

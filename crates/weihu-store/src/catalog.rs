@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use weihu_domain::role::Role;
 
 use crate::orders::text;
 use crate::{Actor, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};

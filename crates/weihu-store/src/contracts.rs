@@ -12,10 +12,9 @@ use weihu_domain::billing::{
     BillingError, ContractTerms, PenaltyQuote, Prepayment, termination_penalty,
 };
 use weihu_domain::calendar::Calendar;
-use weihu_domain::role::Role;
 
-use crate::page::Listing;
 use crate::orders::text;
+use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
 

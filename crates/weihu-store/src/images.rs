@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn accepts_a_phone_sized_canvas() {
         assert_eq!(
-            check_signature_png("image", &header(780, 300)).unwrap(),
+            check_signature_png("image", &header(780, 300)).expect("a 780 × 300 signature"),
             (780, 300)
         );
     }
@@ -78,7 +78,7 @@ mod tests {
     #[test]
     fn refuses_a_declared_giant_canvas() {
         for (w, h) in [(65_535, 65_535), (4097, 10), (10, u32::MAX), (4096, 4096)] {
-            let e = check_signature_png("image", &header(w, h)).unwrap_err();
+            let e = check_signature_png("image", &header(w, h)).expect_err("too large");
             assert!(
                 matches!(&e, StoreError::Invalid { field, message } if field == "image" && message.contains("pixels")),
                 "{w}×{h}: {e:?}"

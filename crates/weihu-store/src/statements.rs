@@ -17,11 +17,10 @@ use weihu_domain::billing::{
 };
 use weihu_domain::calendar::DayKind;
 use weihu_domain::money::Money;
-use weihu_domain::role::Role;
 
-use crate::page::Listing;
 use crate::contracts::{self, Contract, billing, today_in};
 use crate::orders::work::opt_time;
+use crate::page::Listing;
 use crate::sql::SqlBuf;
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
 

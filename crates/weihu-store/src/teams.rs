@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use weihu_domain::role::Role;
 
 use crate::page::Listing;
 use crate::sql::SqlBuf;

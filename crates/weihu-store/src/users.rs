@@ -7,9 +7,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use weihu_domain::role::{Role, Scope};
 
-use crate::page::Listing;
 use crate::credentials::{hash_password_pooled, verify_password_pooled};
 use crate::organizations::{self, OrgKind};
+use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
 
@@ -98,8 +98,7 @@ fn from_row(r: &AnyRow) -> Result<User> {
         display_name: r.try_get("display_name")?,
         email: r.try_get("email")?,
         phone: r.try_get("phone")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Corrupt {
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt {
             what: "role",
             value: role.clone(),
         })?,

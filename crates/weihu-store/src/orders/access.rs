@@ -4,7 +4,6 @@
 
 use weihu_domain::order::{REOPEN_WINDOW_MS, Relation};
 use weihu_domain::order_access::{self, OrderAction, OrderFacts, Refusal};
-use weihu_domain::role::Role;
 
 use super::Order;
 use crate::{Actor, Result, Store, StoreError, now_ms, users};
@@ -40,7 +39,11 @@ pub(super) async fn facts(store: &Store, actor: &Actor, order: &Order) -> Result
 }
 
 /// The actions `actor` may take on `order` now.
-pub(super) async fn actions(store: &Store, actor: &Actor, order: &Order) -> Result<Vec<OrderAction>> {
+pub(super) async fn actions(
+    store: &Store,
+    actor: &Actor,
+    order: &Order,
+) -> Result<Vec<OrderAction>> {
     Ok(order_access::actions(
         actor.role,
         &facts(store, actor, order).await?,

@@ -448,12 +448,14 @@ pub(crate) async fn change(
             .await?;
     }
     if effect.pause_since_stop {
-        sqlx::query("INSERT INTO order_clock_pauses (clock_id, started_at, ended_at) VALUES ($1, $2, $3)")
-            .bind(c.id)
-            .bind(c.stopped_at)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO order_clock_pauses (clock_id, started_at, ended_at) VALUES ($1, $2, $3)",
+        )
+        .bind(c.id)
+        .bind(c.stopped_at)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
     }
     let (stopped_at, state) = match effect.end {
         ClockEnd::Done | ClockEnd::Stopped => (Some(now), effect.end.state().unwrap_or("done")),

@@ -41,9 +41,7 @@ impl OrderWriter {
             .send(Job { order, reply })
             .await
             .map_err(|_| StoreError::WriterStopped)?;
-        let id = answer
-            .await
-            .map_err(|_| StoreError::WriterStopped)??;
+        let id = answer.await.map_err(|_| StoreError::WriterStopped)??;
         get(&self.store, actor, id).await
     }
 }

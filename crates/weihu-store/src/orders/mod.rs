@@ -193,8 +193,7 @@ fn from_row(r: &AnyRow) -> Result<Order> {
         subject: r.try_get("subject")?,
         description: r.try_get("description")?,
         service_mode: r.try_get("service_mode")?,
-        state: OrderState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt {
+        state: OrderState::parse(&state).ok_or_else(|| StoreError::Corrupt {
             what: "order state",
             value: state.clone(),
         })?,

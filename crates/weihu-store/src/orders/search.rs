@@ -31,8 +31,14 @@ pub fn index_text<S: AsRef<str>>(texts: &[S]) -> String {
 /// `rowid` on SQLite, `order_id` on PostgreSQL), the client-visible tokens, the internal ones.
 pub fn bulk_columns(backend: Backend) -> (&'static str, &'static [&'static str]) {
     match backend {
-        Backend::Sqlite => ("order_search", &["rowid", "public_tokens", "internal_tokens"]),
-        Backend::Postgres => ("order_search", &["order_id", "public_tokens", "internal_tokens"]),
+        Backend::Sqlite => (
+            "order_search",
+            &["rowid", "public_tokens", "internal_tokens"],
+        ),
+        Backend::Postgres => (
+            "order_search",
+            &["order_id", "public_tokens", "internal_tokens"],
+        ),
     }
 }
 

@@ -7,9 +7,9 @@ use sqlx::{AnyConnection, Row};
 use weihu_domain::order::{Action, OrderState, comment_meets_response, next_state};
 
 use super::clocks;
-use weihu_domain::sla::{self, ClockChange, ClockKind};
 use super::{Order, OrderAction, access, get, text, timeline};
 use crate::{Actor, Result, Store, StoreError, audit, now_ms, users};
+use weihu_domain::sla::{self, ClockChange, ClockKind};
 
 /// A move, as the API and the forms send it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -245,8 +245,11 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
     let body = text("body", &c.body, 20_000, true)?;
     let public = c.public || actor.is_client();
     // Only the side responsible for the order meets the response clock (domain rule).
-    let meets_response =
-        comment_meets_response(actor.role, access::relation(store, actor, &order).await?, public);
+    let meets_response = comment_meets_response(
+        actor.role,
+        access::relation(store, actor, &order).await?,
+        public,
+    );
     let cals = clocks::Calendars::load(
         store,
         order.clocks.iter().map(|c| c.calendar.clone()).collect(),
@@ -261,7 +264,15 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
     timeline::record(&mut tx, actor, id, "comment", public, &body, json!({})).await?;
     super::search::reindex(&mut tx, store.backend(), id).await?;
     if meets_response {
-        clocks::change(&cals, &mut tx, id, ClockKind::Response, ClockChange::Stop, now_ms()).await?;
+        clocks::change(
+            &cals,
+            &mut tx,
+            id,
+            ClockKind::Response,
+            ClockChange::Stop,
+            now_ms(),
+        )
+        .await?;
     }
     if actor.is_client()
         && let Some(a) = order.assignee_id

@@ -12,7 +12,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use weihu_domain::role::Role;
 use weihu_store::assets::{
     self, Asset, AssetFilter, AssetInput, AssetType, HistoryEntry, ImportPlan, RegistryDiff,
 };

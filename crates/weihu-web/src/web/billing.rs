@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use weihu_domain::role::Role;
 use weihu_store::calendars::{self, StoredCalendar, StoredPolicy};
 use weihu_store::contracts::{
     self, Contract, ContractDevice, ContractEngineer, ContractFilter, NewBillableItem, NewContract,

@@ -558,7 +558,13 @@ async fn signature_of_a_resolved_order(app: TestApp) {
             &json!({"signer_name": "吴丽", "image_png_base64": STANDARD.encode(&bomb)}),
         )
         .await;
-    assert_error("a signature declaring 65535 × 65535", &r, 422, "invalid", Some("image"));
+    assert_error(
+        "a signature declaring 65535 × 65535",
+        &r,
+        422,
+        "invalid",
+        Some("image"),
+    );
     let r = app
         .post(
             &sig,

@@ -1148,7 +1148,12 @@ mod tests {
 
     #[test]
     fn statements_respect_the_parameter_limit() {
-        for cols in [ORDER_COLUMNS, CLOCK_COLUMNS, EVENT_COLUMNS, SEARCH_SQLITE] {
+        for cols in [
+            ORDER_COLUMNS,
+            CLOCK_COLUMNS,
+            EVENT_COLUMNS,
+            weihu_store::orders::search::bulk_columns(Backend::Sqlite).1,
+        ] {
             let rows = rows_per_statement(cols.len(), ROWS_CAP);
             assert!(rows >= 1 && rows * cols.len() <= MAX_PARAMS);
             let sql = insert_sql("t", cols, rows);

@@ -11,9 +11,9 @@ use weihu_domain::money::Money;
 use weihu_domain::order::OrderState;
 
 use super::clocks::{self, Calendars};
-use weihu_domain::sla::{ClockChange, ClockKind};
 use super::{Order, OrderAction, access, get, text, timeline};
 use crate::{Actor, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms, users};
+use weihu_domain::sla::{ClockChange, ClockKind};
 
 mod open_work;
 mod parts;

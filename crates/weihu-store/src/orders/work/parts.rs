@@ -90,12 +90,16 @@ pub(super) async fn part(store: &Store, actor: &Actor, order_id: i64, id: i64) -
 /// The reason recorded on the timeline when a part proposal puts an order in waiting_client.
 pub(super) const PART_APPROVAL_WAIT: &str = "part_approval";
 /// The body such a move carried before the reason was recorded in its data.
-pub(super) const PART_APPROVAL_WAIT_BODY: &str = "等待客户审批备件 / awaiting the client's approval of a part";
+pub(super) const PART_APPROVAL_WAIT_BODY: &str =
+    "等待客户审批备件 / awaiting the client's approval of a part";
 
 /// Whether the order waits for the client because of a part approval, and for nothing else: the
 /// latest move into waiting_client says why (a manual `wait_client` — no answer, no access — is
 /// not ended by a part decision).
-pub(super) async fn waits_only_for_part_approval(conn: &mut AnyConnection, order_id: i64) -> Result<bool> {
+pub(super) async fn waits_only_for_part_approval(
+    conn: &mut AnyConnection,
+    order_id: i64,
+) -> Result<bool> {
     let row = sqlx::query(
         "SELECT body, data FROM order_events WHERE order_id = $1 AND kind = 'wait_client' \
          ORDER BY id DESC LIMIT 1",

@@ -217,7 +217,15 @@ pub async fn visit_check(
     .execute(&mut *tx)
     .await?;
     if check_in {
-        clocks::change(&cals, &mut tx, order_id, ClockKind::Arrival, ClockChange::Stop, now).await?;
+        clocks::change(
+            &cals,
+            &mut tx,
+            order_id,
+            ClockKind::Arrival,
+            ClockChange::Stop,
+            now,
+        )
+        .await?;
     }
     let kind = if check_in { "check_in" } else { "check_out" };
     record(
