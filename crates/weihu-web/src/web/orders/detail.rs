@@ -1,339 +1,10 @@
-//! Service order pages: the dispatcher's board (and the client's list of orders), the fault
-//! report form, and one order with its clocks, timeline and actions.
+//! One order: the page, rendered from the store's answer of what the user may do, and its forms.
 
-use askama::Template;
-use axum::Form;
-use axum::Router;
-use axum::extract::{OriginalUri, Query, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use serde::Deserialize;
-use weihu_domain::priority::Level;
-use weihu_domain::role::Role;
-use weihu_store::orders::{
-    self, CATEGORIES, CHANNELS, Comment, Event, NewOrder, Order, OrderFilter, Rating, Transition,
-};
-use weihu_store::organizations::{self, OrgFilter, OrgKind, Organization};
-use weihu_store::teams::{self, Team};
-use weihu_store::users::{self, User, UserFilter};
-use weihu_store::{ListParams, Page, StoreError};
-
-use super::{PageCtx, back, page_error, render};
-use crate::AppState;
-use crate::auth::WebSession;
-use crate::error::ApiError;
-use crate::extract::Id;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/orders", get(board).post(create))
-        .route("/orders/new", get(new_form))
-        .route("/orders/{id}", get(detail))
-        .route("/orders/{id}/comment", post(comment))
-        .route("/orders/{id}/transition", post(transition))
-        .route("/orders/{id}/rating", post(rate))
-        .route("/orders/{id}/work/{what}", post(work_form))
-        .route("/orders/{id}/signature.png", get(signature_png))
-        .route("/orders/{id}/pdf", get(order_pdf))
-        .route("/organizations/{id}/orders.pdf", get(month_bundle))
-        .route("/orders/{id}/attachments", post(upload))
-        .route("/orders/{id}/attachments/{attachment_id}", get(attachment))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            weihu_store::orders::attachments::MAX_ATTACHMENT_BYTES + 64 * 1024,
-        ))
-}
-
-fn all() -> ListParams {
-    ListParams {
-        limit: Some(500),
-        ..Default::default()
-    }
-}
-
-// ---- board ------------------------------------------------------------------------------
-
-#[derive(Deserialize, Default)]
-struct BoardQuery {
-    q: Option<String>,
-    client: Option<String>,
-    state: Option<String>,
-    priority: Option<String>,
-    assignee: Option<String>,
-    at_risk: Option<String>,
-    scope: Option<String>,
-    offset: Option<i64>,
-}
-
-fn num(s: &Option<String>) -> Option<i64> {
-    s.as_deref().and_then(|v| v.parse().ok())
-}
-
-fn nonempty(s: &Option<String>) -> Option<String> {
-    s.clone().filter(|v| !v.is_empty())
-}
-
-#[derive(Template)]
-#[template(path = "orders.html")]
-struct Board {
-    ctx: PageCtx,
-    page: Page<Order>,
-    clients: Vec<Organization>,
-    engineers: Vec<User>,
-    f: BoardQuery,
-    query: String,
-    prev: Option<i64>,
-    next: Option<i64>,
-}
-
-impl Board {
-    fn sel(&self, v: &Option<String>, want: &str) -> bool {
-        v.as_deref() == Some(want)
-    }
-    /// `text` cut into plain and matched pieces for the search's terms.
-    fn hl(&self, text: &str) -> Vec<(String, bool)> {
-        let terms = weihu_domain::search::highlight_terms(self.f.q.as_deref().unwrap_or(""));
-        weihu_domain::search::highlight(text, &terms)
-    }
-    fn sel_id(&self, v: &Option<String>, id: &i64) -> bool {
-        num(v) == Some(*id)
-    }
-}
-
-async fn board(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    session: WebSession,
-    Query(f): Query<BoardQuery>,
-) -> Response {
-    let ctx = PageCtx::new(&headers, &session, uri.path());
-    let a = &session.actor;
-    let scope = f
-        .scope
-        .as_deref()
-        .unwrap_or(if a.is_client() { "all" } else { "open" });
-    let filter = OrderFilter {
-        client_org_id: num(&f.client),
-        state: nonempty(&f.state),
-        open: match scope {
-            "open" => Some(true),
-            "done" => Some(false),
-            _ => None,
-        },
-        priority: nonempty(&f.priority),
-        assignee_id: if scope == "mine" {
-            Some(a.user_id)
-        } else {
-            num(&f.assignee)
-        },
-        at_risk: f.at_risk.as_ref().map(|v| v == "1"),
-        ..Default::default()
-    };
-    // The dispatcher's board: most urgent first, then the earliest due.
-    let sort = if a.is_client() {
-        "-created_at"
-    } else {
-        "priority"
-    };
-    let params = ListParams {
-        q: nonempty(&f.q),
-        offset: f.offset,
-        limit: Some(50),
-        sort: Some(sort.into()),
-    };
-    let page = match orders::list(&s.store, a, &filter, &params).await {
-        Ok(p) => p,
-        Err(e) => return page_error(ctx, e.into()),
-    };
-    let (clients, engineers) = if a.is_client() {
-        (Vec::new(), Vec::new())
-    } else {
-        let clients = organizations::list(
-            &s.store,
-            a,
-            &OrgFilter {
-                kind: Some(OrgKind::Client),
-                active: None,
-            },
-            &all(),
-        )
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default();
-        let engineers = users::list(
-            &s.store,
-            a,
-            &UserFilter {
-                role: Some(Role::Engineer),
-                active: Some(true),
-                ..Default::default()
-            },
-            &all(),
-        )
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default();
-        (clients, engineers)
-    };
-    let o = f.offset.unwrap_or(0);
-    let prev = (o > 0).then(|| (o - 50).max(0));
-    let next = page.next;
-    let query = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|kv| !kv.starts_with("offset="))
-        .collect::<Vec<_>>()
-        .join("&");
-    render(&Board {
-        ctx,
-        page,
-        clients,
-        engineers,
-        f: BoardQuery {
-            scope: Some(scope.to_owned()),
-            ..f
-        },
-        query,
-        prev,
-        next,
-    })
-}
-
-// ---- new order --------------------------------------------------------------------------
-
-#[derive(Template)]
-#[template(path = "order_new.html")]
-struct NewPage {
-    ctx: PageCtx,
-    clients: Vec<Organization>,
-    categories: &'static [&'static str],
-    channels: &'static [&'static str],
-    /// Catalog services to pick from (for a client: the ones it uses).
-    services: Vec<weihu_store::catalog::CatalogItem>,
-    /// The device the report is about, when opened from its page.
-    asset: Option<weihu_store::assets::Asset>,
-    error: Option<String>,
-}
-
-impl NewPage {
-    fn is_asset_client(&self, org: &i64) -> bool {
-        self.asset.as_ref().is_some_and(|a| a.client_org_id == *org)
-    }
-}
-
-#[derive(Deserialize, Default)]
-struct Flash {
-    error: Option<String>,
-    ok: Option<String>,
-    asset: Option<i64>,
-}
-
-async fn new_form(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    session: WebSession,
-    Query(f): Query<Flash>,
-) -> Response {
-    let ctx = PageCtx::new(&headers, &session, uri.path());
-    let a = &session.actor;
-    let clients = if a.is_client() {
-        Vec::new()
-    } else {
-        organizations::list(
-            &s.store,
-            a,
-            &OrgFilter {
-                kind: Some(OrgKind::Client),
-                active: Some(true),
-            },
-            &all(),
-        )
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default()
-    };
-    let services = weihu_store::catalog::list(&s.store, a)
-        .await
-        .map(|items| items.into_iter().filter(|i| i.active).collect())
-        .unwrap_or_default();
-    let asset = match f.asset {
-        Some(id) => weihu_store::assets::get(&s.store, a, id).await.ok(),
-        None => None,
-    };
-    render(&NewPage {
-        ctx,
-        clients,
-        categories: &CATEGORIES,
-        channels: &CHANNELS,
-        services,
-        asset,
-        error: f.error,
-    })
-}
-
-#[derive(Deserialize)]
-struct NewForm {
-    csrf: String,
-    #[serde(default)]
-    client_org_id: Option<String>,
-    #[serde(default)]
-    requester_name: String,
-    #[serde(default)]
-    requester_phone: String,
-    #[serde(default)]
-    site: String,
-    #[serde(default)]
-    channel: Option<String>,
-    category: String,
-    urgency: Level,
-    impact: Level,
-    subject: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    asset_id: Option<String>,
-    #[serde(default)]
-    catalog_item_id: Option<String>,
-}
-
-async fn create(
-    State(s): State<AppState>,
-    session: WebSession,
-    Form(f): Form<NewForm>,
-) -> Response {
-    if let Err(e) = session.check_csrf(&f.csrf) {
-        return e.into_response();
-    }
-    let new = NewOrder {
-        client_org_id: num(&f.client_org_id),
-        requester_id: None,
-        requester_name: Some(f.requester_name).filter(|n| !n.trim().is_empty()),
-        requester_phone: f.requester_phone,
-        site: f.site,
-        channel: f.channel,
-        category: f.category,
-        urgency: f.urgency,
-        impact: f.impact,
-        subject: f.subject,
-        description: f.description,
-        service_mode: None,
-        asset_id: num(&f.asset_id),
-        catalog_item_id: num(&f.catalog_item_id),
-    };
-    match s.create_order(&session.actor, &new).await {
-        Ok(o) => Redirect::to(&format!("/orders/{}?ok=1", o.id)).into_response(),
-        Err(e) => back("/orders/new", Err(e)),
-    }
-}
-
-// ---- one order --------------------------------------------------------------------------
+use super::*;
 
 #[derive(Template)]
 #[template(path = "order.html")]
-struct Detail {
+pub(super) struct Detail {
     ctx: PageCtx,
     order: Order,
     events: Vec<Event>,
@@ -373,7 +44,7 @@ impl Detail {
     }
 }
 
-async fn detail(
+pub(super) async fn detail(
     State(s): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
@@ -462,14 +133,14 @@ async fn detail(
 }
 
 #[derive(Deserialize)]
-struct CommentForm {
+pub(super) struct CommentForm {
     csrf: String,
     body: String,
     #[serde(default)]
     internal: Option<String>,
 }
 
-async fn comment(
+pub(super) async fn comment(
     State(s): State<AppState>,
     session: WebSession,
     Id(id): Id,
@@ -491,7 +162,7 @@ async fn comment(
 }
 
 #[derive(Deserialize)]
-struct TransitionForm {
+pub(super) struct TransitionForm {
     csrf: String,
     action: String,
     version: i64,
@@ -511,7 +182,7 @@ struct TransitionForm {
     close_out: Option<String>,
 }
 
-async fn transition(
+pub(super) async fn transition(
     State(s): State<AppState>,
     session: WebSession,
     Id(id): Id,
@@ -548,14 +219,14 @@ async fn transition(
 }
 
 #[derive(Deserialize)]
-struct RatingForm {
+pub(super) struct RatingForm {
     csrf: String,
     score: i64,
     #[serde(default)]
     comment: String,
 }
 
-async fn rate(
+pub(super) async fn rate(
     State(s): State<AppState>,
     session: WebSession,
     Id(id): Id,
@@ -578,7 +249,7 @@ async fn rate(
 
 /// Every work form on the order page posts here: `what` names the form.
 #[derive(Deserialize)]
-struct WorkForm {
+pub(super) struct WorkForm {
     csrf: String,
     #[serde(default)]
     kind: Option<String>,
@@ -628,7 +299,7 @@ struct WorkForm {
     image: String,
 }
 
-async fn work_form(
+pub(super) async fn work_form(
     State(s): State<AppState>,
     session: WebSession,
     axum::extract::Path((id, what)): axum::extract::Path<(i64, String)>,
@@ -768,7 +439,7 @@ async fn work_form(
     back(&format!("/orders/{id}"), r)
 }
 
-async fn signature_png(
+pub(super) async fn signature_png(
     State(s): State<AppState>,
     headers: HeaderMap,
     session: WebSession,
@@ -792,7 +463,7 @@ async fn signature_png(
 }
 
 /// A file from the order page: the multipart form carries the CSRF token, the file and `internal`.
-async fn upload(
+pub(super) async fn upload(
     State(s): State<AppState>,
     session: WebSession,
     Id(id): Id,
@@ -861,7 +532,7 @@ async fn upload(
     back(&format!("/orders/{id}"), r)
 }
 
-async fn attachment(
+pub(super) async fn attachment(
     State(s): State<AppState>,
     headers: HeaderMap,
     session: WebSession,
@@ -873,7 +544,7 @@ async fn attachment(
     }
 }
 
-async fn order_pdf(
+pub(super) async fn order_pdf(
     State(s): State<AppState>,
     headers: HeaderMap,
     session: WebSession,
@@ -886,11 +557,11 @@ async fn order_pdf(
 }
 
 #[derive(Deserialize)]
-struct MonthForm {
+pub(super) struct MonthForm {
     month: Option<String>,
 }
 
-async fn month_bundle(
+pub(super) async fn month_bundle(
     State(s): State<AppState>,
     session: WebSession,
     Id(id): Id,

@@ -1,161 +1,10 @@
-//! Contract and statement pages: the contract list and form (every pricing model), one contract
-//! with its terms, engineers, devices, invoicing schedule, termination quote and this month's
-//! preview; the month's statements with review → issue → paid, and their PDF and Excel.
+//! Contract pages: list, detail with terms, engineers, devices, resident days and items, the invoicing schedule, termination.
 
-use askama::Template;
-use axum::Form;
-use axum::Router;
-use axum::extract::{OriginalUri, Query, State};
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use weihu_store::calendars::{self, StoredCalendar, StoredPolicy};
-use weihu_store::contracts::{
-    self, Contract, ContractDevice, ContractEngineer, ContractFilter, NewBillableItem, NewContract,
-    NewContractEngineer, NewResidentDay, TerminationQuote, TerminationRequest,
-};
-use weihu_store::organizations::{self, OrgFilter, OrgKind, Organization};
-use weihu_store::statements::{self, Preview, Statement, StatementFilter};
-use weihu_store::users::{self, User, UserFilter};
-use weihu_store::{ListParams, Page, StoreError};
-
-use super::{PageCtx, back, page_error, render};
-use crate::AppState;
-use crate::api::contracts::{InvoiceOut, schedule};
-use crate::auth::WebSession;
-use crate::extract::Id;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/contracts", get(contract_list).post(contract_create))
-        .route("/contracts/{id}", get(contract_detail))
-        .route("/contracts/{id}/{what}", post(contract_action))
-        .route("/statements", get(statement_list).post(statement_generate))
-        .route("/statements/{id}", get(statement_detail))
-        .route("/statements/{id}/action", post(statement_action))
-        .route("/statements/{id}/xlsx", get(statement_xlsx))
-        .route("/statements/{id}/pdf", get(statement_pdf))
-}
-
-#[derive(Deserialize, Default)]
-struct Flash {
-    error: Option<String>,
-    ok: Option<String>,
-    status: Option<String>,
-    client: Option<String>,
-    month: Option<String>,
-    state: Option<String>,
-    notice_date: Option<String>,
-}
-
-impl Flash {
-    fn apply(&self, ctx: &mut PageCtx) -> Option<String> {
-        if self.ok.is_some() {
-            ctx.flash = Some(ctx.t("flash.saved").to_owned());
-        }
-        self.error.clone()
-    }
-}
-
-fn all() -> ListParams {
-    ListParams {
-        limit: Some(500),
-        ..Default::default()
-    }
-}
-
-/// The contract's terms as label/value rows in the page's language.
-pub fn terms_rows(ctx: &PageCtx, terms: &Value) -> Vec<(String, String)> {
-    let mut rows = Vec::new();
-    let money = |v: &Value| v.as_str().map(|s| format!("¥{s}")).unwrap_or_default();
-    let p = &terms["pricing"];
-    let model = p["model"].as_str().unwrap_or("");
-    rows.push((ctx.t("contract.model").to_owned(), ctx.tk("model", model)));
-    match model {
-        "per_visit" => {
-            for c in ["pc", "network", "peripheral", "server"] {
-                if let Some(v) = p["rates"][c].as_str() {
-                    rows.push((
-                        format!(
-                            "{} · {}",
-                            ctx.t("contract.rate"),
-                            ctx.tk("visit_category", c)
-                        ),
-                        format!("¥{v}"),
-                    ));
-                }
-            }
-        }
-        "monthly_capped" => {
-            rows.push((
-                ctx.t("contract.monthly_fee").into(),
-                money(&p["monthly_fee"]),
-            ));
-            rows.push((
-                ctx.t("contract.visit_cap").into(),
-                p["visit_cap"].to_string(),
-            ));
-            rows.push((
-                ctx.t("contract.over_cap_fee").into(),
-                money(&p["over_cap_fee"]),
-            ));
-        }
-        "monthly_unlimited" => {
-            rows.push((
-                ctx.t("contract.monthly_fee").into(),
-                money(&p["monthly_fee"]),
-            ));
-        }
-        "resident" => rows.push((ctx.t("contract.day_rate").into(), money(&p["day_rate"]))),
-        "per_device" => {
-            if let Some(m) = p["monthly_prices"].as_object() {
-                for (k, v) in m {
-                    rows.push((
-                        format!("{} · {k}", ctx.t("contract.device_price")),
-                        money(v),
-                    ));
-                }
-            }
-        }
-        _ => {}
-    }
-    rows.push((
-        ctx.t("contract.emergency_fee").into(),
-        money(&terms["emergency_fee"]),
-    ));
-    if let Some(c) = terms["committed_monthly_fee"].as_str() {
-        rows.push((ctx.t("contract.committed").into(), format!("¥{c}")));
-    }
-    rows.push((
-        ctx.t("contract.trial_months").into(),
-        terms["trial_months"].to_string(),
-    ));
-    rows.push((
-        ctx.t("contract.penalty_rate").into(),
-        terms["penalty_rate"]
-            .as_str()
-            .and_then(|r| r.parse::<rust_decimal::Decimal>().ok())
-            .map(|r| format!("{}%", (r * rust_decimal::Decimal::ONE_HUNDRED).normalize()))
-            .unwrap_or_default(),
-    ));
-    let pay = &terms["payment"];
-    rows.push((
-        ctx.t("contract.payment").into(),
-        ctx.t("contract.payment_text")
-            .replace("{first}", &pay["first_invoice_months"].to_string())
-            .replace("{every}", &pay["then_every_months"].to_string())
-            .replace("{days}", &pay["due_working_days"].to_string()),
-    ));
-    rows
-}
-
-// ---- contracts --------------------------------------------------------------------------
+use super::*;
 
 #[derive(Template)]
 #[template(path = "contracts.html")]
-struct ContractList {
+pub(super) struct ContractList {
     ctx: PageCtx,
     page: Page<Contract>,
     clients: Vec<Organization>,
@@ -173,7 +22,7 @@ impl ContractList {
     }
 }
 
-async fn contract_list(
+pub(super) async fn contract_list(
     State(s): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
@@ -239,7 +88,7 @@ async fn contract_list(
 
 /// The contract form: every pricing model's fields; only the chosen model's are read.
 #[derive(Deserialize, Default)]
-struct ContractForm {
+pub(super) struct ContractForm {
     csrf: String,
     client_org_id: Option<String>,
     #[serde(default)]
@@ -296,7 +145,7 @@ struct ContractForm {
     auto_renew: Option<String>,
 }
 
-fn int(field: &str, v: &str, default: i64) -> Result<i64, StoreError> {
+pub(super) fn int(field: &str, v: &str, default: i64) -> Result<i64, StoreError> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(default);
@@ -305,12 +154,12 @@ fn int(field: &str, v: &str, default: i64) -> Result<i64, StoreError> {
         .map_err(|_| StoreError::invalid(field, "must be a whole number"))
 }
 
-fn opt_id(v: &Option<String>) -> Option<i64> {
+pub(super) fn opt_id(v: &Option<String>) -> Option<i64> {
     v.as_deref().and_then(|s| s.parse().ok()).filter(|i| *i > 0)
 }
 
 /// Builds the `terms` document of the API from the form's fields.
-fn terms_of(f: &ContractForm) -> Result<Value, StoreError> {
+pub(super) fn terms_of(f: &ContractForm) -> Result<Value, StoreError> {
     let amount = |v: &str| -> Value {
         let v = v.trim();
         if v.is_empty() { json!("0") } else { json!(v) }
@@ -389,7 +238,7 @@ fn terms_of(f: &ContractForm) -> Result<Value, StoreError> {
     Ok(terms)
 }
 
-async fn contract_create(
+pub(super) async fn contract_create(
     State(s): State<AppState>,
     session: WebSession,
     Form(f): Form<ContractForm>,
@@ -426,7 +275,7 @@ async fn contract_create(
 
 #[derive(Template)]
 #[template(path = "contract.html")]
-struct ContractDetail {
+pub(super) struct ContractDetail {
     ctx: PageCtx,
     c: Contract,
     terms: Vec<(String, String)>,
@@ -477,7 +326,7 @@ impl ContractDetail {
     }
 }
 
-async fn contract_detail(
+pub(super) async fn contract_detail(
     State(s): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
@@ -569,7 +418,7 @@ async fn contract_detail(
 
 /// Every form on the contract page posts here; `what` names the form.
 #[derive(Deserialize)]
-struct ContractActionForm {
+pub(super) struct ContractActionForm {
     csrf: String,
     #[serde(default)]
     version: i64,
@@ -607,7 +456,7 @@ struct ContractActionForm {
     note: String,
 }
 
-async fn contract_action(
+pub(super) async fn contract_action(
     State(s): State<AppState>,
     session: WebSession,
     axum::extract::Path((id, what)): axum::extract::Path<(i64, String)>,
@@ -713,204 +562,5 @@ async fn contract_action(
         Ok(Some(next)) => Redirect::to(&next).into_response(),
         Ok(None) => back(&to, Ok::<(), StoreError>(())),
         Err(e) => back(&to, Err(e)),
-    }
-}
-
-// ---- statements -------------------------------------------------------------------------
-
-#[derive(Template)]
-#[template(path = "statements.html")]
-struct StatementList {
-    ctx: PageCtx,
-    page: Page<Statement>,
-    month: String,
-    state: String,
-    can_edit: bool,
-    default_month: String,
-    total: String,
-    error: Option<String>,
-}
-
-async fn statement_list(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    session: WebSession,
-    Query(f): Query<Flash>,
-) -> Response {
-    let mut ctx = PageCtx::new(&headers, &session, uri.path());
-    let error = f.apply(&mut ctx);
-    let a = &session.actor;
-    let month = f.month.clone().filter(|m| !m.is_empty());
-    let state = f.state.clone().filter(|m| !m.is_empty());
-    let filter = StatementFilter {
-        month: month.clone(),
-        state: state.clone(),
-        ..Default::default()
-    };
-    let page = match statements::list(&s.store, a, &filter, &all()).await {
-        Ok(p) => p,
-        Err(e) => return page_error(ctx, e.into()),
-    };
-    let total = weihu_domain::money::Money::checked_sum(
-        page.items
-            .iter()
-            .filter_map(|s| weihu_domain::money::Money::parse(&s.total).ok()),
-    )
-    .map(|m| m.to_string())
-    .unwrap_or_default();
-    render(&StatementList {
-        ctx,
-        page,
-        month: month.unwrap_or_default(),
-        state: state.unwrap_or_default(),
-        can_edit: a.role.can_manage_statements(),
-        default_month: statements::previous_month(),
-        total,
-        error,
-    })
-}
-
-#[derive(Deserialize)]
-struct GenerateForm {
-    csrf: String,
-    month: String,
-}
-
-async fn statement_generate(
-    State(s): State<AppState>,
-    session: WebSession,
-    Form(f): Form<GenerateForm>,
-) -> Response {
-    if let Err(e) = session.check_csrf(&f.csrf) {
-        return e.into_response();
-    }
-    match statements::generate(&s.store, &session.actor, &f.month, None).await {
-        Ok(sum) if sum.failed.is_empty() => {
-            Redirect::to(&format!("/statements?month={}&ok=1", sum.month)).into_response()
-        }
-        Ok(sum) => back(
-            &format!("/statements?month={}", sum.month),
-            Err::<(), _>(StoreError::invalid("month", sum.failed.join("; "))),
-        ),
-        Err(e) => back("/statements", Err::<(), _>(e)),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "statement.html")]
-struct StatementDetail {
-    ctx: PageCtx,
-    st: Statement,
-    can_edit: bool,
-    error: Option<String>,
-}
-
-async fn statement_detail(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    session: WebSession,
-    Id(id): Id,
-    Query(f): Query<Flash>,
-) -> Response {
-    let mut ctx = PageCtx::new(&headers, &session, uri.path());
-    let error = f.apply(&mut ctx);
-    match statements::get(&s.store, &session.actor, id).await {
-        Ok(st) => render(&StatementDetail {
-            ctx,
-            st,
-            can_edit: session.actor.role.can_manage_statements(),
-            error,
-        }),
-        Err(e) => page_error(ctx, e.into()),
-    }
-}
-
-#[derive(Deserialize)]
-struct StatementActionForm {
-    csrf: String,
-    action: String,
-    #[serde(default)]
-    version: i64,
-}
-
-async fn statement_action(
-    State(s): State<AppState>,
-    session: WebSession,
-    Id(id): Id,
-    Form(f): Form<StatementActionForm>,
-) -> Response {
-    if let Err(e) = session.check_csrf(&f.csrf) {
-        return e.into_response();
-    }
-    let (st, a) = (&s.store, &session.actor);
-    let r = match f.action.as_str() {
-        "review" => statements::review(st, a, id, f.version).await,
-        "issue" => statements::issue(st, a, id, f.version).await,
-        "paid" => statements::mark_paid(st, a, id, f.version).await,
-        "adjust" => statements::adjust(st, a, id).await,
-        _ => Err(StoreError::invalid("action", "unknown action")),
-    };
-    match r {
-        Ok(next) => Redirect::to(&format!("/statements/{}?ok=1", next.id)).into_response(),
-        Err(e) => back(&format!("/statements/{id}"), Err::<(), _>(e)),
-    }
-}
-
-async fn statement_xlsx(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    session: WebSession,
-    Id(id): Id,
-) -> Response {
-    match statements::get(&s.store, &session.actor, id).await {
-        Ok(st) => match crate::sheets::statement_xlsx(&st) {
-            Ok(bytes) => (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                            .to_owned(),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{}.xlsx\"", statement_file_name(&st)),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-            Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e),
-        },
-        Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e.into()),
-    }
-}
-
-/// A safe ASCII file name for a statement's downloads.
-pub fn statement_file_name(st: &Statement) -> String {
-    let base = st
-        .number
-        .clone()
-        .unwrap_or_else(|| format!("draft-{}-{}", st.month, st.id));
-    base.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
-}
-
-async fn statement_pdf(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    session: WebSession,
-    Id(id): Id,
-) -> Response {
-    let r = async {
-        let st = statements::get(&s.store, &session.actor, id).await?;
-        crate::documents::statement_pdf(&s.store, &st).await
-    }
-    .await;
-    match r {
-        Ok((bytes, name)) => crate::documents::pdf_response(bytes, &name, false),
-        Err(e) => page_error(PageCtx::new(&headers, &session, "/"), e),
     }
 }
