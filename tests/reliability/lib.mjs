@@ -169,7 +169,7 @@ export async function createToken(backend, user, name = 'reliability') {
  */
 export async function startServer(backend, { demo = false, label = 'weihu' } = {}) {
   const bin = weihuBin();
-  const args = ['--data-dir', backend.dataDir, '--bind', '127.0.0.1:0', 'serve'];
+  const args = ['--data-dir', backend.dataDir, 'serve', '--bind', '127.0.0.1:0'];
   if (demo) args.push('--demo');
   const child = spawn(bin, args, {
     env: envFor(backend),

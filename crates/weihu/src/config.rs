@@ -59,17 +59,11 @@ impl Settings {
             .or(file.database_url)
             .unwrap_or_else(|| weihu_store::Store::sqlite_url_for_dir(&data_dir));
         Settings {
-            bind: common
-                .bind
-                .clone()
-                .or(file.bind)
-                .unwrap_or_else(|| DEFAULT_BIND.into()),
+            // `weihu serve --bind` and `--secure-cookies` override these two.
+            bind: file.bind.unwrap_or_else(|| DEFAULT_BIND.into()),
             data_dir,
             database_url,
-            secure_cookies: common
-                .secure_cookies
-                .or(file.secure_cookies)
-                .unwrap_or(false),
+            secure_cookies: file.secure_cookies.unwrap_or(false),
             log_format: common
                 .log_format
                 .clone()
@@ -95,10 +89,13 @@ mod tests {
         let s = Settings::resolve(&common, file);
         assert_eq!(s.bind, "0.0.0.0:9000");
         assert!(s.database_url.ends_with("/srv/weihu/weihu.db"));
-        common.bind = Some("127.0.0.1:1".into());
         let s = Settings::resolve(&common, FileConfig::default());
-        assert_eq!(s.bind, "127.0.0.1:1");
+        assert_eq!(s.bind, DEFAULT_BIND);
         assert_eq!(s.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        common.data_dir = Some(PathBuf::from("/tmp/weihu-flag"));
+        let file: FileConfig = toml::from_str("data_dir = \"/srv/weihu\"").expect("toml");
+        let s = Settings::resolve(&common, file);
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/weihu-flag"), "the flag wins");
         assert!(
             toml::from_str::<FileConfig>("bnd = 1").is_err(),
             "unknown keys are errors"

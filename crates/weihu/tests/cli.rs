@@ -561,16 +561,25 @@ fn admin_tokens_and_users() {
 fn help_mentions_every_documented_option() {
     let dir = TempDir::new("help");
     let out = ok(&dir.0, &["--help"]);
-    for opt in [
-        "--bind",
-        "--data-dir",
-        "--database-url",
-        "--secure-cookies",
-        "--log-format",
-        "--config",
-    ] {
+    for opt in ["--data-dir", "--database-url", "--log-format", "--config"] {
         assert!(out.contains(opt), "--help mentions {opt}:\n{out}");
     }
+    // Options that mean something only to the server are offered only there.
+    let serve = ok(&dir.0, &["serve", "--help"]);
+    for opt in [
+        "--bind",
+        "--secure-cookies",
+        "--public-url",
+        "--login-lock-minutes",
+    ] {
+        assert!(serve.contains(opt), "serve --help mentions {opt}:\n{serve}");
+        assert!(!out.contains(opt), "--help does not offer {opt}:\n{out}");
+    }
+    let generate = ok(&dir.0, &["generate", "--help"]);
+    assert!(
+        !generate.contains("--bind") && !generate.contains("--secure-cookies"),
+        "generate offers no server options:\n{generate}"
+    );
     for cmd in [
         "serve", "migrate", "demo", "admin", "backup", "restore", "export", "import", "calendar",
     ] {

@@ -46,12 +46,6 @@ pub struct Common {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (default: SQLite in the data dir).
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free port).
-    #[arg(long, global = true, env = "WEIHU_BIND")]
-    pub bind: Option<String>,
-    /// Mark cookies Secure (when Weihu is served over HTTPS).
-    #[arg(long, global = true, env = "WEIHU_SECURE_COOKIES")]
-    pub secure_cookies: Option<bool>,
     /// Log format: text or json.
     #[arg(long, global = true, env = "WEIHU_LOG_FORMAT")]
     pub log_format: Option<String>,

@@ -12,6 +12,13 @@ use crate::config::Settings;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080, or `bind` in weihu.toml; port 0 picks a
+    /// free port).
+    #[arg(long, env = "WEIHU_BIND")]
+    pub bind: Option<String>,
+    /// Mark cookies Secure and send HSTS (when Weihu is served over HTTPS).
+    #[arg(long, env = "WEIHU_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
     /// Load the demo dataset before serving, and show the demo logins on the login page.
     #[arg(long, env = "WEIHU_DEMO")]
     pub demo: bool,
@@ -132,9 +139,12 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
     } else {
         bootstrap(&store).await?;
     }
-    let listener = tokio::net::TcpListener::bind(&settings.bind)
+    // Flags and environment win over weihu.toml, which wins over the defaults.
+    let bind = args.bind.clone().unwrap_or_else(|| settings.bind.clone());
+    let secure_cookies = args.secure_cookies.unwrap_or(settings.secure_cookies);
+    let listener = tokio::net::TcpListener::bind(&bind)
         .await
-        .map_err(|e| Failure::input(format!("cannot listen on {}: {e}", settings.bind)))?;
+        .map_err(|e| Failure::input(format!("cannot listen on {bind}: {e}")))?;
     let addr = listener.local_addr()?;
     println!(
         "Weihu is listening on http://{addr} ({} database{})",
@@ -148,7 +158,7 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
     let state = AppState::new(
         store.clone(),
         WebConfig {
-            secure_cookies: settings.secure_cookies,
+            secure_cookies,
             demo: args.demo,
             per_request_commit: args.per_request_commit,
             public_url,
