@@ -2,6 +2,7 @@
 //! server-rendered web UI, both over the same store and the same actor-scoped rules.
 
 pub mod api;
+pub mod app;
 mod assets;
 pub mod auth;
 pub mod documents;

@@ -21,6 +21,8 @@ use weihu_store::{Actor, Store, StoreError};
 
 use super::ListQuery;
 use crate::AppState;
+pub use crate::app::quotes::{QuoteOut, QuoteRequest, make_quote};
+pub use crate::app::registry::{export_response, read_sheet, run_import};
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Id, versioned};
@@ -190,32 +192,6 @@ pub async fn import(
         .map(Json)
 }
 
-/// Parses an uploaded file (within the limits of `weihu-sheets`), naming the problem on the
-/// `file` field. Call it only after [`assets::import_target`] has passed.
-pub async fn read_sheet(bytes: Vec<u8>, name: String) -> Result<weihu_sheets::Table, ApiError> {
-    crate::sheets::read_upload(bytes, name).await
-}
-
-pub async fn run_import(
-    store: &Store,
-    actor: &Actor,
-    client: Option<i64>,
-    table: &weihu_sheets::Table,
-    mode: Option<&str>,
-) -> Result<ImportPlan, ApiError> {
-    Ok(match mode.unwrap_or("preview") {
-        "preview" => assets::plan_import(store, actor, client, table).await?,
-        "apply" => assets::apply_import(store, actor, client, table, false).await?,
-        "apply_valid" => assets::apply_import(store, actor, client, table, true).await?,
-        _ => {
-            return Err(ApiError::Store(StoreError::invalid(
-                "mode",
-                "must be preview, apply or apply_valid",
-            )));
-        }
-    })
-}
-
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {
     /// csv (default) or xlsx.
@@ -243,45 +219,6 @@ pub async fn export(
         warranty_within_days: q.warranty_within_days,
     };
     export_response(&s.store, &actor, &filter, q.format.as_deref()).await
-}
-
-pub async fn export_response(
-    store: &Store,
-    actor: &Actor,
-    filter: &AssetFilter,
-    format: Option<&str>,
-) -> ApiResult<Response> {
-    let table = assets::export_table(store, actor, filter).await?;
-    let fail = |e: weihu_sheets::SheetError| ApiError::internal("spreadsheet export", e);
-    let (bytes, ctype, ext) = match format.unwrap_or("csv") {
-        "csv" => (
-            weihu_sheets::write_csv(&table).map_err(fail)?,
-            "text/csv; charset=utf-8",
-            "csv",
-        ),
-        "xlsx" => (
-            weihu_sheets::write_xlsx(&table, "assets").map_err(fail)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        _ => {
-            return Err(ApiError::Store(StoreError::invalid(
-                "format",
-                "must be csv or xlsx",
-            )));
-        }
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"assets.{ext}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
 }
 
 /// Asset types with their application-scale coefficients.
@@ -412,25 +349,6 @@ pub async fn update_catalog(
     ))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct QuoteRequest {
-    /// The prospective client.
-    pub prospect_name: String,
-    /// Devices by asset type code, e.g. {"desktop": 40, "server": 2}.
-    pub inventory: BTreeMap<String, u32>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct QuoteOut {
-    pub prospect_name: String,
-    #[schema(value_type = Object)]
-    pub scale: ClientScale,
-    pub recommended_model: String,
-    pub residents_needed: u32,
-    #[schema(value_type = Vec<Object>)]
-    pub options: Vec<weihu_domain::scale::QuoteOption>,
-}
-
 /// Quote for a prospective client from its inventory: the scale, the recommended model, and the
 /// monthly price under each model from the provider's price list (staff only).
 #[utoipa::path(post, path = "/api/v1/quotes", tag = "catalog", request_body = QuoteRequest,
@@ -441,42 +359,6 @@ pub async fn quote(
     ApiJson(r): ApiJson<QuoteRequest>,
 ) -> ApiResult<Json<QuoteOut>> {
     Ok(Json(make_quote(&s.store, &actor, &r).await?))
-}
-
-pub async fn make_quote(
-    store: &Store,
-    actor: &Actor,
-    r: &QuoteRequest,
-) -> Result<QuoteOut, ApiError> {
-    if actor.is_client() {
-        return Err(ApiError::Store(StoreError::Forbidden(
-            "quotes are made by the provider",
-        )));
-    }
-    let name = r.prospect_name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::Store(StoreError::invalid(
-            "prospect_name",
-            "is required (at most 200 characters)",
-        )));
-    }
-    if r.inventory.values().all(|n| *n == 0) {
-        return Err(ApiError::Store(StoreError::invalid(
-            "inventory",
-            "count at least one device",
-        )));
-    }
-    let known = assets::types(store).await?;
-    let inv = assets::inventory(&r.inventory, &known)?;
-    let list = catalog::price_list(store).await?;
-    let q = weihu_domain::scale::quote(&list, &inv);
-    Ok(QuoteOut {
-        prospect_name: name.to_owned(),
-        scale: assets::scale_of(0, &inv),
-        recommended_model: q.recommended.model().into(),
-        residents_needed: q.residents,
-        options: q.options,
-    })
 }
 
 /// The provider's price list for quotes.

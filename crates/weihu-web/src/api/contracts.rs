@@ -16,6 +16,7 @@ use weihu_store::contracts::{
 
 use super::ListQuery;
 use crate::AppState;
+pub use crate::app::invoicing::{InvoiceOut, schedule};
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Id, versioned};
@@ -309,18 +310,6 @@ pub async fn add_item(
     ))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct InvoiceOut {
-    pub seq: u32,
-    pub covers_start: String,
-    pub covers_end: String,
-    pub issue_date: String,
-    /// The payment terms' working days after the issue date, on the contract's calendar.
-    pub due_date: String,
-    /// Fees billed in advance; usage is billed on the monthly statements.
-    pub advance_fees: String,
-}
-
 /// The invoicing schedule from the payment terms (e.g. the first 3 months, then quarterly in
 /// advance), with due dates in working days.
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/invoices", tag = "contracts",
@@ -332,33 +321,4 @@ pub async fn invoices(
     Id(id): Id,
 ) -> ApiResult<Json<Vec<InvoiceOut>>> {
     Ok(Json(schedule(&s, &actor, id).await?))
-}
-
-pub async fn schedule(
-    s: &AppState,
-    actor: &weihu_store::Actor,
-    id: i64,
-) -> ApiResult<Vec<InvoiceOut>> {
-    let c = contracts::get(&s.store, actor, id).await?;
-    let cal = contracts::working_calendar(&s.store, &c).await?;
-    let terms = c.domain_terms()?;
-    let list = weihu_domain::billing::invoice_schedule(&terms, |d| {
-        matches!(
-            cal.day_kind(d),
-            weihu_domain::calendar::DayKind::Regular
-                | weihu_domain::calendar::DayKind::MakeUpWorkday { .. }
-        )
-    })
-    .map_err(|e| ApiError::Store(weihu_store::StoreError::invalid("terms", e.to_string())))?;
-    Ok(list
-        .into_iter()
-        .map(|i| InvoiceOut {
-            seq: i.seq,
-            covers_start: i.covers.start.to_string(),
-            covers_end: i.covers.end.to_string(),
-            issue_date: i.issue_date.to_string(),
-            due_date: i.due_date.to_string(),
-            advance_fees: i.advance_fees.to_string(),
-        })
-        .collect())
 }

@@ -35,7 +35,7 @@ struct Dashboard {
     mine: i64,
     notes: Vec<weihu_store::notifications::Notification>,
     /// Calendars used soon beyond the years their holiday data covers.
-    holiday_warnings: Vec<crate::api::service_levels::HolidayWarning>,
+    holiday_warnings: Vec<crate::app::calculator::HolidayWarning>,
 }
 
 async fn dashboard(
@@ -154,7 +154,7 @@ async fn dashboard(
         .total;
         let notes = weihu_store::notifications::list(&s.store, a, 8).await?;
         let holiday_warnings =
-            crate::api::service_levels::upcoming_holiday_warnings(&s.store, a).await?;
+            crate::app::calculator::upcoming_holiday_warnings(&s.store, a).await?;
         Ok::<_, weihu_store::StoreError>((
             holiday_warnings,
             clients,

@@ -18,7 +18,7 @@ use weihu_store::{ListParams, StoreError};
 
 use super::{PageCtx, back, page_error, render};
 use crate::AppState;
-use crate::api::service_levels::{Calculation, calculate_for, import_into};
+use crate::app::calculator::{Calculation, calculate_for, import_into};
 use crate::auth::WebSession;
 use crate::error::ApiError;
 use crate::extract::Id;
@@ -250,7 +250,7 @@ async fn cal_detail(
     // The month shown, and the next 60 days: a December page already says that next January
     // has no holiday data.
     let horizon = today
-        .checked_add(jiff::Span::new().days(crate::api::service_levels::WARNING_HORIZON_DAYS))
+        .checked_add(jiff::Span::new().days(crate::app::calculator::WARNING_HORIZON_DAYS))
         .unwrap_or(today);
     let mut uncovered = cal.uncovered_years(today, horizon);
     for y in cal.uncovered_years(

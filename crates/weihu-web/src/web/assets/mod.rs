@@ -21,9 +21,8 @@ use weihu_store::{ListParams, Page, StoreError};
 
 use super::{PageCtx, back, page_error, render};
 use crate::AppState;
-use crate::api::assets::{
-    QuoteOut, QuoteRequest, export_response, make_quote, read_sheet, run_import,
-};
+use crate::app::quotes::{QuoteOut, QuoteRequest, make_quote};
+use crate::app::registry::{export_response, read_sheet, run_import};
 use crate::auth::WebSession;
 use crate::error::ApiError;
 use crate::extract::Id;

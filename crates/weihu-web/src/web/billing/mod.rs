@@ -23,7 +23,7 @@ use weihu_store::{ListParams, Page, StoreError};
 
 use super::{PageCtx, back, page_error, render};
 use crate::AppState;
-use crate::api::contracts::{InvoiceOut, schedule};
+use crate::app::invoicing::{InvoiceOut, schedule};
 use crate::auth::WebSession;
 use crate::extract::Id;
 
