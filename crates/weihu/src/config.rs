@@ -95,7 +95,11 @@ mod tests {
         common.data_dir = Some(PathBuf::from("/tmp/weihu-flag"));
         let file: FileConfig = toml::from_str("data_dir = \"/srv/weihu\"").expect("toml");
         let s = Settings::resolve(&common, file);
-        assert_eq!(s.data_dir, PathBuf::from("/tmp/weihu-flag"), "the flag wins");
+        assert_eq!(
+            s.data_dir,
+            PathBuf::from("/tmp/weihu-flag"),
+            "the flag wins"
+        );
         assert!(
             toml::from_str::<FileConfig>("bnd = 1").is_err(),
             "unknown keys are errors"

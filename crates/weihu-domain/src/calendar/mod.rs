@@ -50,8 +50,7 @@ use zone::{Bound, DAY, MAX_DAY, MIN_DAY, ZoneTable, date_of_day, day_number, wee
 
 mod engine;
 
-pub use engine::*;
-
+pub(crate) use engine::*;
 
 const NS: i64 = 1_000_000_000;
 /// The default time zone of a calendar.

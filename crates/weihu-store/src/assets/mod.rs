@@ -18,19 +18,18 @@ use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
 
+mod app_scale;
 mod confirmation;
 mod history;
 mod import;
 mod records;
-mod app_scale;
 mod types;
 
+pub use app_scale::*;
 pub use confirmation::*;
 pub use history::*;
 pub use import::*;
 pub use records::*;
-pub use app_scale::*;
 pub use types::*;
-
 
 pub const STATUSES: [&str; 3] = ["in_use", "in_repair", "retired"];

@@ -213,16 +213,16 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Asset> {
 
 /// Validated fields of an asset, ready to write.
 pub(super) struct Fields {
-    asset_type: String,
-    serial: String,
-    model: String,
-    location: String,
-    owner: String,
-    warranty_end: Option<String>,
-    under_contract: bool,
-    status: String,
-    notes: String,
-    custom: String,
+    pub(super) asset_type: String,
+    pub(super) serial: String,
+    pub(super) model: String,
+    pub(super) location: String,
+    pub(super) owner: String,
+    pub(super) warranty_end: Option<String>,
+    pub(super) under_contract: bool,
+    pub(super) status: String,
+    pub(super) notes: String,
+    pub(super) custom: String,
 }
 
 pub(super) fn opt_date(field: &str, v: &str) -> Result<Option<String>> {
@@ -245,7 +245,11 @@ pub(super) fn opt_date(field: &str, v: &str) -> Result<Option<String>> {
         .ok_or_else(|| StoreError::invalid(field, format!("`{v}` is not a date YYYY-MM-DD")))
 }
 
-pub(super) fn fields(base: Option<&Asset>, i: &AssetInput, known_types: &[AssetType]) -> Result<Fields> {
+pub(super) fn fields(
+    base: Option<&Asset>,
+    i: &AssetInput,
+    known_types: &[AssetType],
+) -> Result<Fields> {
     let pick = |v: &Option<String>, old: Option<&String>| -> String {
         v.clone().or_else(|| old.cloned()).unwrap_or_default()
     };

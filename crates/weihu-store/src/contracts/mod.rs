@@ -28,7 +28,6 @@ pub use devices::*;
 pub use engineers::*;
 pub use lifecycle::*;
 
-
 /// Lifecycle of a contract. "In trial" is not a status: it is an active contract inside its
 /// trial months, shown as `in_trial`.
 pub const STATUSES: [&str; 4] = ["draft", "active", "terminating", "ended"];

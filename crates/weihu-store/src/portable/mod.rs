@@ -26,7 +26,6 @@ pub use export::*;
 pub use import::*;
 pub use tables::*;
 
-
 pub const FORMAT: &str = "weihu-export";
 pub const FORMAT_VERSION: i64 = 1;
 

@@ -247,7 +247,11 @@ pub(super) async fn gather(
     Ok(activity)
 }
 
-pub(super) async fn compute(store: &Store, contract: &Contract, month: YearMonth) -> Result<StatementDraft> {
+pub(super) async fn compute(
+    store: &Store,
+    contract: &Contract,
+    month: YearMonth,
+) -> Result<StatementDraft> {
     let cal = contracts::working_calendar(store, contract).await?;
     price(store, contract, month, &cal).await
 }

@@ -30,7 +30,6 @@ mod stored;
 pub use activity::*;
 pub use stored::*;
 
-
 pub const STATES: [&str; 5] = ["draft", "reviewed", "issued", "paid", "overdue"];
 
 /// One priced line, as stored and shown.

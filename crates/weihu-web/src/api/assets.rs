@@ -1,23 +1,21 @@
 //! Assets, asset types, a client's application scale and registry confirmation, imports and
 //! exports; the service catalog; quotes and the provider's price list.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use weihu_store::Page;
+use weihu_store::StoreError;
 use weihu_store::assets::{
     self, Asset, AssetFilter, AssetInput, AssetType, ClientScale, Confirmation, HistoryEntry,
     ImportPlan, RegistryDiff,
 };
 use weihu_store::catalog::{self, CatalogInput, CatalogItem};
-use weihu_store::{Actor, Store, StoreError};
 
 use super::ListQuery;
 use crate::AppState;

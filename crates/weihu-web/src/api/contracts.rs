@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use weihu_store::Page;
 use weihu_store::contracts::{
     self, BillableItem, Contract, ContractDevice, ContractEngineer, ContractFilter, ContractPatch,
@@ -18,7 +18,7 @@ use super::ListQuery;
 use crate::AppState;
 pub use crate::app::invoicing::{InvoiceOut, schedule};
 use crate::auth::ApiActor;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Id, versioned};
 
 pub fn router() -> Router<AppState> {

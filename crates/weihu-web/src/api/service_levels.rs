@@ -8,16 +8,15 @@ use axum::routing::{get, post};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use weihu_domain::calendar::{Calendar, builtin_holiday_sets, parse_csv, parse_ics};
-use weihu_domain::priority::{Level, Priority};
-use weihu_domain::sla::{ClockKind, Due, Target};
+use weihu_domain::calendar::{Calendar, builtin_holiday_sets};
+use weihu_domain::priority::Level;
 use weihu_store::calendars::{self, NewPolicy, PolicyVersion, StoredCalendar, StoredPolicy};
-use weihu_store::{Actor, Page, Store, StoreError};
+use weihu_store::{Page, StoreError};
 
 use super::ListQuery;
 
-use crate::app::calculator::{Calculation, RFC3339, calculate_for, import_into};
 use crate::AppState;
+use crate::app::calculator::{Calculation, RFC3339, calculate_for, import_into};
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Id};

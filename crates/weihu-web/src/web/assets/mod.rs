@@ -30,9 +30,8 @@ use crate::extract::Id;
 mod catalog_pages;
 mod quote_pages;
 
-pub use catalog_pages::*;
-pub use quote_pages::*;
-
+use catalog_pages::*;
+use quote_pages::*;
 
 pub fn router() -> Router<AppState> {
     Router::new()

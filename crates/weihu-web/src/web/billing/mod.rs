@@ -30,9 +30,9 @@ use crate::extract::Id;
 mod contract_pages;
 mod statement_pages;
 
-pub use contract_pages::*;
-pub use statement_pages::*;
-
+use contract_pages::*;
+pub use statement_pages::statement_file_name;
+use statement_pages::*;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -29,10 +29,9 @@ mod board;
 mod detail;
 mod report;
 
-pub use board::*;
-pub use detail::*;
-pub use report::*;
-
+use board::*;
+use detail::*;
+use report::*;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -24,9 +24,9 @@ impl NewPage {
 
 #[derive(Deserialize, Default)]
 pub(super) struct Flash {
-    error: Option<String>,
-    ok: Option<String>,
-    asset: Option<i64>,
+    pub(super) error: Option<String>,
+    pub(super) ok: Option<String>,
+    pub(super) asset: Option<i64>,
 }
 
 pub(super) async fn new_form(

@@ -4,7 +4,10 @@ use super::*;
 
 /// Contracts, order attachment and one visit per order in `month`, in bulk SQL (see
 /// `--billing-month`). Returns (contracts created, orders attached, visits written).
-pub(super) async fn prepare_billing(pool: &sqlx::AnyPool, month: &str) -> Result<(u64, u64, u64), Failure> {
+pub(super) async fn prepare_billing(
+    pool: &sqlx::AnyPool,
+    month: &str,
+) -> Result<(u64, u64, u64), Failure> {
     let ym = weihu_store::statements::parse_month("--billing-month", month)?;
     let range = ym
         .range()

@@ -10,13 +10,13 @@ pub(super) type Engineer = (i64, String, Option<i64>);
 pub(super) type TimelineEntry<'a> = (i64, Option<&'a Engineer>, &'static str, bool, String);
 
 pub(super) struct Person {
-    id: i64,
-    name: String,
+    pub(super) id: i64,
+    pub(super) name: String,
 }
 
 pub(super) struct Client {
-    id: i64,
-    people: Vec<Person>,
+    pub(super) id: i64,
+    pub(super) people: Vec<Person>,
 }
 
 /// Client organisations `GEN00001…` with an admin and three users each (one password hash).

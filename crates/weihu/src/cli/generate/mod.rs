@@ -24,12 +24,11 @@ mod run;
 mod tables;
 mod texts;
 
-pub use billing::*;
-pub use clients::*;
+use billing::*;
+use clients::*;
 pub use run::*;
 pub use tables::*;
 pub use texts::*;
-
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {

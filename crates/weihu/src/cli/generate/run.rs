@@ -45,7 +45,7 @@ pub async fn run(settings: &Settings, args: GenerateArgs) -> Result<(), Failure>
         .map_err(db)?;
     if policies == 0 {
         eprintln!("no SLA policies: loading the demo data first (calendars, policy, staff)");
-        super::serve::bootstrap(&store).await?;
+        crate::cli::serve::bootstrap(&store).await?;
         demo::load(&store).await?;
     }
     let provider: i64 = sqlx::query_scalar("SELECT id FROM organizations WHERE kind = 'provider'")

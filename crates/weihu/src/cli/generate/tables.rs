@@ -42,15 +42,15 @@ pub(super) enum Val {
 
 /// Rows waiting to be written to one table.
 pub(super) struct Table {
-    name: &'static str,
-    columns: &'static [&'static str],
-    rows: Vec<Vec<Val>>,
-    written: u64,
-    per_statement: usize,
+    pub(super) name: &'static str,
+    pub(super) columns: &'static [&'static str],
+    pub(super) rows: Vec<Vec<Val>>,
+    pub(super) written: u64,
+    pub(super) per_statement: usize,
 }
 
 impl Table {
-    fn new(name: &'static str, columns: &'static [&'static str]) -> Table {
+    pub(super) fn new(name: &'static str, columns: &'static [&'static str]) -> Table {
         Table {
             name,
             columns,
@@ -60,7 +60,7 @@ impl Table {
         }
     }
 
-    async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), Failure> {
+    pub(super) async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), Failure> {
         let per = rows_per_statement(self.columns.len(), self.per_statement);
         let rows = std::mem::take(&mut self.rows);
         for chunk in rows.chunks(per) {

@@ -1,7 +1,5 @@
 //! Deterministic realistic text: faults, places, comments, client and person names.
 
-use super::*;
-
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
