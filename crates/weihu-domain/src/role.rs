@@ -112,6 +112,12 @@ impl Role {
             .collect()
     }
 
+    /// Works the orders assigned to its team as if assigned personally (the only role whose
+    /// rights on an order depend on its team).
+    pub fn works_through_team(self) -> bool {
+        self == Role::Engineer
+    }
+
     /// Provider staff who can be sent on site or booked for resident days.
     pub fn is_field_staff(self) -> bool {
         matches!(self, Role::Engineer | Role::Dispatcher)

@@ -12,7 +12,8 @@ use crate::{Actor, Result, Store, StoreError, now_ms, users};
 /// assigned team).
 pub(super) async fn relation(store: &Store, actor: &Actor, order: &Order) -> Result<Relation> {
     let in_team = match (order.team_id, actor.role) {
-        (Some(t), r) if r.is_field_staff() => {
+        // One more read, only for the role whose rights depend on its team.
+        (Some(t), r) if r.works_through_team() => {
             users::get(store, actor, actor.user_id).await?.team_id == Some(t)
         }
         _ => false,

@@ -64,6 +64,25 @@ async fn bump(conn: &mut AnyConnection, order_id: i64, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// One piece of work in one transaction, the skeleton every work function shares: the order's
+/// version moves on, `write` adds the work's own rows and says what it was, the timeline event
+/// and audit row are recorded, and the transaction commits. Returns what `write` made (usually
+/// the new row's id). The order was read and the permission table asked before this.
+async fn commit_work<'e, T>(
+    store: &Store,
+    actor: &Actor,
+    order: &Order,
+    now: i64,
+    write: impl AsyncFnOnce(&mut AnyConnection) -> Result<(T, Event<'e>)>,
+) -> Result<T> {
+    let mut tx = store.pool.begin().await?;
+    bump(&mut tx, order.id, now).await?;
+    let (made, event) = write(&mut tx).await?;
+    record(&mut tx, actor, order, event).await?;
+    tx.commit().await?;
+    Ok(made)
+}
+
 /// The order's timeline event and audit row of one piece of work, in the work's transaction.
 struct Event<'a> {
     kind: &'a str,

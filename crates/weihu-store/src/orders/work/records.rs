@@ -77,33 +77,28 @@ pub async fn add_remote_session(
             "must not be before started_at",
         ));
     }
-    let mut tx = store.pool.begin().await?;
-    bump(&mut tx, order_id, now).await?;
-    let id: i64 = sqlx::query("INSERT INTO order_remote_sessions (order_id, engineer_id, tool, started_at, ended_at, note) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-        .bind(order_id)
-        .bind(actor.audit_id())
-        .bind(tool.clone())
-        .bind(started)
-        .bind(ended)
-        .bind(note.clone())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind: "remote_session",
-            public: true,
-            body: &note,
-            data: json!({"session": id, "tool": tool}),
-            audit_action: "remote_session",
-            audit: json!({"session": id}),
-        },
-    )
+    let id = commit_work(store, actor, &order, now, async |tx| {
+        let id: i64 = sqlx::query("INSERT INTO order_remote_sessions (order_id, engineer_id, tool, started_at, ended_at, note) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(order_id)
+            .bind(actor.audit_id())
+            .bind(tool.clone())
+            .bind(started)
+            .bind(ended)
+            .bind(note.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        Ok((id,
+            Event {
+                kind: "remote_session",
+                public: true,
+                body: &note,
+                data: json!({"session": id, "tool": tool}),
+                audit_action: "remote_session",
+                audit: json!({"session": id}),
+            }))
+    })
     .await?;
-    tx.commit().await?;
     remote_sessions(store, actor, order_id)
         .await?
         .into_iter()
@@ -162,31 +157,27 @@ pub async fn record_backup_check(
     let change = text("change", &b.change, 500, true)?;
     let answer = text("answer", &b.answer, 2000, true)?;
     let now = now_ms();
-    let mut tx = store.pool.begin().await?;
-    bump(&mut tx, order_id, now).await?;
-    sqlx::query("INSERT INTO order_backup_checks (order_id, change, asked_by, asked_at, answer) VALUES ($1, $2, $3, $4, $5)")
-        .bind(order_id)
-        .bind(change.clone())
-        .bind(actor.audit_id())
-        .bind(now)
-        .bind(answer.clone())
-        .execute(&mut *tx)
-        .await?;
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind: "backup_check",
-            public: true,
-            body: &format!("{change}: {answer}"),
-            data: json!({"change": change, "answer": answer}),
-            audit_action: "backup_check",
-            audit: json!({}),
-        },
-    )
+    let body = format!("{change}: {answer}");
+    commit_work(store, actor, &order, now, async |tx| {
+        sqlx::query("INSERT INTO order_backup_checks (order_id, change, asked_by, asked_at, answer) VALUES ($1, $2, $3, $4, $5)")
+            .bind(order_id)
+            .bind(change.clone())
+            .bind(actor.audit_id())
+            .bind(now)
+            .bind(answer.clone())
+            .execute(&mut *tx)
+            .await?;
+        Ok(((),
+            Event {
+                kind: "backup_check",
+                public: true,
+                body: &body,
+                data: json!({"change": change, "answer": answer}),
+                audit_action: "backup_check",
+                audit: json!({}),
+            }))
+    })
     .await?;
-    tx.commit().await?;
     get(store, actor, order_id).await
 }
 
@@ -262,33 +253,28 @@ pub async fn log_time(
     }
     let note = text("note", &t.note, 2000, false)?;
     let now = now_ms();
-    let mut tx = store.pool.begin().await?;
-    bump(&mut tx, order_id, now).await?;
-    let id: i64 = sqlx::query("INSERT INTO order_work_log (order_id, user_id, work_date, minutes, note, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-        .bind(order_id)
-        .bind(actor.user_id)
-        .bind(date.to_string())
-        .bind(t.minutes)
-        .bind(note)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind: "time_entry",
-            public: false,
-            body: "",
-            data: json!({"minutes": t.minutes}),
-            audit_action: "time_entry",
-            audit: json!({"entry": id}),
-        },
-    )
+    let id = commit_work(store, actor, &order, now, async |tx| {
+        let id: i64 = sqlx::query("INSERT INTO order_work_log (order_id, user_id, work_date, minutes, note, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(order_id)
+            .bind(actor.user_id)
+            .bind(date.to_string())
+            .bind(t.minutes)
+            .bind(note)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        Ok((id,
+            Event {
+                kind: "time_entry",
+                public: false,
+                body: "",
+                data: json!({"minutes": t.minutes}),
+                audit_action: "time_entry",
+                audit: json!({"entry": id}),
+            }))
+    })
     .await?;
-    tx.commit().await?;
     time_entries(store, actor, order_id)
         .await?
         .into_iter()

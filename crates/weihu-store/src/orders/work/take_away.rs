@@ -80,37 +80,32 @@ pub async fn take_away(
     let note = text("note", &t.note, 2000, false)?;
     let now = now_ms();
     let promised = now + TAKE_AWAY_PROMISE_HOURS * 3_600_000;
-    let mut tx = store.pool.begin().await?;
-    bump(&mut tx, order_id, now).await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO take_away_repairs (order_id, asset, description, taken_at, promised_at, note, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(order_id)
-    .bind(asset.clone())
-    .bind(description.clone())
-    .bind(now)
-    .bind(promised)
-    .bind(note)
-    .bind(actor.audit_id())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind: "take_away",
-            public: true,
-            body: &description,
-            data: json!({"repair": id, "asset": asset, "promised_at": ms_to_rfc3339(promised)}),
-            audit_action: "take_away",
-            audit: json!({"repair": id}),
-        },
-    )
+    let id = commit_work(store, actor, &order, now, async |tx| {
+        let id: i64 = sqlx::query(
+            "INSERT INTO take_away_repairs (order_id, asset, description, taken_at, promised_at, note, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(order_id)
+        .bind(asset.clone())
+        .bind(description.clone())
+        .bind(now)
+        .bind(promised)
+        .bind(note)
+        .bind(actor.audit_id())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        Ok((id,
+            Event {
+                kind: "take_away",
+                public: true,
+                body: &description,
+                data: json!({"repair": id, "asset": asset, "promised_at": ms_to_rfc3339(promised)}),
+                audit_action: "take_away",
+                audit: json!({"repair": id}),
+            }))
+    })
     .await?;
-    tx.commit().await?;
     take_aways(store, actor, order_id)
         .await?
         .into_iter()
