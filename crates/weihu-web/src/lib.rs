@@ -8,6 +8,7 @@ pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod format;
 mod headers;
 pub mod i18n;
 mod metrics;

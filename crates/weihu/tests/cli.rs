@@ -558,6 +558,29 @@ fn admin_tokens_and_users() {
 }
 
 #[test]
+fn serve_refuses_an_unknown_time_zone_before_it_starts() {
+    let dir = TempDir::new("tz");
+    let d = dir.join("data");
+    let err = fails_with(
+        &dir.0,
+        &[
+            "--data-dir",
+            path(&d),
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--time-zone",
+            "Mars/Olympus_Mons",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--time-zone") && err.contains("Mars/Olympus_Mons"),
+        "names the option and the value: {err}"
+    );
+}
+
+#[test]
 fn help_mentions_every_documented_option() {
     let dir = TempDir::new("help");
     let out = ok(&dir.0, &["--help"]);
@@ -570,6 +593,7 @@ fn help_mentions_every_documented_option() {
         "--bind",
         "--secure-cookies",
         "--public-url",
+        "--time-zone",
         "--login-lock-minutes",
     ] {
         assert!(serve.contains(opt), "serve --help mentions {opt}:\n{serve}");

@@ -257,21 +257,5 @@ pub fn render<T: askama::Template>(t: &T) -> Response {
     }
 }
 
-/// Formats a stored RFC 3339 instant for display (`2026-03-04 10:00`, Asia/Shanghai).
-pub fn show_time(rfc3339: &str) -> String {
-    rfc3339
-        .parse::<jiff::Timestamp>()
-        .map(|t| {
-            t.to_zoned_datetime(
-                jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string()
-        })
-        .unwrap_or_else(|_| rfc3339.to_owned())
-}
-
-/// Formats a stored RFC 3339 instant as a short local time, for templates.
-pub fn short_time(rfc3339: &Option<String>) -> String {
-    rfc3339.as_deref().map(show_time).unwrap_or_default()
-}
+// Templates call these as `crate::web::show_time`; the formatting itself is `crate::format`.
+pub use crate::format::{short_time, show_time};

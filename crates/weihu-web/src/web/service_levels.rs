@@ -538,11 +538,8 @@ async fn calculator(
         Some(start_input.clone())
     } else {
         Some(
-            start_input
-                .parse::<jiff::civil::DateTime>()
-                .ok()
-                .and_then(|dt| dt.in_tz("Asia/Shanghai").ok())
-                .map(|z| z.timestamp().to_string())
+            crate::format::local_input(&start_input)
+                .map(|t| t.to_string())
                 .unwrap_or_else(|| start_input.clone()),
         )
     };

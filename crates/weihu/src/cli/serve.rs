@@ -19,6 +19,9 @@ pub struct ServeArgs {
     /// Mark cookies Secure and send HSTS (when Weihu is served over HTTPS).
     #[arg(long, env = "WEIHU_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
+    /// The IANA time zone pages and documents show times in (times are stored in UTC).
+    #[arg(long, env = "WEIHU_TIME_ZONE", default_value = weihu_web::format::DEFAULT_DISPLAY_ZONE)]
+    pub time_zone: String,
     /// Load the demo dataset before serving, and show the demo logins on the login page.
     #[arg(long, env = "WEIHU_DEMO")]
     pub demo: bool,
@@ -133,6 +136,13 @@ fn public_url(value: Option<&str>) -> Result<Option<String>, Failure> {
 
 pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
     let public_url = public_url(args.public_url.as_deref())?;
+    let zone = jiff::tz::TimeZone::get(&args.time_zone).map_err(|_| {
+        Failure::input(format!(
+            "--time-zone: {:?} is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin)",
+            args.time_zone
+        ))
+    })?;
+    weihu_web::format::set_display_zone(zone);
     let store = open(settings).await?;
     if args.demo {
         load_demo(&store).await?;

@@ -1,0 +1,71 @@
+//! One place where stored values become text for people, for the pages and the PDFs alike:
+//! instants in the installation's display zone (`serve --time-zone`, default Asia/Shanghai).
+//! Instants are stored in UTC; only this module decides how they read.
+
+use std::sync::OnceLock;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+/// The zone pages and documents show times in when nothing else is set.
+pub const DEFAULT_DISPLAY_ZONE: &str = "Asia/Shanghai";
+
+static DISPLAY_ZONE: OnceLock<TimeZone> = OnceLock::new();
+
+/// Sets the installation's display zone once, at server start (later calls change nothing:
+/// every page of one process reads times the same way).
+pub fn set_display_zone(zone: TimeZone) {
+    let _ = DISPLAY_ZONE.set(zone);
+}
+
+/// The installation's display zone.
+pub fn display_zone() -> TimeZone {
+    DISPLAY_ZONE
+        .get_or_init(|| TimeZone::get(DEFAULT_DISPLAY_ZONE).unwrap_or(TimeZone::UTC))
+        .clone()
+}
+
+/// A stored RFC 3339 instant as `2026-03-04 10:00` in `zone`; anything else is shown as it is.
+pub fn time_in(rfc3339: &str, zone: &TimeZone) -> String {
+    rfc3339
+        .parse::<Timestamp>()
+        .map(|t| {
+            t.to_zoned_datetime(zone.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// A stored RFC 3339 instant in the display zone.
+pub fn show_time(rfc3339: &str) -> String {
+    time_in(rfc3339, &display_zone())
+}
+
+/// An optional stored instant in the display zone; empty when there is none.
+pub fn short_time(rfc3339: &Option<String>) -> String {
+    rfc3339.as_deref().map(show_time).unwrap_or_default()
+}
+
+/// A local date and time typed by a person (`2026-10-08T09:30`), read in the display zone.
+pub fn local_input(text: &str) -> Option<Timestamp> {
+    let dt = text.parse::<jiff::civil::DateTime>().ok()?;
+    display_zone().to_timestamp(dt).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_read_in_the_zone_given() {
+        let utc = "2026-10-08T01:30:00Z";
+        let shanghai = TimeZone::get("Asia/Shanghai").expect("zone");
+        let berlin = TimeZone::get("Europe/Berlin").expect("zone");
+        assert_eq!(time_in(utc, &shanghai), "2026-10-08 09:30");
+        assert_eq!(time_in(utc, &berlin), "2026-10-08 03:30");
+        // Across a DST change: Berlin is UTC+1 again on 2026-10-25.
+        assert_eq!(time_in("2026-10-26T01:30:00Z", &berlin), "2026-10-26 02:30");
+        assert_eq!(time_in("not a time", &berlin), "not a time");
+    }
+}
