@@ -217,6 +217,8 @@ pub async fn propose_part(
     )
     .await?;
     let now = now_ms();
+    // Not `commit_work`: the part's own event comes before the wait it starts or ends, and the
+    // client admin is notified after both.
     let mut tx = store.pool.begin().await?;
     bump(&mut tx, order_id, now).await?;
     let id: i64 = sqlx::query(
@@ -295,6 +297,8 @@ pub async fn decide_part(
     )
     .await?;
     let now = now_ms();
+    // Not `commit_work`: the part's own event comes before the wait it starts or ends, and the
+    // client admin is notified after both.
     let mut tx = store.pool.begin().await?;
     bump(&mut tx, order_id, now).await?;
     sqlx::query("UPDATE order_parts SET state = $1, decided_by = $2, decided_at = $3, note = CASE WHEN $4 = '' THEN note ELSE $4 END WHERE id = $5 AND state = 'proposed'")
@@ -364,27 +368,22 @@ pub async fn install_part(
         ));
     }
     let now = now_ms();
-    let mut tx = store.pool.begin().await?;
-    bump(&mut tx, order_id, now).await?;
-    sqlx::query("UPDATE order_parts SET state = 'installed', installed_at = $1 WHERE id = $2 AND state = 'approved'")
-        .bind(now)
-        .bind(part_id)
-        .execute(&mut *tx)
-        .await?;
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind: "part_installed",
-            public: true,
-            body: &p.name,
-            data: json!({"part": part_id}),
-            audit_action: "part_installed",
-            audit: json!({"part": part_id}),
-        },
-    )
+    commit_work(store, actor, &order, now, async |tx| {
+        sqlx::query("UPDATE order_parts SET state = 'installed', installed_at = $1 WHERE id = $2 AND state = 'approved'")
+            .bind(now)
+            .bind(part_id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(((),
+            Event {
+                kind: "part_installed",
+                public: true,
+                body: &p.name,
+                data: json!({"part": part_id}),
+                audit_action: "part_installed",
+                audit: json!({"part": part_id}),
+            }))
+    })
     .await?;
-    tx.commit().await?;
     part(store, actor, order_id, part_id).await
 }

@@ -36,31 +36,26 @@ pub async fn sign(
     use base64::Engine;
     let encoded = base64::engine::general_purpose::STANDARD.encode(png);
     let now = now_ms();
-    let mut tx = store.pool.begin().await?;
-    bump(&mut tx, order_id, now).await?;
-    sqlx::query("INSERT INTO order_signatures (order_id, signer_name, image_png, collected_by, signed_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(order_id)
-        .bind(name.clone())
-        .bind(encoded)
-        .bind(actor.audit_id())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind: "signed",
-            public: true,
-            body: &name,
-            data: json!({}),
-            audit_action: "signed",
-            audit: json!({"signer": name}),
-        },
-    )
+    commit_work(store, actor, &order, now, async |tx| {
+        sqlx::query("INSERT INTO order_signatures (order_id, signer_name, image_png, collected_by, signed_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(order_id)
+            .bind(name.clone())
+            .bind(encoded)
+            .bind(actor.audit_id())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        Ok(((),
+            Event {
+                kind: "signed",
+                public: true,
+                body: &name,
+                data: json!({}),
+                audit_action: "signed",
+                audit: json!({"signer": name}),
+            }))
+    })
     .await?;
-    tx.commit().await?;
     signature(store, actor, order_id)
         .await?
         .ok_or(StoreError::NotFound)

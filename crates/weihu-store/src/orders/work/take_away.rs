@@ -132,49 +132,46 @@ pub async fn return_take_away(
     }
     let note = text("note", &r.note, 2000, false)?;
     let now = now_ms();
-    let mut tx = store.pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE take_away_repairs SET returned_at = $1, cost = $2, \
-         note = CASE WHEN $3 = '' THEN note ELSE $3 END \
-         WHERE id = $4 AND order_id = $5 AND returned_at IS NULL",
-    )
-    .bind(now)
-    .bind(cost.to_string())
-    .bind(note.clone())
-    .bind(repair_id)
-    .bind(order_id)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        let exists: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM take_away_repairs WHERE id = $1 AND order_id = $2",
+    commit_work(store, actor, &order, now, async |tx| {
+        let done = sqlx::query(
+            "UPDATE take_away_repairs SET returned_at = $1, cost = $2, \
+             note = CASE WHEN $3 = '' THEN note ELSE $3 END \
+             WHERE id = $4 AND order_id = $5 AND returned_at IS NULL",
         )
+        .bind(now)
+        .bind(cost.to_string())
+        .bind(note.clone())
         .bind(repair_id)
         .bind(order_id)
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await?;
-        return Err(if exists == 0 {
-            StoreError::NotFound
-        } else {
-            StoreError::invalid("returned_at", "the device is already back")
-        });
-    }
-    bump(&mut tx, order_id, now).await?;
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind: "take_away_return",
-            public: true,
-            body: &note,
-            data: json!({"repair": repair_id, "cost": cost.to_string()}),
-            audit_action: "take_away_return",
-            audit: json!({"repair": repair_id, "cost": cost.to_string()}),
-        },
-    )
+        if done.rows_affected() == 0 {
+            let exists: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM take_away_repairs WHERE id = $1 AND order_id = $2",
+            )
+            .bind(repair_id)
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            return Err(if exists == 0 {
+                StoreError::NotFound
+            } else {
+                StoreError::invalid("returned_at", "the device is already back")
+            });
+        }
+        Ok((
+            (),
+            Event {
+                kind: "take_away_return",
+                public: true,
+                body: &note,
+                data: json!({"repair": repair_id, "cost": cost.to_string()}),
+                audit_action: "take_away_return",
+                audit: json!({"repair": repair_id, "cost": cost.to_string()}),
+            },
+        ))
+    })
     .await?;
-    tx.commit().await?;
     take_aways(store, actor, order_id)
         .await?
         .into_iter()

@@ -132,41 +132,36 @@ pub async fn decide_visit(
     )
     .await?;
     let now = now_ms();
-    let mut tx = store.pool.begin().await?;
-    bump(&mut tx, order_id, now).await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO order_visits (order_id, engineer_id, kind, decided_at, travel_fee, note, created_by, category) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(order_id)
-    .bind(engineer)
-    .bind(kind)
-    .bind(now)
-    .bind(fee.to_string())
-    .bind(note.clone())
-    .bind(actor.audit_id())
-    .bind(category)
-    .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    if let Some(p) = &policy {
-        clocks::start_arrival(&cals, &mut tx, order_id, p, priority, now).await?;
-    }
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind: "visit",
-            public: true,
-            body: &note,
-            data: json!({"visit": id, "kind": kind, "engineer": eng.display_name}),
-            audit_action: "visit",
-            audit: json!({"visit": id, "kind": kind}),
-        },
-    )
+    let id = commit_work(store, actor, &order, now, async |tx| {
+        let id: i64 = sqlx::query(
+            "INSERT INTO order_visits (order_id, engineer_id, kind, decided_at, travel_fee, note, created_by, category) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(order_id)
+        .bind(engineer)
+        .bind(kind)
+        .bind(now)
+        .bind(fee.to_string())
+        .bind(note.clone())
+        .bind(actor.audit_id())
+        .bind(category)
+        .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if let Some(p) = &policy {
+            clocks::start_arrival(&cals, &mut *tx, order_id, p, priority, now).await?;
+        }
+        Ok((id,
+            Event {
+                kind: "visit",
+                public: true,
+                body: &note,
+                data: json!({"visit": id, "kind": kind, "engineer": eng.display_name}),
+                audit_action: "visit",
+                audit: json!({"visit": id, "kind": kind}),
+            }))
+    })
     .await?;
-    tx.commit().await?;
     visit(store, actor, order_id, id).await
 }
 
@@ -202,46 +197,43 @@ pub async fn visit_check(
     )
     .await?;
     let now = now_ms();
-    let mut tx = store.pool.begin().await?;
-    bump(&mut tx, order_id, now).await?;
-    let col = if check_in {
-        "check_in_at"
-    } else {
-        "check_out_at"
-    };
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE order_visits SET {col} = $1 WHERE id = $2"
-    )))
-    .bind(now)
-    .bind(visit_id)
-    .execute(&mut *tx)
-    .await?;
-    if check_in {
-        clocks::change(
-            &cals,
-            &mut tx,
-            order_id,
-            ClockKind::Arrival,
-            ClockChange::Stop,
-            now,
-        )
+    commit_work(store, actor, &order, now, async |tx| {
+        let col = if check_in {
+            "check_in_at"
+        } else {
+            "check_out_at"
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE order_visits SET {col} = $1 WHERE id = $2"
+        )))
+        .bind(now)
+        .bind(visit_id)
+        .execute(&mut *tx)
         .await?;
-    }
-    let kind = if check_in { "check_in" } else { "check_out" };
-    record(
-        &mut tx,
-        actor,
-        &order,
-        Event {
-            kind,
-            public: true,
-            body: "",
-            data: json!({"visit": visit_id}),
-            audit_action: kind,
-            audit: json!({"visit": visit_id}),
-        },
-    )
+        if check_in {
+            clocks::change(
+                &cals,
+                &mut *tx,
+                order_id,
+                ClockKind::Arrival,
+                ClockChange::Stop,
+                now,
+            )
+            .await?;
+        }
+        let kind = if check_in { "check_in" } else { "check_out" };
+        Ok((
+            (),
+            Event {
+                kind,
+                public: true,
+                body: "",
+                data: json!({"visit": visit_id}),
+                audit_action: kind,
+                audit: json!({"visit": visit_id}),
+            },
+        ))
+    })
     .await?;
-    tx.commit().await?;
     visit(store, actor, order_id, visit_id).await
 }
