@@ -169,26 +169,10 @@ pub(crate) async fn start(
     now: i64,
 ) -> Result<()> {
     let targets = policy.targets_for(priority);
-    insert_clock(
-        cals,
-        conn,
-        order_id,
-        "response",
-        targets,
-        targets.response,
-        now,
-    )
-    .await?;
-    insert_clock(
-        cals,
-        conn,
-        order_id,
-        "resolution",
-        targets,
-        targets.resolution,
-        now,
-    )
-    .await
+    for kind in [ClockKind::Response, ClockKind::Resolution] {
+        insert_clock(cals, conn, order_id, kind, targets, now).await?;
+    }
+    Ok(())
 }
 
 /// Starts the arrival clock when the first on-site visit is decided (SPEC §4: from the decision
@@ -201,26 +185,17 @@ pub(crate) async fn start_arrival(
     priority: Priority,
     now: i64,
 ) -> Result<()> {
-    let exists: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM order_clocks WHERE order_id = $1 AND kind = 'arrival'",
-    )
-    .bind(order_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let exists: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM order_clocks WHERE order_id = $1 AND kind = $2")
+            .bind(order_id)
+            .bind(ClockKind::Arrival.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
     if exists > 0 {
         return Ok(());
     }
     let targets = policy.targets_for(priority);
-    insert_clock(
-        cals,
-        conn,
-        order_id,
-        "arrival",
-        targets,
-        targets.arrival,
-        now,
-    )
-    .await
+    insert_clock(cals, conn, order_id, ClockKind::Arrival, targets, now).await
 }
 
 /// One running clock from `now`, with its cached due and first check time.
@@ -228,11 +203,11 @@ async fn insert_clock(
     cals: &Calendars,
     conn: &mut AnyConnection,
     order_id: i64,
-    kind: &str,
+    kind: ClockKind,
     targets: &weihu_domain::sla::PriorityTargets,
-    target: Target,
     now: i64,
 ) -> Result<()> {
+    let target = targets.target(kind);
     let cal = cals.get(&targets.calendar)?;
     let spec = ClockSpec {
         start: ts(now)?,
@@ -254,7 +229,7 @@ async fn insert_clock(
          started_at, due_at, state, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)",
     )
     .bind(order_id)
-    .bind(kind.to_owned())
+    .bind(kind.as_str())
     .bind(targets.calendar.clone())
     .bind(target_kind)
     .bind(minutes)
