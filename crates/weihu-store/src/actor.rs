@@ -12,6 +12,8 @@ pub struct Actor {
     pub role: Role,
     pub org_id: i64,
     pub locale: Option<String>,
+    /// The IANA zone the user reads times in; none: the installation's.
+    pub time_zone: Option<String>,
 }
 
 impl Actor {
@@ -24,6 +26,7 @@ impl Actor {
             role: Role::Admin,
             org_id: provider_org_id,
             locale: None,
+            time_zone: None,
         }
     }
 

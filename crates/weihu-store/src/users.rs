@@ -27,6 +27,8 @@ pub struct User {
     pub role: Role,
     pub team_id: Option<i64>,
     pub locale: Option<String>,
+    /// The IANA zone this user reads times in; none: the installation's.
+    pub time_zone: Option<String>,
     pub must_change_password: bool,
     pub active: bool,
     pub version: i64,
@@ -64,6 +66,9 @@ pub struct UserPatch {
     pub team_id: Option<Option<i64>>,
     #[serde(default, with = "double_option")]
     pub locale: Option<Option<String>>,
+    /// An IANA time zone (`Europe/Berlin`); `Some(None)` returns to the installation's.
+    #[serde(default, with = "double_option")]
+    pub time_zone: Option<Option<String>>,
     pub active: Option<bool>,
 }
 
@@ -87,7 +92,7 @@ pub struct UserFilter {
 }
 
 const COLUMNS: &str = "id, org_id, username, display_name, email, phone, role, team_id, locale, \
-                       must_change_password, active, version, created_at, updated_at";
+                       time_zone, must_change_password, active, version, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<User> {
     let role: String = r.try_get("role")?;
@@ -104,6 +109,7 @@ fn from_row(r: &AnyRow) -> Result<User> {
         })?,
         team_id: r.try_get("team_id")?,
         locale: r.try_get("locale")?,
+        time_zone: r.try_get("time_zone")?,
         must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
         active: r.try_get::<i64, _>("active")? != 0,
         version: r.try_get("version")?,
@@ -166,6 +172,18 @@ fn check_text(field: &str, v: &str, max: usize, required: bool) -> Result<String
         ));
     }
     Ok(v.to_owned())
+}
+
+/// A time zone the user chose: an IANA name jiff knows (empty: the installation's).
+fn check_time_zone(z: Option<&str>) -> Result<Option<String>> {
+    match z.map(str::trim).filter(|z| !z.is_empty()) {
+        None => Ok(None),
+        Some(z) if z.len() <= 64 && jiff::tz::TimeZone::get(z).is_ok() => Ok(Some(z.to_owned())),
+        Some(_) => Err(StoreError::invalid(
+            "time_zone",
+            "must be an IANA time zone such as Asia/Shanghai or Europe/Berlin",
+        )),
+    }
 }
 
 fn check_locale(l: &Option<String>) -> Result<()> {
@@ -271,6 +289,7 @@ pub fn actor_of(u: &User) -> Actor {
         role: u.role,
         org_id: u.org_id,
         locale: u.locale.clone(),
+        time_zone: u.time_zone.clone(),
     }
 }
 
@@ -462,6 +481,9 @@ pub async fn update(
         check_locale(l)?;
         next.locale = l.clone();
     }
+    if let Some(z) = &patch.time_zone {
+        next.time_zone = check_time_zone(z.as_deref())?;
+    }
     if let Some(r) = patch.role
         && r != current.role
     {
@@ -506,7 +528,7 @@ pub async fn update(
     let mut tx = store.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE users SET display_name = $1, email = $2, phone = $3, role = $4, team_id = $5, \
-         locale = $6, active = $7, version = version + 1, updated_at = $8 \
+         locale = $6, active = $7, version = version + 1, updated_at = $8, time_zone = $11 \
          WHERE id = $9 AND version = $10",
     )
     .bind(next.display_name.clone())
@@ -519,6 +541,7 @@ pub async fn update(
     .bind(now_ms())
     .bind(id)
     .bind(version)
+    .bind(next.time_zone.clone())
     .execute(&mut *tx)
     .await
     .map_err(|e| match StoreError::from(e) {

@@ -14,7 +14,8 @@ use weihu_store::statements::Statement;
 use weihu_store::{Actor, Store, StoreError};
 
 use crate::error::ApiError;
-use crate::web::show_time;
+// Documents leave the screen (printed, mailed, filed): times in the installation's zone.
+use crate::format::show_time;
 
 fn pdf_error(e: weihu_pdf::PdfError) -> ApiError {
     ApiError::internal("pdf", e)

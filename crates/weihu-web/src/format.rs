@@ -10,6 +10,29 @@ use jiff::tz::TimeZone;
 /// The zone pages and documents show times in when nothing else is set.
 pub const DEFAULT_DISPLAY_ZONE: &str = "Asia/Shanghai";
 
+/// Zones offered first when a user picks one (any IANA name is accepted).
+pub const COMMON_ZONES: [&str; 12] = [
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+];
+
+/// The zone a user reads times in: their own when set and known, else the installation's.
+pub fn zone_for(user_zone: Option<&str>) -> TimeZone {
+    user_zone
+        .and_then(|z| TimeZone::get(z).ok())
+        .unwrap_or_else(display_zone)
+}
+
 static DISPLAY_ZONE: OnceLock<TimeZone> = OnceLock::new();
 
 /// Sets the installation's display zone once, at server start (later calls change nothing:

@@ -90,7 +90,13 @@ pub async fn import(
             .find(|t| t.name == name)
             .ok_or_else(|| bad(n, format!("unknown table {name}")))?;
         let row = v["row"].as_array().ok_or_else(|| bad(n, "missing row"))?;
-        if row.len() != t.cols.len() {
+        // An older export lacks the columns added since, all at the end: they import as NULL.
+        let missing = &t.cols[row.len().min(t.cols.len())..];
+        if row.len() > t.cols.len()
+            || missing
+                .iter()
+                .any(|c| !ADDED_LATER.contains(&(t.name, c.name())))
+        {
             return Err(bad(n, format!("{name} rows have {} columns", t.cols.len())));
         }
         if current.is_none_or(|(c, _)| c.name != t.name) {
@@ -112,6 +118,12 @@ pub async fn import(
                 (Col::Text(_), Value::Null) => Arg::Text(None),
                 (Col::Text(_), Value::String(s)) => Arg::Text(Some(s.clone())),
                 _ => return Err(bad(n, format!("{}: wrong type", c.name()))),
+            });
+        }
+        for c in missing {
+            args.push(match c {
+                Col::Int(_) => Arg::Int(None),
+                Col::Text(_) => Arg::Text(None),
             });
         }
         let cols: Vec<&str> = t.cols.iter().map(|c| c.name()).collect();

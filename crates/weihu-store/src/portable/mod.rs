@@ -29,6 +29,10 @@ pub use tables::*;
 pub const FORMAT: &str = "weihu-export";
 pub const FORMAT_VERSION: i64 = 1;
 
+/// Columns added to a table after the format was first written, always at the end of its
+/// column list: an export from an older Weihu lacks them, and they import as NULL.
+const ADDED_LATER: &[(&str, &str)] = &[("users", "time_zone")];
+
 #[derive(Clone, Copy)]
 enum Col {
     Int(&'static str),

@@ -58,6 +58,8 @@ pub(super) const TABLES: &[Table] = &[
             I("version"),
             I("created_at"),
             I("updated_at"),
+            // Added later (0011): at the end, so older exports still import.
+            T("time_zone"),
         ],
     },
     Table {

@@ -31,6 +31,9 @@ pub struct MeUpdate {
     phone: Option<String>,
     /// `zh-CN` or `en`; an empty string returns to the browser's language.
     locale: Option<String>,
+    /// An IANA time zone for the pages (`Europe/Berlin`); an empty string returns to the
+    /// installation's.
+    time_zone: Option<String>,
 }
 
 /// Change your own name, contact details or language.
@@ -46,6 +49,7 @@ pub async fn patch_me(
         email: b.email,
         phone: b.phone,
         locale: b.locale.map(|l| Some(l).filter(|l| !l.is_empty())),
+        time_zone: b.time_zone.map(|z| Some(z).filter(|z| !z.is_empty())),
         ..Default::default()
     };
     Ok(Json(

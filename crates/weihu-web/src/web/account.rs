@@ -71,6 +71,8 @@ struct ProfileForm {
     phone: String,
     #[serde(default)]
     locale: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 async fn save(
@@ -87,6 +89,7 @@ async fn save(
         email: Some(f.email),
         phone: Some(f.phone),
         locale: Some(locale.clone()),
+        time_zone: Some(Some(f.time_zone)),
         ..Default::default()
     };
     let r = users::update(

@@ -470,6 +470,7 @@ async fn user_update(
         role,
         team_id,
         locale: None,
+        time_zone: None,
         active: Some(f.active.is_some()),
     };
     let r = users::update(&s.store, a, id, f.version, &patch)

@@ -10,7 +10,7 @@ use weihu_store::organizations::{self, OrgFilter, OrgKind, Organization};
 use weihu_store::users::{self, User, UserFilter};
 use weihu_store::{ListParams, audit, teams};
 
-use super::{PageCtx, page_error, render, show_time};
+use super::{PageCtx, page_error, render};
 use crate::AppState;
 use crate::auth::WebSession;
 
@@ -98,7 +98,7 @@ async fn dashboard(
             .into_iter()
             .map(|e| {
                 (
-                    show_time(&e.at),
+                    ctx.time(&e.at),
                     e.actor_name,
                     format!("{} #{}", e.entity, e.entity_id),
                     e.action,

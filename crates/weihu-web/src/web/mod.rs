@@ -51,9 +51,26 @@ pub struct PageCtx {
     pub path: String,
     pub nav: Vec<NavItem>,
     pub flash: Option<String>,
+    /// The zone this user reads times in (their own, or the installation's).
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl PageCtx {
+    /// A stored instant as this user reads it (`2026-03-04 10:00`).
+    pub fn time(&self, rfc3339: &str) -> String {
+        crate::format::time_in(rfc3339, &self.zone)
+    }
+
+    /// An optional stored instant as this user reads it; empty when there is none.
+    pub fn short_time(&self, rfc3339: &Option<String>) -> String {
+        rfc3339.as_deref().map(|t| self.time(t)).unwrap_or_default()
+    }
+
+    /// The name of the zone times are shown in.
+    pub fn zone_name(&self) -> &str {
+        self.zone.iana_name().unwrap_or("UTC")
+    }
+
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
         self.tr.t(key)
     }
@@ -68,6 +85,7 @@ impl PageCtx {
             path: path.to_owned(),
             nav: Vec::new(),
             flash: None,
+            zone: crate::format::display_zone(),
         }
     }
 
@@ -83,6 +101,7 @@ impl PageCtx {
             path: path.to_owned(),
             nav,
             flash: None,
+            zone: crate::format::zone_for(session.actor.time_zone.as_deref()),
         }
     }
 
@@ -256,6 +275,3 @@ pub fn render<T: askama::Template>(t: &T) -> Response {
         }
     }
 }
-
-// Templates call these as `crate::web::show_time`; the formatting itself is `crate::format`.
-pub use crate::format::{short_time, show_time};

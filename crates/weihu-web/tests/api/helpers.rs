@@ -239,3 +239,46 @@ pub fn assert_error(
         assert_eq!(err["field"], f, "{what}: error.field; body {body}");
     }
 }
+
+/// A browser signed in as `user` through the login form: keeps its cookies, does not follow
+/// redirects.
+pub async fn signed_in(app: &TestApp, user: &str) -> reqwest::Client {
+    let b = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client");
+    let html = b
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("GET /login")
+        .text()
+        .await
+        .expect("body");
+    let csrf = form_csrf(&html);
+    let resp = b
+        .post(app.url("/login"))
+        .form(&[
+            ("username", user),
+            ("password", demo::DEMO_PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .expect("POST /login");
+    assert_eq!(resp.status(), 303, "{user} signs in");
+    b
+}
+
+/// The first CSRF token of a page's forms.
+pub fn form_csrf(html: &str) -> String {
+    let marker = r#"name="csrf" value=""#;
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no csrf field in the page: {html}"))
+        + marker.len();
+    let end = start + html[start..].find('"').expect("closing quote");
+    html[start..end].to_owned()
+}

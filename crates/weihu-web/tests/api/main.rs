@@ -52,3 +52,4 @@ mod orders;
 mod pagination;
 mod service_levels;
 mod session;
+mod time_zones;

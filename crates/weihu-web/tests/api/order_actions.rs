@@ -9,11 +9,9 @@
 
 use std::collections::BTreeSet;
 
-use reqwest::Client;
 use serde_json::{Value, json};
-use weihu_store::demo::DEMO_PASSWORD;
 
-use crate::helpers::{ADMIN, TestApp, read};
+use crate::helpers::{ADMIN, TestApp, read, signed_in};
 
 both_backends!(pages_offer_exactly_what_the_api_accepts);
 
@@ -165,39 +163,6 @@ async fn order_in(app: &TestApp, state: &str, team_id: i64) -> i64 {
         .await;
     assert_eq!(o["state"], state, "{o}");
     oid
-}
-
-/// A browser signed in as `user`.
-async fn signed_in(app: &TestApp, user: &str) -> Client {
-    let b = Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client");
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .expect("GET /login")
-        .text()
-        .await
-        .expect("body");
-    let marker = r#"name="csrf" value=""#;
-    let start = html.find(marker).expect("csrf field") + marker.len();
-    let csrf = &html[start..start + html[start..].find('"').expect("quote")];
-    let resp = b
-        .post(app.url("/login"))
-        .form(&[
-            ("username", user),
-            ("password", DEMO_PASSWORD),
-            ("csrf", csrf),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .expect("POST /login");
-    assert_eq!(resp.status(), 303, "{user} signs in");
-    b
 }
 
 /// The order-level actions the page offers.
