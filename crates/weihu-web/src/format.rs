@@ -70,6 +70,19 @@ pub fn short_time(rfc3339: &Option<String>) -> String {
     rfc3339.as_deref().map(show_time).unwrap_or_default()
 }
 
+/// A file's size for people: `40 B`, `12.5 KB`, `3.2 MB` (never "0 KB" for a small file).
+pub fn file_size(bytes: i64) -> String {
+    const KB: i64 = 1024;
+    const MB: i64 = 1024 * 1024;
+    if bytes < KB {
+        format!("{} B", bytes.max(0))
+    } else if bytes < MB {
+        format!("{:.1} KB", bytes as f64 / KB as f64)
+    } else {
+        format!("{:.1} MB", bytes as f64 / MB as f64)
+    }
+}
+
 /// A local date and time typed by a person (`2026-10-08T09:30`), read in the display zone.
 pub fn local_input(text: &str) -> Option<Timestamp> {
     let dt = text.parse::<jiff::civil::DateTime>().ok()?;
@@ -90,5 +103,14 @@ mod tests {
         // Across a DST change: Berlin is UTC+1 again on 2026-10-25.
         assert_eq!(time_in("2026-10-26T01:30:00Z", &berlin), "2026-10-26 02:30");
         assert_eq!(time_in("not a time", &berlin), "not a time");
+    }
+
+    #[test]
+    fn small_files_are_not_zero() {
+        assert_eq!(file_size(40), "40 B");
+        assert_eq!(file_size(1023), "1023 B");
+        assert_eq!(file_size(1024), "1.0 KB");
+        assert_eq!(file_size(12_800), "12.5 KB");
+        assert_eq!(file_size(3 * 1024 * 1024 + 200 * 1024), "3.2 MB");
     }
 }

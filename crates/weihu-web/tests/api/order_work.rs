@@ -379,6 +379,20 @@ async fn attachments_over_multipart(app: TestApp) {
     assert_eq!(img["filename"], "a.png", "the path is cut off: {img}");
     assert_eq!(img["size"], png().len(), "{img}");
     assert_eq!(img["public"], true, "{img}");
+    // The page gives a small file its size in bytes, never "0 KB".
+    let page = crate::helpers::signed_in(&app, "wu.li")
+        .await
+        .get(app.url(&format!("/orders/{oid}")))
+        .send()
+        .await
+        .expect("the order page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains(&format!("{} B", png().len())) && !page.contains("0 KB"),
+        "the attachment's size on the page"
+    );
 
     let r = upload(
         &app,
