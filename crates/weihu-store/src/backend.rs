@@ -54,6 +54,9 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// The provider's zone: the local year of order numbers, "today" for time entries, the
+    /// month of a signature (`serve --time-zone`; default Asia/Shanghai).
+    zone: jiff::tz::TimeZone,
 }
 
 impl Store {
@@ -92,7 +95,11 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            zone: default_zone(),
+        })
     }
 
     /// A SQLite database in `dir` (created if missing): `dir/weihu.db`.
@@ -102,6 +109,17 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The same store, in the provider's `zone`.
+    pub fn with_time_zone(mut self, zone: jiff::tz::TimeZone) -> Store {
+        self.zone = zone;
+        self
+    }
+
+    /// The provider's zone (see [`Store::with_time_zone`]).
+    pub fn time_zone(&self) -> &jiff::tz::TimeZone {
+        &self.zone
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -192,4 +210,8 @@ pub fn migration_names(backend: Backend) -> Vec<(i64, String)> {
         .iter()
         .map(|m| (m.version, m.description.to_string()))
         .collect()
+}
+
+fn default_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(crate::contracts::DEFAULT_ZONE).unwrap_or(jiff::tz::TimeZone::UTC)
 }

@@ -308,6 +308,8 @@ pub struct PreparedOrder {
     asset_id: Option<i64>,
     catalog_item_id: Option<i64>,
     cals: clocks::Calendars,
+    /// The provider's zone, for the local year of the number.
+    zone: jiff::tz::TimeZone,
 }
 
 impl PreparedOrder {
@@ -454,6 +456,7 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
         asset_id,
         catalog_item_id,
         cals,
+        zone: store.time_zone().clone(),
     })
 }
 
@@ -465,13 +468,10 @@ pub async fn write(
 ) -> Result<i64> {
     let actor = &p.actor;
     let now = now_ms();
+    // Numbers take the year of the provider's local date (a New Year's Eve order in Shanghai is
+    // numbered in the new year although it is still the old one in UTC).
     let year = jiff::Timestamp::from_millisecond(now)
-        .map(|t| {
-            t.to_zoned_datetime(
-                jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
-            .year()
-        })
+        .map(|t| t.to_zoned_datetime(p.zone.clone()).year())
         .unwrap_or(2026);
     // The counter row is the first write: it takes the write lock at once (SQLite) or the row lock
     // (PostgreSQL), so concurrent creators queue here and numbers stay gap-free.

@@ -142,8 +142,9 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
             args.time_zone
         ))
     })?;
-    weihu_web::format::set_display_zone(zone);
-    let store = open(settings).await?;
+    weihu_web::format::set_display_zone(zone.clone());
+    // The provider's zone: pages show times in it, and order numbers take their year from it.
+    let store = open(settings).await?.with_time_zone(zone);
     if args.demo {
         load_demo(&store).await?;
     } else {

@@ -239,10 +239,9 @@ pub async fn log_time(
         Some(d) => d
             .parse::<jiff::civil::Date>()
             .map_err(|e| StoreError::invalid("work_date", format!("not a date: {e}")))?,
+        // Today where the provider works.
         None => jiff::Timestamp::now()
-            .to_zoned_datetime(
-                jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
+            .to_zoned_datetime(store.time_zone().clone())
             .date(),
     };
     if !(2000..=2100).contains(&date.year()) {

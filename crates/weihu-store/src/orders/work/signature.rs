@@ -88,7 +88,8 @@ pub async fn signature(
     )))
 }
 
-/// The resolved or closed orders of a client signed during `month` (in the provider's zone),
+/// The resolved or closed orders of a client signed during `month` (in the provider's zone,
+/// [`Store::time_zone`]),
 /// oldest signature first, as `actor` may see them: one indexed query, not a walk over every
 /// order of the client.
 pub async fn signed_in_month(
@@ -100,8 +101,7 @@ pub async fn signed_in_month(
     let range = month
         .range()
         .map_err(|e| StoreError::invalid("month", e.to_string()))?;
-    let tz = jiff::tz::TimeZone::get(crate::contracts::DEFAULT_ZONE)
-        .map_err(|e| StoreError::Format(e.to_string()))?;
+    let tz = store.time_zone().clone();
     let ms = |d: jiff::civil::Date| -> Result<i64> {
         Ok(d.to_zoned_datetime(tz.clone())
             .map_err(|e| StoreError::Format(e.to_string()))?
