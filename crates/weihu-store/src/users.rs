@@ -661,3 +661,31 @@ async fn write_password(
     tx.commit().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod time_zone_tests {
+    use super::check_time_zone;
+
+    #[test]
+    fn only_real_zone_names_are_taken() {
+        assert_eq!(check_time_zone(None).expect("none"), None);
+        assert_eq!(check_time_zone(Some("  ")).expect("blank"), None);
+        assert_eq!(
+            check_time_zone(Some("Europe/Berlin"))
+                .expect("a zone")
+                .as_deref(),
+            Some("Europe/Berlin")
+        );
+        let long = "Asia/".repeat(100);
+        for hostile in [
+            "../../../../etc/passwd",
+            "/etc/localtime",
+            "Asia/Shanghai\0",
+            "Mars/Olympus_Mons",
+            long.as_str(),
+            "Asia/../Asia/Shanghai",
+        ] {
+            assert!(check_time_zone(Some(hostile)).is_err(), "{hostile:?}");
+        }
+    }
+}
