@@ -30,6 +30,9 @@ pub enum OrderAction {
     CommentPublic,
     /// A note only provider staff see.
     CommentInternal,
+    /// Change the facts of an open order (subject, description, category, urgency and impact,
+    /// site, asset, service): the desk and the order's engineers.
+    Edit,
     /// Upload a photo, log or document.
     Attach,
     /// Decide whether (and how) someone goes on site.
@@ -59,7 +62,7 @@ pub enum OrderAction {
 }
 
 impl OrderAction {
-    pub const ALL: [OrderAction; 25] = [
+    pub const ALL: [OrderAction; 26] = [
         OrderAction::Assign,
         OrderAction::Start,
         OrderAction::WaitClient,
@@ -72,6 +75,7 @@ impl OrderAction {
         OrderAction::Refuse,
         OrderAction::CommentPublic,
         OrderAction::CommentInternal,
+        OrderAction::Edit,
         OrderAction::Attach,
         OrderAction::DecideVisit,
         OrderAction::CheckVisit,
@@ -101,6 +105,7 @@ impl OrderAction {
             OrderAction::Refuse => "refuse",
             OrderAction::CommentPublic => "comment_public",
             OrderAction::CommentInternal => "comment_internal",
+            OrderAction::Edit => "edit",
             OrderAction::Attach => "attach",
             OrderAction::DecideVisit => "decide_visit",
             OrderAction::CheckVisit => "check_visit",
@@ -253,7 +258,7 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
             }
             _ => Ok(()),
         },
-        A::DecideVisit | A::CheckVisit | A::ProposePart | A::InstallPart | A::TakeAway => {
+        A::Edit | A::DecideVisit | A::CheckVisit | A::ProposePart | A::InstallPart | A::TakeAway => {
             work(true)
         }
         // Records of work already done may still be added after the resolution.
@@ -382,6 +387,7 @@ mod tests {
     fn work_is_for_the_orders_own_people_and_open_orders() {
         let open = facts(OrderState::InProgress, ASSIGNEE);
         for a in [
+            OrderAction::Edit,
             OrderAction::CheckVisit,
             OrderAction::ProposePart,
             OrderAction::InstallPart,

@@ -72,7 +72,7 @@ pub struct UserPatch {
     pub active: Option<bool>,
 }
 
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer};
     pub fn deserialize<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
     where

@@ -242,6 +242,80 @@ async fn insert_clock(
     Ok(())
 }
 
+/// A priority change (issue #13): every clock of the order that still runs takes the target of
+/// the new priority under the same policy version, counted from the order's start with its
+/// pauses; clocks that stopped keep what they were judged against. Returns each changed clock as
+/// (kind, minutes before, minutes after).
+pub(crate) async fn retarget(
+    cals: &Calendars,
+    conn: &mut AnyConnection,
+    order_id: i64,
+    policy: &SlaPolicy,
+    priority: Priority,
+    now: i64,
+) -> Result<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CLOCK_COLUMNS} FROM order_clocks WHERE order_id = $1 AND stopped_at IS NULL ORDER BY id"
+    )))
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let clocks = rows.iter().map(clock_row).collect::<Result<Vec<_>>>()?;
+    let ids: Vec<i64> = clocks.iter().map(|c| c.id).collect();
+    let mut pauses = pauses_of(conn, &ids).await?;
+    let targets = policy.targets_for(priority);
+    let cal = cals.get(&targets.calendar)?;
+    let mut changed = Vec::new();
+    for c in clocks {
+        let Some(kind) = ClockKind::parse(&c.kind) else {
+            return Err(StoreError::Corrupt {
+                what: "clock kind",
+                value: c.kind,
+            });
+        };
+        let target = targets.target(kind);
+        let (target_kind, minutes) = match target {
+            Target::Business { minutes } => ("business", minutes),
+            Target::WallClock { minutes } => ("wall_clock", minutes),
+        };
+        if target_kind == c.target_kind
+            && minutes == c.target_minutes
+            && targets.calendar == c.calendar
+        {
+            continue;
+        }
+        let spec = ClockSpec {
+            start: ts(c.started_at)?,
+            target,
+            pauses: pauses.remove(&c.id).unwrap_or_default(),
+            stopped_at: None,
+            at_risk_percent: targets.at_risk_percent,
+        };
+        let due = match target.due(cal, spec.start, &spec.pauses) {
+            Ok(Due::At { due }) => Some(due.as_millisecond()),
+            _ => None,
+        };
+        // A new target is judged afresh: the clock job looks at it at once, and the at-risk
+        // and breach notices may come again.
+        sqlx::query(
+            "UPDATE order_clocks SET target_kind = $1, target_minutes = $2, calendar = $3, \
+             at_risk_percent = $4, due_at = $5, next_check_at = $6, \
+             at_risk_notified = 0, breach_notified = 0 WHERE id = $7",
+        )
+        .bind(target_kind)
+        .bind(minutes)
+        .bind(targets.calendar.clone())
+        .bind(i64::from(targets.at_risk_percent))
+        .bind(due)
+        .bind(now)
+        .bind(c.id)
+        .execute(&mut *conn)
+        .await?;
+        changed.push((c.kind, c.target_minutes, minutes));
+    }
+    Ok(changed)
+}
+
 struct ClockRow {
     id: i64,
     order_id: i64,

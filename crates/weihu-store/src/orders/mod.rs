@@ -4,6 +4,7 @@
 mod access;
 pub mod attachments;
 mod clocks;
+mod edit;
 mod group_commit;
 pub mod search;
 mod timeline;
@@ -20,6 +21,7 @@ use weihu_domain::priority::Level;
 use weihu_domain::role::Scope;
 
 pub use clocks::{ClockView, evaluate_due_clocks};
+pub use edit::{OrderPatch, update};
 pub use group_commit::OrderWriter;
 pub use timeline::{Event, events};
 pub use workflow::{

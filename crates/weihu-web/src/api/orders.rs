@@ -9,7 +9,7 @@ use serde::Deserialize;
 use weihu_store::Page;
 use weihu_store::notifications::{self, Notification};
 use weihu_store::orders::{
-    self, Comment, Event, NewOrder, Order, OrderFilter, Rating, TransitionRequest,
+    self, Comment, Event, NewOrder, Order, OrderFilter, OrderPatch, Rating, TransitionRequest,
 };
 
 use super::{ListQuery, list_params};
@@ -21,7 +21,7 @@ use crate::extract::{ApiJson, ApiQuery, Id};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/orders", get(list).post(create))
-        .route("/api/v1/orders/{id}", get(get_one))
+        .route("/api/v1/orders/{id}", get(get_one).patch(update))
         .route("/api/v1/orders/{id}/events", get(events))
         .route("/api/v1/orders/{id}/comments", post(comment))
         .route("/api/v1/orders/{id}/transitions", post(transition))
@@ -103,6 +103,22 @@ pub async fn get_one(
     Id(id): Id,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(orders::get(&s.store, &a, id).await?))
+}
+
+/// Change an open order (the desk and the order's engineers): subject, description, category,
+/// urgency and impact (the priority follows; a change of priority needs a `reason` and re-targets
+/// the running clocks from the order's start under the same policy version), site, asset,
+/// catalog service, service mode. Recorded on the timeline as what changed from what to what.
+#[utoipa::path(patch, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)), request_body = OrderPatch,
+    responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(p): ApiJson<OrderPatch>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(orders::update(&s.store, &a, id, &p).await?))
 }
 
 /// The order's timeline, oldest first (internal entries for provider staff only).

@@ -47,6 +47,7 @@ mod isolation;
 mod matrix;
 mod ops;
 mod order_actions;
+mod order_edit;
 mod order_work;
 mod orders;
 mod pagination;

@@ -31,6 +31,7 @@ const PAGE_CONTROLS: &[(&str, &str)] = &[
     ("refuse", "refuse"),
     ("comment", "comment_public"),
     ("comment-internal", "comment_internal"),
+    ("edit", "edit"),
     ("attach", "attach"),
     ("visit", "decide_visit"),
     ("propose-part", "propose_part"),
@@ -271,6 +272,11 @@ async fn accepts(app: &TestApp, user: &str, oid: i64, action: &str) -> bool {
             422,
             Some("signer_name"),
         ),
+        "edit" => {
+            // A stale version: through the permission table, it is a conflict.
+            let (status, v) = app.patch(&o, Some(user), &json!({"version": -1})).await;
+            return verdict(user, action, status, &v, 409, None);
+        }
         "rate" => {
             let (status, v) = app
                 .post(&format!("{o}/rating"), Some(user), &json!({"score": 9}))

@@ -576,3 +576,52 @@ pub(super) async fn month_bundle(
         Err(e) => super::back(&format!("/organizations/{id}"), Err::<(), _>(e)),
     }
 }
+
+#[derive(Deserialize)]
+pub(super) struct EditForm {
+    csrf: String,
+    version: i64,
+    subject: String,
+    #[serde(default)]
+    description: String,
+    category: String,
+    urgency: String,
+    impact: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The page's "change the order" form: the same store call as `PATCH /api/v1/orders/{id}`.
+pub(super) async fn edit_form(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<EditForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let level = |field: &str, v: &str| {
+        Level::parse(v).ok_or_else(|| StoreError::invalid(field, "must be high, medium or low"))
+    };
+    let r = async {
+        let patch = weihu_store::orders::OrderPatch {
+            version: f.version,
+            subject: Some(f.subject),
+            description: Some(f.description),
+            category: Some(f.category),
+            urgency: Some(level("urgency", &f.urgency)?),
+            impact: Some(level("impact", &f.impact)?),
+            site: Some(f.site),
+            reason: f.reason,
+            ..Default::default()
+        };
+        orders::update(&s.store, &session.actor, id, &patch)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    back(&format!("/orders/{id}"), r)
+}

@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/comment", post(comment))
         .route("/orders/{id}/transition", post(transition))
+        .route("/orders/{id}/edit", post(edit_form))
         .route("/orders/{id}/rating", post(rate))
         .route("/orders/{id}/work/{what}", post(work_form))
         .route("/orders/{id}/signature.png", get(signature_png))

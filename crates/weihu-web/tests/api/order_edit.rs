@@ -1,0 +1,122 @@
+//! Editing an order after it is opened (issue #13): the facts change with the version read, the
+//! priority follows urgency and impact and re-targets the running clocks under the same policy
+//! version, and the timeline says what changed from what to what, and why.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error};
+
+both_backends!(the_desk_edits_an_open_order);
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("an id: {v}"))
+}
+
+fn clock<'a>(order: &'a Value, kind: &str) -> &'a Value {
+    order["clocks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["kind"] == kind))
+        .unwrap_or_else(|| panic!("a {kind} clock: {order}"))
+}
+
+async fn the_desk_edits_an_open_order(app: TestApp) {
+    let (status, o) = app
+        .post(
+            "/api/v1/orders",
+            Some("wu.li"),
+            &json!({"category": "hardware", "urgency": "low", "impact": "low",
+                    "subject": "打印机卡纸", "description": "三楼打印机"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{o}");
+    let oid = id(&o);
+    let path = format!("/api/v1/orders/{oid}");
+    let before = clock(&o, "resolution").clone();
+
+    // The client cannot change the order's facts; the desk can, with the version it read.
+    let r = app
+        .patch(&path, Some("wu.li"), &json!({"version": o["version"], "subject": "x"}))
+        .await;
+    assert_error("a client user", &r, 403, "forbidden", None);
+    let r = app
+        .patch(&path, Some("wang.fang"), &json!({"version": 0, "subject": "x"}))
+        .await;
+    assert_error("a stale version", &r, 409, "conflict", Some("version"));
+    let r = app
+        .patch(
+            &path,
+            Some("wang.fang"),
+            &json!({"version": o["version"], "category": "spaceship"}),
+        )
+        .await;
+    assert_error("an unknown category", &r, 422, "invalid", Some("category"));
+    // A priority change needs a reason.
+    let r = app
+        .patch(
+            &path,
+            Some("wang.fang"),
+            &json!({"version": o["version"], "urgency": "high", "impact": "high"}),
+        )
+        .await;
+    assert_error("no reason", &r, 422, "invalid", Some("reason"));
+
+    let (status, e) = app
+        .patch(
+            &path,
+            Some("wang.fang"),
+            &json!({"version": o["version"], "urgency": "high", "impact": "high",
+                    "subject": "财务打印机卡纸 蓝牙", "reason": "整个财务部无法打印 / the whole finance team is blocked"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{e}");
+    assert_eq!(e["subject"], "财务打印机卡纸 蓝牙");
+    assert_eq!(e["urgency"], "high");
+    assert_ne!(e["priority"], o["priority"], "the priority follows: {e}");
+    assert_eq!(e["version"], o["version"].as_i64().unwrap_or(0) + 1);
+    let after = clock(&e, "resolution");
+    assert!(
+        after["target_minutes"].as_i64() < before["target_minutes"].as_i64(),
+        "a higher priority has a shorter resolution target: {before} → {after}"
+    );
+    assert_eq!(after["started_at"], before["started_at"], "counted from the order's start");
+    assert_eq!(e["policy_version"], o["policy_version"], "under the same policy version");
+
+    // The timeline says what changed, from what to what, and why — to the client too.
+    let (status, events) = app
+        .get(&format!("{path}/events"), Some("wu.li"))
+        .await;
+    assert_eq!(status, 200, "{events}");
+    let edited = events
+        .as_array()
+        .and_then(|ev| ev.iter().find(|x| x["kind"] == "edited"))
+        .unwrap_or_else(|| panic!("an edited event: {events}"))
+        .clone();
+    assert!(edited["body"].as_str().unwrap_or("").contains("整个财务部"), "{edited}");
+    let changes = &edited["data"]["changes"];
+    assert_eq!(changes["subject"], json!(["打印机卡纸", "财务打印机卡纸 蓝牙"]), "{edited}");
+    assert_eq!(changes["urgency"], json!(["low", "high"]), "{edited}");
+    assert!(changes["priority"].is_array(), "{edited}");
+    assert!(
+        edited["data"]["clocks"].as_array().is_some_and(|c| !c.is_empty()),
+        "the re-targeted clocks are named: {edited}"
+    );
+
+    // The search finds the new words.
+    let (status, found) = app
+        .get("/api/v1/orders?q=%E8%93%9D%E7%89%99", Some("wang.fang"))
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert!(
+        found["items"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|x| x["id"] == oid)),
+        "{found}"
+    );
+
+    // Nothing to change is no change.
+    let (status, same) = app
+        .patch(&path, Some("wang.fang"), &json!({"version": e["version"], "subject": e["subject"]}))
+        .await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["version"], e["version"], "no new version without a change");
+}
