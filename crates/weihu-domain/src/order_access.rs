@@ -258,9 +258,12 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
             }
             _ => Ok(()),
         },
-        A::Edit | A::DecideVisit | A::CheckVisit | A::ProposePart | A::InstallPart | A::TakeAway => {
-            work(true)
-        }
+        A::Edit
+        | A::DecideVisit
+        | A::CheckVisit
+        | A::ProposePart
+        | A::InstallPart
+        | A::TakeAway => work(true),
         // Records of work already done may still be added after the resolution.
         A::RemoteSession | A::BackupCheck | A::LogTime | A::ReturnTakeAway => work(false),
         A::DecidePart => {

@@ -62,8 +62,7 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, patch: &OrderPatch) -
             current: order.version,
         });
     }
-    let policy =
-        clocks::order_policy_version(store, order.policy_id, order.policy_version).await?;
+    let policy = clocks::order_policy_version(store, order.policy_id, order.policy_version).await?;
     let urgency = patch.urgency.unwrap_or(order.urgency);
     let impact = patch.impact.unwrap_or(order.impact);
     let priority = match &policy {
@@ -187,11 +186,27 @@ fn changes(order: &Order, next: &Next) -> Map<String, Value> {
         }
     };
     put("subject", json!(order.subject), json!(next.subject));
-    put("description", json!(order.description), json!(next.description));
+    put(
+        "description",
+        json!(order.description),
+        json!(next.description),
+    );
     put("category", json!(order.category), json!(next.category));
-    put("urgency", json!(order.urgency.as_str()), json!(next.urgency.as_str()));
-    put("impact", json!(order.impact.as_str()), json!(next.impact.as_str()));
-    put("priority", json!(order.priority), json!(next.priority.as_str()));
+    put(
+        "urgency",
+        json!(order.urgency.as_str()),
+        json!(next.urgency.as_str()),
+    );
+    put(
+        "impact",
+        json!(order.impact.as_str()),
+        json!(next.impact.as_str()),
+    );
+    put(
+        "priority",
+        json!(order.priority),
+        json!(next.priority.as_str()),
+    );
     put("site", json!(order.site), json!(next.site));
     put("asset_id", json!(order.asset_id), json!(next.asset_id));
     put(
@@ -199,7 +214,11 @@ fn changes(order: &Order, next: &Next) -> Map<String, Value> {
         json!(order.catalog_item_id),
         json!(next.catalog_item_id),
     );
-    put("service_mode", json!(order.service_mode), json!(next.service_mode));
+    put(
+        "service_mode",
+        json!(order.service_mode),
+        json!(next.service_mode),
+    );
     out
 }
 
