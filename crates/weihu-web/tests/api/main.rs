@@ -51,6 +51,7 @@ mod order_edit;
 mod order_work;
 mod orders;
 mod pagination;
+mod report_form;
 mod service_levels;
 mod session;
 mod time_zones;
