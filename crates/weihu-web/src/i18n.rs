@@ -124,6 +124,77 @@ mod tests {
         assert!(missing.is_empty(), "keys in one language only: {missing:?}");
     }
 
+    /// Every value a page shows through `ctx.tk(prefix, value)` has a label in both languages:
+    /// no raw code (`peripheral`, `portal`, `met`, `approved`) reaches a page.
+    #[test]
+    fn every_enum_value_has_a_label_in_both_languages() {
+        use weihu_domain::order::{Action, OrderState};
+        use weihu_domain::priority::Level;
+        use weihu_domain::sla::ClockKind;
+        let mut sets: Vec<(&str, Vec<String>)> = vec![
+            (
+                "state",
+                OrderState::ALL.iter().map(|s| s.as_str().into()).collect(),
+            ),
+            (
+                "action",
+                Action::ALL.iter().map(|a| a.as_str().into()).collect(),
+            ),
+            (
+                "level",
+                [Level::High, Level::Medium, Level::Low]
+                    .iter()
+                    .map(|l| l.as_str().into())
+                    .collect(),
+            ),
+            (
+                "sla",
+                ClockKind::ALL.iter().map(|k| k.as_str().into()).collect(),
+            ),
+        ];
+        let strs = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        sets.push(("category", strs(&weihu_store::orders::CATEGORIES)));
+        sets.push(("channel", strs(&weihu_store::orders::CHANNELS)));
+        sets.push(("visit", strs(&weihu_store::orders::work::VISIT_KINDS)));
+        sets.push((
+            "visit_category",
+            strs(&weihu_store::orders::work::VISIT_CATEGORIES),
+        ));
+        sets.push((
+            "clock",
+            strs(&["running", "paused", "met", "breached", "stopped"]),
+        ));
+        sets.push((
+            "part",
+            strs(&["proposed", "approved", "rejected", "installed", "withdrawn"]),
+        ));
+        sets.push(("statement_state", strs(&weihu_store::statements::STATES)));
+        sets.push(("contract_status", strs(&weihu_store::contracts::STATUSES)));
+        sets.push(("asset_status", strs(&weihu_store::assets::STATUSES)));
+        sets.push((
+            "model",
+            strs(&[
+                "per_visit",
+                "monthly_capped",
+                "monthly_unlimited",
+                "resident",
+                "per_device",
+            ]),
+        ));
+        let mut missing = Vec::new();
+        for (prefix, values) in &sets {
+            for v in values {
+                let key = format!("{prefix}.{v}");
+                for (lang, table) in [("zh-CN", &*ZH), ("en", &*EN)] {
+                    if !table.contains_key(&key) {
+                        missing.push(format!("{lang}: {key}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "values without a label: {missing:?}");
+    }
+
     #[test]
     fn negotiation_prefers_cookie_then_user_then_browser() {
         let mut h = HeaderMap::new();
