@@ -221,6 +221,27 @@ pub fn comment_meets_response(role: Role, rel: Relation, public: bool) -> bool {
         }
 }
 
+/// Who is told in the app when a move happens (besides the timeline everyone may read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    /// The engineer the order is (now) assigned to.
+    Assignee,
+    /// The client user who reported the order.
+    Requester,
+}
+
+/// The notifications a move sends: to whom, and of which kind. Nobody is told of their own move.
+pub fn told_of(action: Action) -> &'static [(Told, &'static str)] {
+    match action {
+        Action::Assign => &[(Told::Assignee, "assigned")],
+        // The client has something to do: answer, give access, approve.
+        Action::WaitClient => &[(Told::Requester, "waiting_you")],
+        // The client confirms (or reopens) and signs.
+        Action::Resolve => &[(Told::Requester, "resolved")],
+        _ => &[],
+    }
+}
+
 /// Orders are numbered `SO-YYYY-NNNNNN`, gap-free per year.
 pub fn order_number(year: i16, seq: i64) -> String {
     format!("SO-{year:04}-{seq:06}")
@@ -276,6 +297,16 @@ mod tests {
             .filter(|s| s.is_open() && !s.resolution_clock_runs())
             .collect();
         assert_eq!(paused, vec![OrderState::WaitingClient]);
+    }
+
+    #[test]
+    fn who_is_told_of_a_move() {
+        assert_eq!(told_of(Action::Assign), &[(Told::Assignee, "assigned")]);
+        assert_eq!(told_of(Action::Resolve), &[(Told::Requester, "resolved")]);
+        assert_eq!(told_of(Action::WaitClient), &[(Told::Requester, "waiting_you")]);
+        // Waiting for the provider's own parts is not the client's business.
+        assert!(told_of(Action::WaitParts).is_empty());
+        assert!(told_of(Action::Close).is_empty());
     }
 
     #[test]

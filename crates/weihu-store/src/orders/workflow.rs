@@ -210,18 +210,22 @@ pub async fn transition_with(
     if action == Action::Resolve {
         super::search::reindex(&mut tx, store.backend(), id).await?;
     }
-    if action == Action::Assign
-        && let Some(a) = t.assignee_id
-        && a != actor.user_id
-    {
-        crate::notifications::notify(
-            &mut tx,
-            a,
-            id,
-            "assigned",
-            &format!("{} {}", order.number, order.subject),
-        )
-        .await?;
+    // Who is told, by the domain's rule; nobody of their own move.
+    for (told, kind) in weihu_domain::order::told_of(action) {
+        let to = match told {
+            weihu_domain::order::Told::Assignee => t.assignee_id,
+            weihu_domain::order::Told::Requester => order.requester_id,
+        };
+        if let Some(u) = to.filter(|u| *u != actor.user_id) {
+            crate::notifications::notify(
+                &mut tx,
+                u,
+                id,
+                kind,
+                &format!("{} {}", order.number, order.subject),
+            )
+            .await?;
+        }
     }
     audit::record(
         &mut tx,

@@ -24,6 +24,7 @@ both_backends!(
     due_sort_puts_orders_without_a_due_last,
     reopen_window_is_seven_days,
     notifications_of_assignment,
+    the_client_is_told_when_it_has_something_to_do,
     concurrent_creation_numbers_without_gaps,
 );
 
@@ -1465,6 +1466,35 @@ async fn reopen_window_is_seven_days(app: TestApp) {
 }
 
 // ---- notifications ----------------------------------------------------------------------
+
+/// The requester is told when the order waits for them and when it is resolved (issue #13);
+/// nobody is told of their own move.
+async fn the_client_is_told_when_it_has_something_to_do(app: TestApp) {
+    let li = app.user_id("li.qiang").await;
+    let o = create(&app, "wu.li", &report("门禁读卡器失灵", "medium", "medium")).await;
+    let o = step(&app, "wang.fang", &o, "assign", json!({"assignee_id": li})).await;
+    let o = step(&app, "li.qiang", &o, "start", json!({})).await;
+    let kinds = |list: &Value, oid: &Value| -> Vec<String> {
+        list.as_array()
+            .map(|l| {
+                l.iter()
+                    .filter(|n| n["order_id"] == *oid)
+                    .filter_map(|n| n["kind"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(kinds(&app.get_ok("/api/v1/notifications", "wu.li").await, &o["id"]).is_empty());
+    let o = step(&app, "li.qiang", &o, "wait_client", json!({"reason": "请开门禁"})).await;
+    let o = step(&app, "li.qiang", &o, "resume", json!({})).await;
+    let o = step(&app, "li.qiang", &o, "resolve", json!({"resolution": "已更换读卡器"})).await;
+    let told = kinds(&app.get_ok("/api/v1/notifications", "wu.li").await, &o["id"]);
+    assert_eq!(told, vec!["resolved".to_owned(), "waiting_you".to_owned()], "newest first");
+    // The engineer is not told of their own moves; the client admin, who did not report it, is not told.
+    let li_told = kinds(&app.get_ok("/api/v1/notifications", "li.qiang").await, &o["id"]);
+    assert_eq!(li_told, vec!["assigned".to_owned()]);
+    assert!(kinds(&app.get_ok("/api/v1/notifications", "zhou.jg").await, &o["id"]).is_empty());
+}
 
 async fn notifications_of_assignment(app: TestApp) {
     let li = app.user_id("li.qiang").await;
