@@ -303,7 +303,10 @@ mod tests {
     fn who_is_told_of_a_move() {
         assert_eq!(told_of(Action::Assign), &[(Told::Assignee, "assigned")]);
         assert_eq!(told_of(Action::Resolve), &[(Told::Requester, "resolved")]);
-        assert_eq!(told_of(Action::WaitClient), &[(Told::Requester, "waiting_you")]);
+        assert_eq!(
+            told_of(Action::WaitClient),
+            &[(Told::Requester, "waiting_you")]
+        );
         // Waiting for the provider's own parts is not the client's business.
         assert!(told_of(Action::WaitParts).is_empty());
         assert!(told_of(Action::Close).is_empty());

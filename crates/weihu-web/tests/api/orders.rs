@@ -1484,16 +1484,52 @@ async fn the_client_is_told_when_it_has_something_to_do(app: TestApp) {
             })
             .unwrap_or_default()
     };
-    assert!(kinds(&app.get_ok("/api/v1/notifications", "wu.li").await, &o["id"]).is_empty());
-    let o = step(&app, "li.qiang", &o, "wait_client", json!({"reason": "请开门禁"})).await;
+    assert!(
+        kinds(
+            &app.get_ok("/api/v1/notifications", "wu.li").await,
+            &o["id"]
+        )
+        .is_empty()
+    );
+    let o = step(
+        &app,
+        "li.qiang",
+        &o,
+        "wait_client",
+        json!({"reason": "请开门禁"}),
+    )
+    .await;
     let o = step(&app, "li.qiang", &o, "resume", json!({})).await;
-    let o = step(&app, "li.qiang", &o, "resolve", json!({"resolution": "已更换读卡器"})).await;
-    let told = kinds(&app.get_ok("/api/v1/notifications", "wu.li").await, &o["id"]);
-    assert_eq!(told, vec!["resolved".to_owned(), "waiting_you".to_owned()], "newest first");
+    let o = step(
+        &app,
+        "li.qiang",
+        &o,
+        "resolve",
+        json!({"resolution": "已更换读卡器"}),
+    )
+    .await;
+    let told = kinds(
+        &app.get_ok("/api/v1/notifications", "wu.li").await,
+        &o["id"],
+    );
+    assert_eq!(
+        told,
+        vec!["resolved".to_owned(), "waiting_you".to_owned()],
+        "newest first"
+    );
     // The engineer is not told of their own moves; the client admin, who did not report it, is not told.
-    let li_told = kinds(&app.get_ok("/api/v1/notifications", "li.qiang").await, &o["id"]);
+    let li_told = kinds(
+        &app.get_ok("/api/v1/notifications", "li.qiang").await,
+        &o["id"],
+    );
     assert_eq!(li_told, vec!["assigned".to_owned()]);
-    assert!(kinds(&app.get_ok("/api/v1/notifications", "zhou.jg").await, &o["id"]).is_empty());
+    assert!(
+        kinds(
+            &app.get_ok("/api/v1/notifications", "zhou.jg").await,
+            &o["id"]
+        )
+        .is_empty()
+    );
 }
 
 async fn notifications_of_assignment(app: TestApp) {
