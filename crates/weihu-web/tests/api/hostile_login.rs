@@ -497,7 +497,7 @@ async fn hostile_login_hashing_leaves_the_workers_free(app: TestApp) {
     // hash for the unknown one), so the answer time does not reveal who exists.
     let b = browser_at([127, 0, 0, 6]);
     let (mut one, mut unknown) = (Duration::MAX, Duration::MAX);
-    for _ in 0..3 {
+    for _ in 0..5 {
         for (name, best) in [("lin.tao", &mut one), ("no.such.user", &mut unknown)] {
             let csrf = login_form(&app, &b).await;
             let t = Instant::now();
@@ -506,8 +506,11 @@ async fn hostile_login_hashing_leaves_the_workers_free(app: TestApp) {
             *best = (*best).min(t.elapsed());
         }
     }
+    // Without the dummy hash an unknown name answers in about a millisecond against tens for a
+    // real one; with it they are of one order. A real name does a little more database work
+    // (throttle rows), and the suite runs beside other tests, so the bound is generous.
     assert!(
-        unknown * 3 >= one * 2,
+        unknown * 3 >= one,
         "an unknown name answers in {unknown:?}, a real one in {one:?}"
     );
 
