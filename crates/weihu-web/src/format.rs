@@ -65,11 +65,6 @@ pub fn show_time(rfc3339: &str) -> String {
     time_in(rfc3339, &display_zone())
 }
 
-/// An optional stored instant in the display zone; empty when there is none.
-pub fn short_time(rfc3339: &Option<String>) -> String {
-    rfc3339.as_deref().map(show_time).unwrap_or_default()
-}
-
 /// A file's size for people: `40 B`, `12.5 KB`, `3.2 MB` (never "0 KB" for a small file).
 pub fn file_size(bytes: i64) -> String {
     const KB: i64 = 1024;

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use weihu_domain::priority::{Level, Priority};
 
 use super::{
-    CATEGORIES, Order, OrderAction, SERVICE_MODES, access, clocks, get, one_of, search, text,
-    timeline,
+    CATEGORIES, Order, OrderAction, SERVICE_MODES, access, client_asset, client_service, clocks,
+    get, one_of, search, text, timeline,
 };
 use crate::{Actor, Result, Store, StoreError, audit, now_ms};
 
@@ -220,36 +220,4 @@ fn changes(order: &Order, next: &Next) -> Map<String, Value> {
         json!(next.service_mode),
     );
     out
-}
-
-async fn client_asset(store: &Store, client_org_id: i64, asset: i64) -> Result<i64> {
-    let owner: Option<i64> = sqlx::query_scalar("SELECT client_org_id FROM assets WHERE id = $1")
-        .bind(asset)
-        .fetch_optional(&store.pool)
-        .await?;
-    if owner == Some(client_org_id) {
-        Ok(asset)
-    } else {
-        Err(StoreError::invalid(
-            "asset_id",
-            "no such device of this client",
-        ))
-    }
-}
-
-async fn client_service(store: &Store, client_org_id: i64, item: i64) -> Result<i64> {
-    let used: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM catalog_item_clients WHERE item_id = $1 AND client_org_id = $2",
-    )
-    .bind(item)
-    .bind(client_org_id)
-    .fetch_one(&store.pool)
-    .await?;
-    if used == 0 {
-        return Err(StoreError::invalid(
-            "catalog_item_id",
-            "the client does not use this service",
-        ));
-    }
-    Ok(item)
 }

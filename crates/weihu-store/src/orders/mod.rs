@@ -393,40 +393,12 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
     };
     let (contract_id, policy) = clocks::policy_for(store, client_org_id).await?;
     let asset_id = match new.asset_id {
+        Some(a) => Some(client_asset(store, client_org_id, a).await?),
         None => None,
-        Some(a) => {
-            let owner: Option<i64> =
-                sqlx::query_scalar("SELECT client_org_id FROM assets WHERE id = $1")
-                    .bind(a)
-                    .fetch_optional(&store.pool)
-                    .await?;
-            if owner != Some(client_org_id) {
-                return Err(StoreError::invalid(
-                    "asset_id",
-                    "no such device of this client",
-                ));
-            }
-            Some(a)
-        }
     };
     let catalog_item_id = match new.catalog_item_id {
+        Some(c) => Some(client_service(store, client_org_id, c).await?),
         None => None,
-        Some(c) => {
-            let used: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM catalog_item_clients WHERE item_id = $1 AND client_org_id = $2",
-            )
-            .bind(c)
-            .bind(client_org_id)
-            .fetch_one(&store.pool)
-            .await?;
-            if used == 0 {
-                return Err(StoreError::invalid(
-                    "catalog_item_id",
-                    "the client does not use this service",
-                ));
-            }
-            Some(c)
-        }
     };
     let priority = match &policy {
         Some((_, p)) => p.matrix.priority(new.urgency, new.impact),
@@ -741,4 +713,38 @@ pub async fn list(
         o.clocks = views.remove(&o.id).unwrap_or_default();
     }
     Ok(Page::new(items, total, offset))
+}
+
+/// `asset` if it is a device of the client (on a new order and on an edit).
+pub(super) async fn client_asset(store: &Store, client_org_id: i64, asset: i64) -> Result<i64> {
+    let owner: Option<i64> = sqlx::query_scalar("SELECT client_org_id FROM assets WHERE id = $1")
+        .bind(asset)
+        .fetch_optional(&store.pool)
+        .await?;
+    if owner == Some(client_org_id) {
+        Ok(asset)
+    } else {
+        Err(StoreError::invalid(
+            "asset_id",
+            "no such device of this client",
+        ))
+    }
+}
+
+/// `item` if the client uses that catalog service.
+pub(super) async fn client_service(store: &Store, client_org_id: i64, item: i64) -> Result<i64> {
+    let used: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM catalog_item_clients WHERE item_id = $1 AND client_org_id = $2",
+    )
+    .bind(item)
+    .bind(client_org_id)
+    .fetch_one(&store.pool)
+    .await?;
+    if used == 0 {
+        return Err(StoreError::invalid(
+            "catalog_item_id",
+            "the client does not use this service",
+        ));
+    }
+    Ok(item)
 }

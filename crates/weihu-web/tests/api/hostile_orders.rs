@@ -6,9 +6,8 @@
 use reqwest::Client;
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
-use weihu_store::demo::DEMO_PASSWORD;
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, form_csrf, signed_in};
 
 both_backends!(
     arrival_target_from_the_policy_version_the_order_started_under,
@@ -348,48 +347,6 @@ async fn resolve_closes_out_open_work_when_asked(app: TestApp) {
     assert_error("approve after resolve", &r, 422, "invalid", None);
     let after = order_now(&app, "li.qiang", oid).await;
     assert_eq!(after["state"], "resolved", "{after}");
-}
-
-/// The value of the first hidden `csrf` input in a page.
-fn form_csrf(html: &str) -> String {
-    let marker = r#"name="csrf" value=""#;
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no csrf field in the page: {html}"))
-        + marker.len();
-    let end = start + html[start..].find('"').expect("closing quote");
-    html[start..end].to_owned()
-}
-
-/// A browser signed in as `user`.
-async fn signed_in(app: &TestApp, user: &str) -> Client {
-    let b = Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client");
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .expect("GET /login")
-        .text()
-        .await
-        .expect("body");
-    let csrf = form_csrf(&html);
-    let resp = b
-        .post(app.url("/login"))
-        .form(&[
-            ("username", user),
-            ("password", DEMO_PASSWORD),
-            ("csrf", csrf.as_str()),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .expect("POST /login");
-    assert_eq!(resp.status(), 303, "{user} signs in");
-    b
 }
 
 async fn page(app: &TestApp, b: &Client, order_id: i64) -> String {
