@@ -58,6 +58,36 @@ async fn the_desk_edits_an_open_order(app: TestApp) {
         )
         .await;
     assert_error("an unknown category", &r, 422, "invalid", Some("category"));
+    // Hostile values: another client's device, a subject past its limit.
+    let (status, assets) = app.get("/api/v1/assets?limit=500", Some("wang.fang")).await;
+    assert_eq!(status, 200, "{assets}");
+    let foreign = assets["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["client_org_id"] != o["client_org_id"]))
+        .map(id)
+        .expect("a device of another client in the demo");
+    let r = app
+        .patch(
+            &path,
+            Some("wang.fang"),
+            &json!({"version": o["version"], "asset_id": foreign}),
+        )
+        .await;
+    assert_error(
+        "another client's device",
+        &r,
+        422,
+        "invalid",
+        Some("asset_id"),
+    );
+    let r = app
+        .patch(
+            &path,
+            Some("wang.fang"),
+            &json!({"version": o["version"], "subject": "长".repeat(100_000)}),
+        )
+        .await;
+    assert_error("a huge subject", &r, 422, "invalid", Some("subject"));
     // A priority change needs a reason.
     let r = app
         .patch(
