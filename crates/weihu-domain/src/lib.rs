@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod money;
 pub mod order;
 pub mod order_access;
+pub mod order_links;
 pub mod priority;
 pub mod role;
 pub mod scale;

@@ -59,10 +59,19 @@ pub enum OrderAction {
     Sign,
     /// The client's satisfaction rating.
     Rate,
+    /// Hand the order to another team or engineer with a reason (functional escalation).
+    EscalateFunctional,
+    /// Raise the order to the provider's management (hierarchical escalation).
+    EscalateHierarchical,
+    /// Link the order to another of the client's orders (duplicate, caused by, follow-up).
+    Link,
+    /// Merge this duplicate into another order: its comments and attachments move there and it
+    /// is cancelled.
+    Merge,
 }
 
 impl OrderAction {
-    pub const ALL: [OrderAction; 26] = [
+    pub const ALL: [OrderAction; 30] = [
         OrderAction::Assign,
         OrderAction::Start,
         OrderAction::WaitClient,
@@ -89,6 +98,10 @@ impl OrderAction {
         OrderAction::ReturnTakeAway,
         OrderAction::Sign,
         OrderAction::Rate,
+        OrderAction::EscalateFunctional,
+        OrderAction::EscalateHierarchical,
+        OrderAction::Link,
+        OrderAction::Merge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +132,10 @@ impl OrderAction {
             OrderAction::ReturnTakeAway => "return_take_away",
             OrderAction::Sign => "sign",
             OrderAction::Rate => "rate",
+            OrderAction::EscalateFunctional => "escalate_functional",
+            OrderAction::EscalateHierarchical => "escalate_hierarchical",
+            OrderAction::Link => "link",
+            OrderAction::Merge => "merge",
         }
     }
 
@@ -284,6 +301,32 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
                     "the client signs once the order is resolved",
                 ))
             }
+        }
+        A::EscalateFunctional => work(true),
+        // The client's administrator may ask for management's attention too.
+        A::EscalateHierarchical => {
+            if works_on(role, rel) || matches!(role, Role::ServiceLevelManager | Role::ClientAdmin)
+            {
+                open(facts.state)
+            } else {
+                Err(Refusal::Role(
+                    "the order's engineers, the desk, service-level managers and the client's administrator escalate",
+                ))
+            }
+        }
+        // A closed order may still get a follow-up.
+        A::Link => {
+            if works_on(role, rel) || role == Role::ServiceLevelManager {
+                Ok(())
+            } else {
+                Err(Refusal::Role("provider staff on the order link orders"))
+            }
+        }
+        A::Merge => {
+            if !matches!(role, Role::Admin | Role::Dispatcher) {
+                return Err(Refusal::Role("the desk merges duplicate orders"));
+            }
+            open(facts.state)
         }
         A::Rate => {
             let client = match role {
@@ -451,6 +494,49 @@ mod tests {
         let resolved = facts(OrderState::Resolved, ASSIGNEE);
         assert!(check(Role::Engineer, &resolved, OrderAction::Sign).is_ok());
         assert!(check(Role::Finance, &resolved, OrderAction::Sign).is_err());
+    }
+
+    #[test]
+    fn escalation_links_and_merges() {
+        use OrderAction as A;
+        for state in OrderState::ALL {
+            let f = facts(state, NONE);
+            let mine = facts(state, ASSIGNEE);
+            let open = state.is_open();
+            // Functional: whoever works the order hands it on, while it is open.
+            assert_eq!(
+                check(Role::Dispatcher, &f, A::EscalateFunctional).is_ok(),
+                open
+            );
+            assert_eq!(
+                check(Role::Engineer, &mine, A::EscalateFunctional).is_ok(),
+                open
+            );
+            assert!(check(Role::Engineer, &f, A::EscalateFunctional).is_err());
+            assert!(check(Role::ClientAdmin, &f, A::EscalateFunctional).is_err());
+            // Hierarchical: also the service-level manager and the client's administrator.
+            for role in [Role::Admin, Role::ServiceLevelManager, Role::ClientAdmin] {
+                assert_eq!(
+                    check(role, &f, A::EscalateHierarchical).is_ok(),
+                    open,
+                    "{role:?}"
+                );
+            }
+            assert!(
+                check(
+                    Role::ClientUser,
+                    &facts(state, REQUESTER),
+                    A::EscalateHierarchical
+                )
+                .is_err()
+            );
+            assert!(check(Role::Finance, &f, A::EscalateHierarchical).is_err());
+            // Links outlive the order; merging needs an open duplicate and the desk.
+            assert!(check(Role::Dispatcher, &f, A::Link).is_ok());
+            assert!(check(Role::ClientAdmin, &f, A::Link).is_err());
+            assert_eq!(check(Role::Dispatcher, &f, A::Merge).is_ok(), open);
+            assert!(check(Role::Engineer, &mine, A::Merge).is_err());
+        }
     }
 
     #[test]

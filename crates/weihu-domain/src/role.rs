@@ -125,6 +125,11 @@ impl Role {
 
     // ---- orders -------------------------------------------------------------------------
 
+    /// The provider's management, told when an order is escalated hierarchically.
+    pub fn receives_escalations(self) -> bool {
+        matches!(self, Role::Admin | Role::ServiceLevelManager)
+    }
+
     /// Report a new order (finance and service-level managers do not open orders).
     pub fn can_report_orders(self) -> bool {
         !matches!(self, Role::ServiceLevelManager | Role::Finance)

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::page::Listing;
 use crate::sql::SqlBuf;
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, ms_to_rfc3339, now_ms};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, instant, now_ms};
 
 /// Records one write. `org_id` is the tenant the entity belongs to (None for provider-wide).
 pub async fn record(
@@ -38,7 +38,8 @@ pub async fn record(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
-    pub at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: jiff::Timestamp,
     pub actor_id: Option<i64>,
     pub actor_name: String,
     pub org_id: Option<i64>,
@@ -92,7 +93,7 @@ pub async fn list(
     .page(store, params, w, |r| {
             Ok(AuditEntry {
                 id: r.try_get("id")?,
-                at: ms_to_rfc3339(r.try_get("at")?),
+                at: instant(r.try_get("at")?),
                 actor_id: r.try_get("actor_id")?,
                 actor_name: r.try_get("actor_name")?,
                 org_id: r.try_get("org_id")?,

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use weihu_domain::calendar::Calendar;
 use weihu_domain::sla::SlaPolicy;
 
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredCalendar {
@@ -17,8 +17,10 @@ pub struct StoredCalendar {
     #[schema(value_type = Object)]
     pub definition: Value,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
 }
 
 impl StoredCalendar {
@@ -36,8 +38,8 @@ fn from_row(r: &AnyRow) -> Result<StoredCalendar> {
         definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
             .map_err(|e| StoreError::Format(e.to_string()))?,
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 
@@ -236,8 +238,10 @@ pub struct StoredPolicy {
     #[schema(value_type = Object)]
     pub definition: Value,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -247,7 +251,8 @@ pub struct PolicyVersion {
     pub definition: Value,
     pub note: String,
     pub created_by: String,
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -271,8 +276,8 @@ fn policy_from_row(r: &AnyRow) -> Result<StoredPolicy> {
         definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
             .map_err(|e| StoreError::Format(e.to_string()))?,
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 
@@ -455,7 +460,7 @@ pub async fn policy_versions(store: &Store, actor: &Actor, id: i64) -> Result<Ve
                     .map_err(|e| StoreError::Format(e.to_string()))?,
                 note: r.try_get("note")?,
                 created_by: r.try_get("created_by")?,
-                created_at: ms_to_rfc3339(r.try_get("created_at")?),
+                created_at: instant(r.try_get("created_at")?),
             })
         })
         .collect()

@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::orders::text;
-use crate::{Actor, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, Result, Store, StoreError, audit, instant, now_ms};
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct CatalogItem {
@@ -32,8 +32,10 @@ pub struct CatalogItem {
     /// Client organisations that use it (for a client: only their own).
     pub client_ids: Vec<i64>,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -79,8 +81,8 @@ fn from_row(r: &AnyRow, client_ids: Vec<i64>) -> Result<CatalogItem> {
         active: r.try_get::<i64, _>("active")? != 0,
         client_ids,
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 

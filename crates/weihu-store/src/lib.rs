@@ -43,11 +43,16 @@ pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-/// A stored instant as RFC 3339 (UTC), for API output.
+/// A stored instant (UTC milliseconds) as the typed instant records carry out of the store;
+/// pages, PDFs and mail format it in the reader's zone, the API serialises it as RFC 3339.
+/// Stored values always fit jiff's range (±9999 years); anything else reads as the epoch.
+pub fn instant(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or_default()
+}
+
+/// A stored instant as RFC 3339 (UTC), for JSON blobs such as event data.
 pub fn ms_to_rfc3339(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+    instant(ms).to_string()
 }
 
 /// The fields that differ between two versions of a record, as `{field: [old, new]}`, for audit

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use crate::{Actor, Result, Store, StoreError, ms_to_rfc3339, now_ms};
+use crate::{Actor, Result, Store, StoreError, instant, now_ms};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Notification {
@@ -11,8 +11,10 @@ pub struct Notification {
     pub order_id: Option<i64>,
     pub kind: String,
     pub body: String,
-    pub created_at: String,
-    pub read_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub read_at: Option<jiff::Timestamp>,
 }
 
 /// The actor's latest notifications, unread first.
@@ -32,8 +34,8 @@ pub async fn list(store: &Store, actor: &Actor, limit: i64) -> Result<Vec<Notifi
                 order_id: r.try_get("order_id")?,
                 kind: r.try_get("kind")?,
                 body: r.try_get("body")?,
-                created_at: ms_to_rfc3339(r.try_get("created_at")?),
-                read_at: r.try_get::<Option<i64>, _>("read_at")?.map(ms_to_rfc3339),
+                created_at: instant(r.try_get("created_at")?),
+                read_at: r.try_get::<Option<i64>, _>("read_at")?.map(instant),
             })
         })
         .collect()

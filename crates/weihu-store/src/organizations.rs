@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -52,8 +52,10 @@ pub struct Organization {
     /// Two or more in-scope refusals: the client may terminate the contract.
     pub refusal_flag: bool,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -120,8 +122,8 @@ fn from_row(r: &AnyRow, actor: &Actor) -> Result<Organization> {
         in_scope_refusals: r.try_get("in_scope_refusals")?,
         refusal_flag: r.try_get::<i64, _>("in_scope_refusals")? >= REFUSALS_FLAG,
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use crate::page::Listing;
 use crate::sql::SqlBuf;
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Team {
@@ -16,7 +16,8 @@ pub struct Team {
     pub description: String,
     pub members: i64,
     pub version: i64,
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -33,7 +34,7 @@ fn from_row(r: &AnyRow) -> Result<Team> {
         description: r.try_get("description")?,
         members: r.try_get("members")?,
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
+        created_at: instant(r.try_get("created_at")?),
     })
 }
 

@@ -6,9 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::credentials::{random_token, token_digest};
-use crate::{
-    Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms, users,
-};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms, users};
 
 /// Every token starts with this, so leaked tokens are easy to recognise in logs and scanners.
 pub const TOKEN_PREFIX: &str = "wh_";
@@ -20,22 +18,26 @@ pub struct ApiToken {
     pub name: String,
     /// The first characters of the secret, to tell tokens apart.
     pub prefix: String,
-    pub created_at: String,
-    pub expires_at: Option<String>,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<jiff::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<jiff::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<jiff::Timestamp>,
 }
 
 fn from_row(r: &AnyRow) -> Result<ApiToken> {
-    let opt = |c: &str| -> Result<Option<String>> {
-        Ok(r.try_get::<Option<i64>, _>(c)?.map(ms_to_rfc3339))
+    let opt = |c: &str| -> Result<Option<jiff::Timestamp>> {
+        Ok(r.try_get::<Option<i64>, _>(c)?.map(instant))
     };
     Ok(ApiToken {
         id: r.try_get("id")?,
         user_id: r.try_get("user_id")?,
         name: r.try_get("name")?,
         prefix: r.try_get("prefix")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
+        created_at: instant(r.try_get("created_at")?),
         expires_at: opt("expires_at")?,
         last_used_at: opt("last_used_at")?,
         revoked_at: opt("revoked_at")?,

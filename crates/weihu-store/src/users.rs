@@ -11,7 +11,7 @@ use crate::credentials::{hash_password_pooled, verify_password_pooled};
 use crate::organizations::{self, OrgKind};
 use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
 pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
 
@@ -32,8 +32,10 @@ pub struct User {
     pub must_change_password: bool,
     pub active: bool,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -113,8 +115,8 @@ fn from_row(r: &AnyRow) -> Result<User> {
         must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
         active: r.try_get::<i64, _>("active")? != 0,
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 

@@ -137,12 +137,12 @@ pub fn label_ids(ids: &[i64]) -> Result<Vec<i64>, ApiError> {
     Ok(out)
 }
 
-fn opt_time(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(show_time)
+fn opt_time(v: &Option<jiff::Timestamp>) -> Option<String> {
+    v.as_ref().map(show_time)
 }
 
 fn now_text() -> String {
-    show_time(&jiff::Timestamp::now().to_string())
+    show_time(jiff::Timestamp::now())
 }
 
 fn priority_label(p: &str) -> String {
@@ -234,7 +234,7 @@ pub async fn order_doc(
         requester_phone: Some(order.requester_phone.clone()).filter(|p| !p.is_empty()),
         location: Some(order.site.clone()).filter(|s| !s.is_empty()),
         asset: None,
-        created_at: show_time(&order.created_at),
+        created_at: show_time(order.created_at),
         assignee: order.assignee_name.clone(),
         team: order.team_name.clone(),
         resolved_at: opt_time(&order.resolved_at),
@@ -254,7 +254,7 @@ pub async fn order_doc(
             .map(|v| weihu_pdf::VisitLine {
                 kind: visit_label(&v.kind),
                 engineer: v.engineer_name.clone().unwrap_or_default(),
-                decided_at: Some(show_time(&v.decided_at)),
+                decided_at: Some(show_time(v.decided_at)),
                 check_in: opt_time(&v.check_in_at),
                 check_out: opt_time(&v.check_out_at),
                 travel_fee: Some(v.travel_fee.clone()).filter(|f| f != "0.00"),
@@ -265,7 +265,7 @@ pub async fn order_doc(
             .map(|r| weihu_pdf::RemoteLine {
                 engineer: String::new(),
                 tool: r.tool.clone(),
-                started_at: show_time(&r.started_at),
+                started_at: show_time(r.started_at),
                 ended_at: opt_time(&r.ended_at),
                 note: r.note.clone(),
             })
@@ -290,7 +290,7 @@ pub async fn order_doc(
             })
             .collect(),
         backup: backups.last().map(|b| weihu_pdf::BackupLine {
-            asked_at: show_time(&b.asked_at),
+            asked_at: show_time(b.asked_at),
             answer: b.answer.clone(),
             note: b.change.clone(),
         }),
@@ -300,7 +300,7 @@ pub async fn order_doc(
         follow_up: None,
         signature: signature.map(|(sig, png)| weihu_pdf::SignatureBlock {
             name: sig.signer_name,
-            signed_at: show_time(&sig.signed_at),
+            signed_at: show_time(sig.signed_at),
             png,
         }),
         rating: order.rating.map(|score| weihu_pdf::RatingBlock {

@@ -48,21 +48,55 @@ pub fn display_zone() -> TimeZone {
         .clone()
 }
 
-/// A stored RFC 3339 instant as `2026-03-04 10:00` in `zone`; anything else is shown as it is.
-pub fn time_in(rfc3339: &str, zone: &TimeZone) -> String {
-    rfc3339
-        .parse::<Timestamp>()
-        .map(|t| {
-            t.to_zoned_datetime(zone.clone())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| rfc3339.to_owned())
+/// An instant as people read it, `2026-03-04 10:00` in a zone: the typed instants records carry
+/// out of the store, and RFC 3339 text from event data (anything else is shown as it is).
+pub trait Shown {
+    fn shown_in(&self, zone: &TimeZone) -> String;
 }
 
-/// A stored RFC 3339 instant in the display zone.
-pub fn show_time(rfc3339: &str) -> String {
-    time_in(rfc3339, &display_zone())
+impl Shown for Timestamp {
+    fn shown_in(&self, zone: &TimeZone) -> String {
+        self.to_zoned_datetime(zone.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+}
+
+impl Shown for str {
+    fn shown_in(&self, zone: &TimeZone) -> String {
+        self.parse::<Timestamp>()
+            .map(|t| t.shown_in(zone))
+            .unwrap_or_else(|_| self.to_owned())
+    }
+}
+
+impl Shown for String {
+    fn shown_in(&self, zone: &TimeZone) -> String {
+        self.as_str().shown_in(zone)
+    }
+}
+
+/// Nothing reads as an empty cell.
+impl<T: Shown> Shown for Option<T> {
+    fn shown_in(&self, zone: &TimeZone) -> String {
+        self.as_ref().map(|t| t.shown_in(zone)).unwrap_or_default()
+    }
+}
+
+impl<T: Shown + ?Sized> Shown for &T {
+    fn shown_in(&self, zone: &TimeZone) -> String {
+        (**self).shown_in(zone)
+    }
+}
+
+/// An instant as `2026-03-04 10:00` in `zone`.
+pub fn time_in(t: impl Shown, zone: &TimeZone) -> String {
+    t.shown_in(zone)
+}
+
+/// An instant in the display zone.
+pub fn show_time(t: impl Shown) -> String {
+    time_in(t, &display_zone())
 }
 
 /// A file's size for people: `40 B`, `12.5 KB`, `3.2 MB` (never "0 KB" for a small file).

@@ -18,7 +18,8 @@ pub struct Confirmation {
     pub client_org_id: i64,
     pub as_of: String,
     pub signer_name: String,
-    pub confirmed_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub confirmed_at: jiff::Timestamp,
     pub count: usize,
 }
 
@@ -111,7 +112,7 @@ pub async fn confirm(
         client_org_id,
         as_of,
         signer_name: signer,
-        confirmed_at: ms_to_rfc3339(now),
+        confirmed_at: instant(now),
         count,
     })
 }
@@ -164,7 +165,7 @@ pub async fn diff(store: &Store, actor: &Actor, client_org_id: i64) -> Result<Re
             client_org_id,
             as_of: r.try_get("as_of")?,
             signer_name: r.try_get("signer_name")?,
-            confirmed_at: ms_to_rfc3339(r.try_get("confirmed_at")?),
+            confirmed_at: instant(r.try_get("confirmed_at")?),
             count: then.len(),
         }),
         added,

@@ -6,7 +6,8 @@ use super::*;
 pub struct HistoryEntry {
     /// order, visit, part.
     pub kind: String,
-    pub at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: jiff::Timestamp,
     pub order_id: i64,
     pub order_number: String,
     pub text: String,
@@ -26,7 +27,7 @@ pub async fn history(store: &Store, actor: &Actor, id: i64) -> Result<Vec<Histor
     for r in rows {
         out.push(HistoryEntry {
             kind: "order".into(),
-            at: ms_to_rfc3339(r.try_get("created_at")?),
+            at: instant(r.try_get("created_at")?),
             order_id: r.try_get("id")?,
             order_number: r.try_get("number")?,
             text: format!(
@@ -48,7 +49,7 @@ pub async fn history(store: &Store, actor: &Actor, id: i64) -> Result<Vec<Histor
         let at: Option<i64> = r.try_get("check_in_at")?;
         out.push(HistoryEntry {
             kind: "visit".into(),
-            at: ms_to_rfc3339(at.unwrap_or(r.try_get("decided_at")?)),
+            at: instant(at.unwrap_or(r.try_get("decided_at")?)),
             order_id: r.try_get("id")?,
             order_number: r.try_get("number")?,
             text: format!(
@@ -70,7 +71,7 @@ pub async fn history(store: &Store, actor: &Actor, id: i64) -> Result<Vec<Histor
     for r in rows {
         out.push(HistoryEntry {
             kind: "part".into(),
-            at: ms_to_rfc3339(r.try_get::<Option<i64>, _>("installed_at")?.unwrap_or(0)),
+            at: instant(r.try_get::<Option<i64>, _>("installed_at")?.unwrap_or(0)),
             order_id: r.try_get("id")?,
             order_number: r.try_get("number")?,
             text: format!(
@@ -81,6 +82,6 @@ pub async fn history(store: &Store, actor: &Actor, id: i64) -> Result<Vec<Histor
             ),
         });
     }
-    out.sort_by(|a, b| b.at.cmp(&a.at));
+    out.sort_by_key(|e| std::cmp::Reverse(e.at));
     Ok(out)
 }

@@ -16,7 +16,7 @@ use weihu_domain::scale::{self, TypeCount};
 use crate::orders::text;
 use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
 mod app_scale;
 mod confirmation;

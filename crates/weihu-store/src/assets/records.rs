@@ -27,8 +27,10 @@ pub struct Asset {
     /// Service orders on this asset that were faults (not cancelled).
     pub fault_count: i64,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -85,8 +87,8 @@ pub(super) fn from_row(r: &AnyRow) -> Result<Asset> {
         custom_fields: serde_json::from_str(&custom).unwrap_or_else(|_| json!({})),
         fault_count: r.try_get("fault_count")?,
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 

@@ -9,7 +9,8 @@ pub struct ContractEngineer {
     pub display_name: String,
     pub from_date: String,
     pub until_date: Option<String>,
-    pub announced_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub announced_at: jiff::Timestamp,
     pub note: String,
 }
 
@@ -42,7 +43,7 @@ pub async fn engineers(store: &Store, actor: &Actor, id: i64) -> Result<Vec<Cont
                 display_name: r.try_get("display_name")?,
                 from_date: r.try_get("from_date")?,
                 until_date: r.try_get("until_date")?,
-                announced_at: ms_to_rfc3339(r.try_get("announced_at")?),
+                announced_at: instant(r.try_get("announced_at")?),
                 note: r.try_get("note")?,
             })
         })

@@ -399,7 +399,7 @@ pub async fn terminate(
         "reason": reason,
         "quote": quote,
         "penalty_waived": waived,
-        "recorded_at": ms_to_rfc3339(now_ms()),
+        "recorded_at": crate::ms_to_rfc3339(now_ms()),
     });
     set_status(
         store,

@@ -16,7 +16,7 @@ use weihu_domain::calendar::Calendar;
 use crate::orders::text;
 use crate::page::Listing;
 use crate::sql::{SqlBuf, like_pattern};
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
 mod billable;
 mod devices;
@@ -81,8 +81,10 @@ pub struct Contract {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_note: Option<String>,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
 }
 
 impl Contract {
@@ -197,8 +199,8 @@ fn from_row(r: &AnyRow, actor: &Actor) -> Result<Contract> {
             Some(r.try_get("internal_note")?)
         },
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 

@@ -26,12 +26,7 @@ pub(super) async fn relation(store: &Store, actor: &Actor, order: &Order) -> Res
 
 pub(super) async fn facts(store: &Store, actor: &Actor, order: &Order) -> Result<OrderFacts> {
     let now = now_ms();
-    let resolved = order
-        .resolved_at
-        .as_deref()
-        .and_then(|r| r.parse::<jiff::Timestamp>().ok())
-        .map(|t| t.as_millisecond())
-        .unwrap_or(now);
+    let resolved = order.resolved_at.map(|t| t.as_millisecond()).unwrap_or(now);
     Ok(OrderFacts {
         state: order.state,
         rel: relation(store, actor, order).await?,

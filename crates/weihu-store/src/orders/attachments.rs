@@ -8,7 +8,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{get, timeline};
-use crate::{Actor, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, Result, Store, StoreError, audit, instant, now_ms};
 
 /// The largest attachment accepted.
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
@@ -22,7 +22,8 @@ pub struct Attachment {
     pub size: i64,
     /// Internal attachments are for provider staff only.
     pub public: bool,
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
 }
 
 /// The content type of `data`, from its first bytes; `None` for anything we do not take.
@@ -188,7 +189,7 @@ pub async fn list(store: &Store, actor: &Actor, order_id: i64) -> Result<Vec<Att
                 content_type: r.try_get("content_type")?,
                 size: r.try_get("size")?,
                 public: r.try_get::<i64, _>("public")? != 0,
-                created_at: ms_to_rfc3339(r.try_get("created_at")?),
+                created_at: instant(r.try_get("created_at")?),
             })
         })
         .collect()

@@ -15,7 +15,7 @@ use weihu_domain::sla::{
 };
 
 use crate::calendars::{self, StoredPolicy};
-use crate::{Backend, Result, Store, StoreError, ms_to_rfc3339, now_ms};
+use crate::{Backend, Result, Store, StoreError, instant, now_ms};
 
 /// A clock as shown on an order: the deadline (moved by pauses) and the timer (time used).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -29,10 +29,13 @@ pub struct ClockView {
     /// running, paused, met, breached, or stopped (the order ended without meeting it).
     pub state: String,
     pub at_risk: bool,
-    pub started_at: String,
-    pub stopped_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stopped_at: Option<jiff::Timestamp>,
     /// The due instant; none while paused before the target is reached.
-    pub due_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<jiff::Timestamp>,
     pub used_minutes: i64,
     pub remaining_minutes: i64,
     pub percent_used: u32,
@@ -438,9 +441,9 @@ pub(crate) async fn views(
             target_minutes: c.target_minutes,
             at_risk: status.at_risk && c.stopped_at.is_none(),
             state,
-            started_at: ms_to_rfc3339(c.started_at),
-            stopped_at: c.stopped_at.map(ms_to_rfc3339),
-            due_at: status.deadline.due.map(|d| d.to_string()),
+            started_at: instant(c.started_at),
+            stopped_at: c.stopped_at.map(instant),
+            due_at: status.deadline.due,
             used_minutes: status.timer.used.as_secs() / 60,
             remaining_minutes: status.timer.remaining.as_secs() / 60,
             percent_used: status.timer.percent_used,

@@ -5,7 +5,9 @@ mod access;
 pub mod attachments;
 mod clocks;
 mod edit;
+mod escalation;
 mod group_commit;
+mod links;
 pub mod search;
 mod timeline;
 pub mod work;
@@ -22,7 +24,9 @@ use weihu_domain::role::Scope;
 
 pub use clocks::{ClockView, evaluate_due_clocks};
 pub use edit::{OrderPatch, update};
+pub use escalation::{Escalation, escalate};
 pub use group_commit::OrderWriter;
+pub use links::{Merge, NewLink, OrderLink, link, merge, unlink};
 pub use timeline::{Event, events};
 pub use workflow::{
     Comment, Rating, Transition, TransitionRequest, comment, rate, transition, transition_with,
@@ -30,9 +34,7 @@ pub use workflow::{
 
 use crate::organizations::{self, OrgKind};
 use crate::sql::{SqlBuf, like_pattern};
-use crate::{
-    Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms, users,
-};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms, users};
 
 /// Kinds of request intake (SPEC §5).
 pub const CHANNELS: [&str; 6] = ["portal", "phone", "email", "api", "im", "walk_in"];
@@ -89,15 +91,27 @@ pub struct Order {
     pub resolution: String,
     pub close_reason: String,
     pub refused_in_scope: Option<bool>,
-    pub resolved_at: Option<String>,
-    pub closed_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<jiff::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<jiff::Timestamp>,
     /// Satisfaction 1–5 from the client after resolution (4 and 5 count as satisfied).
     pub rating: Option<i64>,
     pub rating_comment: String,
+    /// When the order was raised to the provider's management (hierarchical escalation), and
+    /// why; it stays on the board's escalated view while the order is open.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub escalated_at: Option<jiff::Timestamp>,
+    pub escalation_reason: String,
     pub clocks: Vec<ClockView>,
+    /// Links to other orders of the client, read from this order. On single-order reads only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<OrderLink>,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
     /// What the acting user may do to this order now (`weihu_domain::order_access`): pages show
     /// exactly these actions and the API refuses the rest. On single-order reads only.
     #[schema(value_type = Vec<String>)]
@@ -150,13 +164,17 @@ pub struct OrderFilter {
     pub requester_id: Option<i64>,
     /// Only orders with an at-risk or breached running clock.
     pub at_risk: Option<bool>,
+    /// Only orders nobody is assigned to (no engineer).
+    pub unassigned: Option<bool>,
+    /// Only orders raised to the provider's management.
+    pub escalated: Option<bool>,
 }
 
 const SELECT: &str = "SELECT o.id, o.number, o.client_org_id, c.name AS client_name, o.requester_id, \
     o.requester_name, o.requester_phone, o.site, o.channel, o.category, o.urgency, o.impact, o.priority, \
     o.subject, o.description, o.service_mode, o.state, o.assignee_id, a.display_name AS assignee_name, \
     o.team_id, t.name AS team_name, o.policy_id, o.policy_version, o.resolution, o.close_reason, \
-    o.refused_in_scope, o.resolved_at, o.closed_at, o.rating, o.rating_comment, o.version, o.created_at, o.updated_at, \
+    o.refused_in_scope, o.resolved_at, o.closed_at, o.rating, o.rating_comment, o.escalated_at, o.escalation_reason, o.version, o.created_at, o.updated_at, \
     o.contract_id, ct.number AS contract_number, o.asset_id, ast.tag AS asset_tag, \
     o.catalog_item_id, ci.name AS catalog_item_name \
     FROM orders o JOIN organizations c ON c.id = o.client_org_id \
@@ -174,8 +192,8 @@ fn level(s: &str) -> Result<Level> {
 }
 
 fn from_row(r: &AnyRow) -> Result<Order> {
-    let opt_time = |c: &str| -> Result<Option<String>> {
-        Ok(r.try_get::<Option<i64>, _>(c)?.map(ms_to_rfc3339))
+    let opt_time = |c: &str| -> Result<Option<jiff::Timestamp>> {
+        Ok(r.try_get::<Option<i64>, _>(c)?.map(instant))
     };
     let state: String = r.try_get("state")?;
     Ok(Order {
@@ -220,11 +238,16 @@ fn from_row(r: &AnyRow) -> Result<Order> {
         closed_at: opt_time("closed_at")?,
         rating: r.try_get("rating")?,
         rating_comment: r.try_get("rating_comment")?,
+        escalated_at: opt_time("escalated_at")?,
+        escalation_reason: r
+            .try_get::<Option<String>, _>("escalation_reason")?
+            .unwrap_or_default(),
         clocks: Vec::new(),
+        links: Vec::new(),
         actions: Vec::new(),
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 
@@ -552,6 +575,7 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Order> {
         .remove(&order.id)
         .unwrap_or_default();
     order.actions = access::actions(store, actor, &order).await?;
+    order.links = links::for_order(store, actor, order.id).await?;
     Ok(order)
 }
 
@@ -583,7 +607,9 @@ pub async fn list(
         && filter.assignee_id.is_none()
         && filter.team_id.is_none()
         && filter.requester_id.is_none()
-        && filter.at_risk != Some(true);
+        && filter.at_risk != Some(true)
+        && filter.unassigned != Some(true)
+        && filter.escalated != Some(true);
     if let Some(q) = q {
         search::check_query(q)?;
     }
@@ -639,6 +665,12 @@ pub async fn list(
     if let Some(r) = filter.requester_id {
         w.push(" AND o.requester_id = ").bind(r);
     }
+    if filter.unassigned == Some(true) {
+        w.push(" AND o.assignee_id IS NULL");
+    }
+    if filter.escalated == Some(true) {
+        w.push(" AND o.escalated_at IS NOT NULL");
+    }
     if filter.at_risk == Some(true) {
         w.push(" AND EXISTS (SELECT 1 FROM order_clocks k WHERE k.order_id = o.id AND k.stopped_at IS NULL AND (k.at_risk_notified = 1 OR k.breach_notified = 1 OR (k.due_at IS NOT NULL AND k.due_at <= ")
             .bind(now_ms())
@@ -659,6 +691,7 @@ pub async fn list(
     let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
     let order = params.order_by_on(
         &[("created_at", "o.created_at"), ("priority", "o.priority"), ("number", "o.number"), ("updated_at", "o.updated_at"),
+          ("state", "o.state"), ("client", "c.name"), ("assignee", "a.display_name"), ("subject", "o.subject"),
           ("due", "COALESCE((SELECT min(k.due_at) FROM order_clocks k WHERE k.order_id = o.id AND k.stopped_at IS NULL), 9223372036854775807)")],
         "o.created_at DESC",
         "o.id",

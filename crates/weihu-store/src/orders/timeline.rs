@@ -5,12 +5,13 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
-use crate::{Actor, Result, Store, StoreError, ms_to_rfc3339, now_ms};
+use crate::{Actor, Result, Store, StoreError, instant, now_ms};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
-    pub at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: jiff::Timestamp,
     pub actor_id: Option<i64>,
     pub actor_name: String,
     /// created, comment, assign, start, wait_client, …, clock_at_risk, clock_breached.
@@ -67,7 +68,7 @@ pub async fn events(store: &Store, actor: &Actor, order_id: i64) -> Result<Vec<E
         .map(|r| {
             Ok(Event {
                 id: r.try_get("id")?,
-                at: ms_to_rfc3339(r.try_get("at")?),
+                at: instant(r.try_get("at")?),
                 actor_id: r.try_get("actor_id")?,
                 actor_name: r.try_get("actor_name")?,
                 kind: r.try_get("kind")?,

@@ -103,30 +103,7 @@ pub async fn transition_with(
     let mut in_scope = order.refused_in_scope;
     match action {
         Action::Assign => {
-            if t.assignee_id.is_none() && t.team_id.is_none() {
-                return Err(StoreError::invalid(
-                    "assignee_id",
-                    "name an engineer or a team",
-                ));
-            }
-            if let Some(a) = t.assignee_id {
-                let u = users::get(store, actor, a)
-                    .await
-                    .map_err(|_| StoreError::invalid("assignee_id", "no such engineer"))?;
-                if u.role.is_client_side() || !u.active {
-                    return Err(StoreError::invalid(
-                        "assignee_id",
-                        "must be active provider staff",
-                    ));
-                }
-                data["assignee"] = json!(u.display_name);
-            }
-            if let Some(tid) = t.team_id {
-                let team = crate::teams::get(store, actor, tid)
-                    .await
-                    .map_err(|_| StoreError::invalid("team_id", "no such team"))?;
-                data["team"] = json!(team.name);
-            }
+            check_assignment(store, actor, &order, t.assignee_id, t.team_id, &mut data).await?;
             assignee = t.assignee_id.or(assignee);
             team = t.team_id.or(team);
         }
@@ -239,6 +216,57 @@ pub async fn transition_with(
     .await?;
     tx.commit().await?;
     get(store, actor, id).await
+}
+
+/// Checks a new engineer or team for an order and notes on the timeline's data who it goes from
+/// and to (`from_assignee`, `assignee`, `from_team`, `team`).
+pub(super) async fn check_assignment(
+    store: &Store,
+    actor: &Actor,
+    order: &Order,
+    assignee_id: Option<i64>,
+    team_id: Option<i64>,
+    data: &mut serde_json::Value,
+) -> Result<()> {
+    if assignee_id.is_none() && team_id.is_none() {
+        return Err(StoreError::invalid(
+            "assignee_id",
+            "name an engineer or a team",
+        ));
+    }
+    if let Some(a) = assignee_id {
+        let u = users::get(store, actor, a)
+            .await
+            .map_err(|_| StoreError::invalid("assignee_id", "no such engineer"))?;
+        if u.role.is_client_side() || !u.active {
+            return Err(StoreError::invalid(
+                "assignee_id",
+                "must be active provider staff",
+            ));
+        }
+        data["assignee"] = json!(u.display_name);
+        if let Some(from) = order
+            .assignee_name
+            .as_ref()
+            .filter(|_| order.assignee_id != Some(a))
+        {
+            data["from_assignee"] = json!(from);
+        }
+    }
+    if let Some(tid) = team_id {
+        let team = crate::teams::get(store, actor, tid)
+            .await
+            .map_err(|_| StoreError::invalid("team_id", "no such team"))?;
+        data["team"] = json!(team.name);
+        if let Some(from) = order
+            .team_name
+            .as_ref()
+            .filter(|_| order.team_id != Some(tid))
+        {
+            data["from_team"] = json!(from);
+        }
+    }
+    Ok(())
 }
 
 /// Adds a comment. The first public reply by the side responsible for the order (the desk, the

@@ -31,7 +31,11 @@ pub const FORMAT_VERSION: i64 = 1;
 
 /// Columns added to a table after the format was first written, always at the end of its
 /// column list: an export from an older Weihu lacks them, and they import as NULL.
-const ADDED_LATER: &[(&str, &str)] = &[("users", "time_zone")];
+const ADDED_LATER: &[(&str, &str)] = &[
+    ("users", "time_zone"),
+    ("orders", "escalated_at"),
+    ("orders", "escalation_reason"),
+];
 
 #[derive(Clone, Copy)]
 enum Col {

@@ -337,6 +337,8 @@ pub(super) const TABLES: &[Table] = &[
             I("contract_id"),
             I("asset_id"),
             I("catalog_item_id"),
+            I("escalated_at"),
+            T("escalation_reason"),
         ],
     },
     Table {
@@ -377,6 +379,18 @@ pub(super) const TABLES: &[Table] = &[
             I("public"),
             T("body"),
             T("data"),
+        ],
+    },
+    Table {
+        name: "order_links",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("order_id"),
+            I("other_id"),
+            T("kind"),
+            I("created_by"),
+            I("created_at"),
         ],
     },
     Table {

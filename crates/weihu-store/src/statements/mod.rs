@@ -22,7 +22,7 @@ use crate::contracts::{self, Contract, billing, today_in};
 use crate::orders::work::opt_time;
 use crate::page::Listing;
 use crate::sql::SqlBuf;
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms};
+use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
 mod activity;
 mod stored;
@@ -98,16 +98,22 @@ pub struct Statement {
     /// Regular + scheduled visits of the month.
     pub counted_visits: u32,
     pub lines: Vec<Line>,
-    pub computed_at: String,
-    pub reviewed_at: Option<String>,
-    pub issued_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub computed_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub reviewed_at: Option<jiff::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub issued_at: Option<jiff::Timestamp>,
     /// Payment due, in working days after the issue date.
     pub due_date: Option<String>,
-    pub paid_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub paid_at: Option<jiff::Timestamp>,
     pub note: String,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
 }
 
 /// A statement computed on the fly (never stored): what the month costs so far.

@@ -28,15 +28,15 @@ pub(super) fn from_row(r: &AnyRow) -> Result<Statement> {
         covered_end: body.covered_end,
         counted_visits: body.counted_visits,
         lines: body.lines,
-        computed_at: ms_to_rfc3339(r.try_get("computed_at")?),
+        computed_at: instant(r.try_get("computed_at")?),
         reviewed_at: opt_time(r, "reviewed_at")?,
         issued_at: opt_time(r, "issued_at")?,
         due_date: r.try_get("due_date")?,
         paid_at: opt_time(r, "paid_at")?,
         note: r.try_get("note")?,
         version: r.try_get("version")?,
-        created_at: ms_to_rfc3339(r.try_get("created_at")?),
-        updated_at: ms_to_rfc3339(r.try_get("updated_at")?),
+        created_at: instant(r.try_get("created_at")?),
+        updated_at: instant(r.try_get("updated_at")?),
     })
 }
 

@@ -4,19 +4,20 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use weihu_store::Page;
 use weihu_store::notifications::{self, Notification};
 use weihu_store::orders::{
-    self, Comment, Event, NewOrder, Order, OrderFilter, OrderPatch, Rating, TransitionRequest,
+    self, Comment, Escalation, Event, Merge, NewLink, NewOrder, Order, OrderFilter, OrderPatch,
+    Rating, TransitionRequest,
 };
 
 use super::{ListQuery, list_params};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Id};
+use crate::extract::{ApiJson, ApiQuery, Id, Ids};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,6 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/comments", post(comment))
         .route("/api/v1/orders/{id}/transitions", post(transition))
         .route("/api/v1/orders/{id}/rating", post(rate))
+        .route("/api/v1/orders/{id}/escalations", post(escalate))
+        .route("/api/v1/orders/{id}/links", post(link))
+        .route("/api/v1/orders/{id}/links/{link_id}", delete(unlink))
+        .route("/api/v1/orders/{id}/merge", post(merge))
         .route("/api/v1/notifications", get(list_notifications))
         .route("/api/v1/notifications/{id}/read", post(read_notification))
 }
@@ -44,14 +49,18 @@ pub struct OrderQuery {
     team_id: Option<i64>,
     requester_id: Option<i64>,
     at_risk: Option<bool>,
+    unassigned: Option<bool>,
+    escalated: Option<bool>,
 }
 
 /// Service orders the caller may see: a client user their own, a client admin their
-/// organisation's, provider staff all. Sort by `created_at`, `priority`, `due`, `number`.
+/// organisation's, provider staff all. Sort by `created_at`, `updated_at`, `priority`, `due`,
+/// `number`, `state`, `client`, `assignee` or `subject` (`-` first for descending).
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
     params(ListQuery, ("client_org_id" = Option<i64>, Query), ("state" = Option<String>, Query), ("open" = Option<bool>, Query),
            ("priority" = Option<String>, Query), ("assignee_id" = Option<i64>, Query), ("team_id" = Option<i64>, Query),
-           ("requester_id" = Option<i64>, Query), ("at_risk" = Option<bool>, Query)),
+           ("requester_id" = Option<i64>, Query), ("at_risk" = Option<bool>, Query),
+           ("unassigned" = Option<bool>, Query), ("escalated" = Option<bool>, Query)),
     responses((status = 200, body = Page<Order>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -67,6 +76,8 @@ pub async fn list(
         team_id: q.team_id,
         requester_id: q.requester_id,
         at_risk: q.at_risk,
+        unassigned: q.unassigned,
+        escalated: q.escalated,
     };
     Ok(Json(
         orders::list(
@@ -174,6 +185,63 @@ pub async fn rate(
     ApiJson(r): ApiJson<Rating>,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(orders::rate(&s.store, &a, id, &r).await?))
+}
+
+/// Escalate an order. `functional`: hand it to another team or engineer (`team_id`,
+/// `assignee_id`) with a reason, internal to the provider. `hierarchical`: raise it to the
+/// provider's management (administrators and service-level managers are notified); the order is
+/// flagged (`escalated_at`) on the board and the dashboard, and the client sees that it was raised.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/escalations", tag = "orders", params(("id" = i64, Path)), request_body = Escalation,
+    responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn escalate(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(e): ApiJson<Escalation>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(orders::escalate(&s.store, &a, id, &e).await?))
+}
+
+/// Link the order to another order of the same client: `duplicate_of`, `caused_by` or
+/// `follow_up_of` (what this order is to the other). Both orders show the link (`links`), and
+/// both timelines record it.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/links", tag = "orders", params(("id" = i64, Path)), request_body = NewLink,
+    responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn link(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(l): ApiJson<NewLink>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(orders::link(&s.store, &a, id, &l).await?))
+}
+
+/// Remove a link (from either of its orders).
+#[utoipa::path(delete, path = "/api/v1/orders/{id}/links/{link_id}", tag = "orders",
+    params(("id" = i64, Path), ("link_id" = i64, Path)),
+    responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unlink(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Ids(id, link_id): Ids,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(orders::unlink(&s.store, &a, id, link_id).await?))
+}
+
+/// Merge this order, a duplicate, into the original (`into_id` or `into_number`): its comments
+/// and attachments move to the original, it is cancelled with the reason and linked as
+/// `duplicate_of`. Answers with the original.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/merge", tag = "orders", params(("id" = i64, Path)), request_body = Merge,
+    responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(m): ApiJson<Merge>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(orders::merge(&s.store, &a, id, &m).await?))
 }
 
 /// Your notifications, unread first.

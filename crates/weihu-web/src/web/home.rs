@@ -98,7 +98,7 @@ async fn dashboard(
             .into_iter()
             .map(|e| {
                 (
-                    ctx.time(&e.at),
+                    ctx.time(e.at),
                     e.actor_name,
                     format!("{} #{}", e.entity, e.entity_id),
                     e.action,

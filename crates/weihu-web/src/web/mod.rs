@@ -57,13 +57,13 @@ pub struct PageCtx {
 
 impl PageCtx {
     /// A stored instant as this user reads it (`2026-03-04 10:00`).
-    pub fn time(&self, rfc3339: &str) -> String {
-        crate::format::time_in(rfc3339, &self.zone)
+    pub fn time(&self, t: impl crate::format::Shown) -> String {
+        crate::format::time_in(t, &self.zone)
     }
 
     /// An optional stored instant as this user reads it; empty when there is none.
-    pub fn short_time(&self, rfc3339: &Option<String>) -> String {
-        rfc3339.as_deref().map(|t| self.time(t)).unwrap_or_default()
+    pub fn short_time(&self, t: impl crate::format::Shown) -> String {
+        self.time(t)
     }
 
     /// The name of the zone times are shown in.
@@ -250,9 +250,16 @@ pub fn page_error(ctx: PageCtx, e: ApiError) -> Response {
 
 /// After a form: back to `to`, with "saved" or the error (naming its field) shown at the top of
 /// the page (post/redirect/get, so a reload never posts twice).
+///
+/// `to` may end in `#section`: after a success the page opens at the part that was acted on (on
+/// a phone the order page is several screens long).
 pub fn back<E: Into<ApiError>>(to: &str, result: Result<(), E>) -> Response {
+    let (to, section) = match to.split_once('#') {
+        Some((path, frag)) => (path, format!("#{frag}")),
+        None => (to, String::new()),
+    };
     match result {
-        Ok(()) => axum::response::Redirect::to(&format!("{to}?ok=1")).into_response(),
+        Ok(()) => axum::response::Redirect::to(&format!("{to}?ok=1{section}")).into_response(),
         Err(e) => {
             let (_, _, message, field) = e.into().parts();
             let text = match field {
@@ -260,6 +267,7 @@ pub fn back<E: Into<ApiError>>(to: &str, result: Result<(), E>) -> Response {
                 None => message,
             };
             let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            // The error shows at the top of the page, so the page opens there.
             axum::response::Redirect::to(&format!("{to}?error={enc}")).into_response()
         }
     }

@@ -37,6 +37,7 @@ mod auth;
 mod bad_input;
 mod billing;
 mod concurrency;
+mod escalation;
 mod helpers;
 mod hostile_edge;
 mod hostile_login;

@@ -41,6 +41,10 @@ const PAGE_CONTROLS: &[(&str, &str)] = &[
     ("take-away", "take_away"),
     ("sign", "sign"),
     ("rate", "rate"),
+    ("escalate-functional", "escalate_functional"),
+    ("escalate-hierarchical", "escalate_hierarchical"),
+    ("link", "link"),
+    ("merge", "merge"),
 ];
 
 /// Actions whose controls sit on an item (a visit, a part, a taken-away device).
@@ -272,6 +276,19 @@ async fn accepts(app: &TestApp, user: &str, oid: i64, action: &str) -> bool {
             422,
             Some("signer_name"),
         ),
+        "escalate_functional" | "escalate_hierarchical" => (
+            format!("{o}/escalations"),
+            json!({"kind": action.trim_start_matches("escalate_"), "version": -1}),
+            409,
+            None,
+        ),
+        "link" => (
+            format!("{o}/links"),
+            json!({"kind": "bogus"}),
+            422,
+            Some("kind"),
+        ),
+        "merge" => (format!("{o}/merge"), json!({"version": -1}), 409, None),
         "edit" => {
             // A stale version: through the permission table, it is a conflict.
             let (status, v) = app.patch(&o, Some(user), &json!({"version": -1})).await;

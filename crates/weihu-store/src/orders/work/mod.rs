@@ -12,7 +12,7 @@ use weihu_domain::order::OrderState;
 
 use super::clocks::{self, Calendars};
 use super::{Order, OrderAction, access, get, text, timeline};
-use crate::{Actor, Result, Store, StoreError, audit, ms_to_rfc3339, now_ms, users};
+use crate::{Actor, Result, Store, StoreError, audit, instant, now_ms, users};
 use weihu_domain::sla::{ClockChange, ClockKind};
 
 mod open_work;
@@ -43,8 +43,8 @@ pub const VISIT_CATEGORIES: [&str; 4] = ["pc", "network", "peripheral", "server"
 pub const TAKE_AWAY_PROMISE_HOURS: i64 = 48;
 
 /// A nullable stored instant as RFC 3339.
-pub(crate) fn opt_time(r: &AnyRow, c: &str) -> Result<Option<String>> {
-    Ok(r.try_get::<Option<i64>, _>(c)?.map(ms_to_rfc3339))
+pub(crate) fn opt_time(r: &AnyRow, c: &str) -> Result<Option<jiff::Timestamp>> {
+    Ok(r.try_get::<Option<i64>, _>(c)?.map(instant))
 }
 
 fn money(field: &str, v: &str) -> Result<Money> {

@@ -19,9 +19,12 @@ pub struct Part {
     /// resolved with `close_out`).
     pub state: String,
     pub note: String,
-    pub proposed_at: String,
-    pub decided_at: Option<String>,
-    pub installed_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub proposed_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<jiff::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub installed_at: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -62,7 +65,7 @@ pub(super) fn part_row(r: &AnyRow) -> Result<Part> {
         client_supplied: r.try_get::<i64, _>("client_supplied")? != 0,
         state: r.try_get("state")?,
         note: r.try_get("note")?,
-        proposed_at: ms_to_rfc3339(r.try_get("proposed_at")?),
+        proposed_at: instant(r.try_get("proposed_at")?),
         decided_at: opt_time(r, "decided_at")?,
         installed_at: opt_time(r, "installed_at")?,
     })

@@ -7,8 +7,10 @@ pub struct RemoteSession {
     pub id: i64,
     pub engineer_id: Option<i64>,
     pub tool: String,
-    pub started_at: String,
-    pub ended_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<jiff::Timestamp>,
     pub note: String,
 }
 
@@ -24,7 +26,7 @@ pub struct NewRemoteSession {
     pub note: String,
 }
 
-pub(super) fn instant(field: &str, v: Option<&str>) -> Result<Option<i64>> {
+pub(super) fn input_instant(field: &str, v: Option<&str>) -> Result<Option<i64>> {
     v.filter(|s| !s.is_empty())
         .map(|s| {
             s.parse::<jiff::Timestamp>()
@@ -50,7 +52,7 @@ pub async fn remote_sessions(
                 id: r.try_get("id")?,
                 engineer_id: r.try_get("engineer_id")?,
                 tool: r.try_get("tool")?,
-                started_at: ms_to_rfc3339(r.try_get("started_at")?),
+                started_at: instant(r.try_get("started_at")?),
                 ended_at: opt_time(r, "ended_at")?,
                 note: r.try_get("note")?,
             })
@@ -69,8 +71,8 @@ pub async fn add_remote_session(
     let tool = text("tool", &s.tool, 100, true)?;
     let note = text("note", &s.note, 2000, false)?;
     let now = now_ms();
-    let started = instant("started_at", s.started_at.as_deref())?.unwrap_or(now);
-    let ended = instant("ended_at", s.ended_at.as_deref())?;
+    let started = input_instant("started_at", s.started_at.as_deref())?.unwrap_or(now);
+    let ended = input_instant("ended_at", s.ended_at.as_deref())?;
     if ended.is_some_and(|e| e < started) {
         return Err(StoreError::invalid(
             "ended_at",
@@ -118,7 +120,8 @@ pub struct BackupCheck {
 pub struct RecordedBackupCheck {
     pub change: String,
     pub answer: String,
-    pub asked_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub asked_at: jiff::Timestamp,
 }
 
 /// The backup questions asked on an order, with the client's answers.
@@ -139,7 +142,7 @@ pub async fn backup_checks(
             Ok(RecordedBackupCheck {
                 change: r.try_get("change")?,
                 answer: r.try_get("answer")?,
-                asked_at: ms_to_rfc3339(r.try_get("asked_at")?),
+                asked_at: instant(r.try_get("asked_at")?),
             })
         })
         .collect()

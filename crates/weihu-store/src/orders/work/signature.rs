@@ -8,7 +8,8 @@ pub const MAX_SIGNATURE_BYTES: usize = 256 * 1024;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Signature {
     pub signer_name: String,
-    pub signed_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub signed_at: jiff::Timestamp,
     /// Whoever held the phone (the engineer on site).
     pub collected_by: Option<i64>,
 }
@@ -81,7 +82,7 @@ pub async fn signature(
     Ok(Some((
         Signature {
             signer_name: r.try_get("signer_name")?,
-            signed_at: ms_to_rfc3339(r.try_get("signed_at")?),
+            signed_at: instant(r.try_get("signed_at")?),
             collected_by: r.try_get("collected_by")?,
         },
         png,

@@ -7,10 +7,13 @@ pub struct TakeAway {
     pub id: i64,
     pub asset: String,
     pub description: String,
-    pub taken_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub taken_at: jiff::Timestamp,
     /// Taken at + 48 hours (wall clock): when the device is promised back.
-    pub promised_at: String,
-    pub returned_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub promised_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub returned_at: Option<jiff::Timestamp>,
     /// Repair cost, billed at cost on the month of return.
     pub cost: String,
     pub note: String,
@@ -55,9 +58,9 @@ pub async fn take_aways(store: &Store, actor: &Actor, order_id: i64) -> Result<V
                 id: r.try_get("id")?,
                 asset: r.try_get("asset")?,
                 description: r.try_get("description")?,
-                taken_at: ms_to_rfc3339(r.try_get("taken_at")?),
-                promised_at: ms_to_rfc3339(promised),
-                returned_at: returned.map(ms_to_rfc3339),
+                taken_at: instant(r.try_get("taken_at")?),
+                promised_at: instant(promised),
+                returned_at: returned.map(instant),
                 cost: r.try_get("cost")?,
                 note: r.try_get("note")?,
                 late: returned.unwrap_or(now) > promised,
@@ -100,7 +103,7 @@ pub async fn take_away(
                 kind: "take_away",
                 public: true,
                 body: &description,
-                data: json!({"repair": id, "asset": asset, "promised_at": ms_to_rfc3339(promised)}),
+                data: json!({"repair": id, "asset": asset, "promised_at": crate::ms_to_rfc3339(promised)}),
                 audit_action: "take_away",
                 audit: json!({"repair": id}),
             }))

@@ -10,9 +10,12 @@ pub struct Visit {
     pub engineer_name: Option<String>,
     /// regular, scheduled (the monthly maintenance visit), emergency, repeat.
     pub kind: String,
-    pub decided_at: String,
-    pub check_in_at: Option<String>,
-    pub check_out_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub decided_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub check_in_at: Option<jiff::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub check_out_at: Option<jiff::Timestamp>,
     /// Decimal string, e.g. "30.00".
     pub travel_fee: String,
     /// Rate category on a per-visit contract: pc, network, peripheral, server (default from the
@@ -42,7 +45,7 @@ pub(super) fn visit_row(r: &AnyRow) -> Result<Visit> {
         engineer_id: r.try_get("engineer_id")?,
         engineer_name: r.try_get("engineer_name")?,
         kind: r.try_get("kind")?,
-        decided_at: ms_to_rfc3339(r.try_get("decided_at")?),
+        decided_at: instant(r.try_get("decided_at")?),
         check_in_at: opt_time(r, "check_in_at")?,
         check_out_at: opt_time(r, "check_out_at")?,
         travel_fee: r.try_get("travel_fee")?,

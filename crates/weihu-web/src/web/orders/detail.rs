@@ -42,6 +42,84 @@ impl Detail {
     fn assigned_to(&self, id: &i64) -> bool {
         self.order.assignee_id == Some(*id)
     }
+    /// What a timeline entry changed, from what to what, read from its data: who an order went
+    /// to (and from), the fields an edit changed, the order a link or merge names.
+    fn event_detail(&self, e: &Event) -> String {
+        let d = &e.data;
+        let text = |k: &str| d[k].as_str().unwrap_or("").to_owned();
+        let ctx = &self.ctx;
+        match e.kind.as_str() {
+            "assign" | "escalated" => {
+                let mut parts = Vec::new();
+                if e.kind == "escalated"
+                    && let Some(k) = d["kind"].as_str()
+                {
+                    parts.push(ctx.tk("escalation", k));
+                }
+                let to: Vec<String> = [text("assignee"), text("team")]
+                    .into_iter()
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                let from: Vec<String> = [text("from_assignee"), text("from_team")]
+                    .into_iter()
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                if !to.is_empty() {
+                    let mut s = format!("→ {}", to.join(" · "));
+                    if !from.is_empty() {
+                        s.push_str(&format!(
+                            " ({} {})",
+                            ctx.t("order.escalated_from"),
+                            from.join(" · ")
+                        ));
+                    }
+                    parts.push(s);
+                }
+                parts.join(" ")
+            }
+            "edited" => d["changes"]
+                .as_object()
+                .map(|c| {
+                    c.iter()
+                        .map(|(field, v)| {
+                            // Coded values read in the user's language, never as codes.
+                            let prefix = match field.as_str() {
+                                "category" => Some("category"),
+                                "urgency" | "impact" => Some("level"),
+                                "service_mode" => Some("service_mode"),
+                                _ => None,
+                            };
+                            let show = |x: &serde_json::Value| {
+                                let s = match (prefix, x.as_str()) {
+                                    (Some(p), Some(code)) => ctx.tk(p, code),
+                                    (None, Some(s)) => s.to_owned(),
+                                    _ if x.is_null() => "—".to_owned(),
+                                    _ => x.to_string(),
+                                };
+                                let cut: String = s.chars().take(60).collect();
+                                if cut.len() < s.len() {
+                                    format!("{cut}…")
+                                } else {
+                                    cut
+                                }
+                            };
+                            let name = match field.as_str() {
+                                "urgency" | "impact" => ctx.tk("sla", field),
+                                _ => ctx.tk("order", field),
+                            };
+                            format!("{name}: {} → {}", show(&v[0]), show(&v[1]))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default(),
+            "linked" => format!("{} {}", ctx.tk("link", &text("relation")), text("number")),
+            "unlinked" => text("number"),
+            "merged" => format!("→ {}", text("into")),
+            "merged_in" => format!("← {}", text("from")),
+            _ => String::new(),
+        }
+    }
 }
 
 pub(super) async fn detail(
@@ -154,7 +232,7 @@ pub(super) async fn comment(
         public: f.internal.is_none(),
     };
     back(
-        &format!("/orders/{id}"),
+        &format!("/orders/{id}#timeline"),
         orders::comment(&s.store, &session.actor, id, &c)
             .await
             .map(|_| ()),
@@ -240,7 +318,7 @@ pub(super) async fn rate(
         comment: f.comment,
     };
     back(
-        &format!("/orders/{id}"),
+        &format!("/orders/{id}#rating"),
         orders::rate(&s.store, &session.actor, id, &r)
             .await
             .map(|_| ()),
@@ -436,7 +514,8 @@ pub(super) async fn work_form(
         }
     }
     .await;
-    back(&format!("/orders/{id}"), r)
+    let section = if what == "sign" { "signature" } else { "work" };
+    back(&format!("/orders/{id}#{section}"), r)
 }
 
 pub(super) async fn signature_png(
@@ -529,7 +608,7 @@ pub(super) async fn upload(
     )
     .await
     .map(|_| ());
-    back(&format!("/orders/{id}"), r)
+    back(&format!("/orders/{id}#attachments"), r)
 }
 
 pub(super) async fn attachment(

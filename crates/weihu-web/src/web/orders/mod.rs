@@ -27,10 +27,12 @@ use crate::extract::Id;
 
 mod board;
 mod detail;
+mod links;
 mod report;
 
 use board::*;
 use detail::*;
+use links::*;
 use report::*;
 
 pub fn router() -> Router<AppState> {
@@ -42,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/transition", post(transition))
         .route("/orders/{id}/edit", post(edit_form))
         .route("/orders/{id}/rating", post(rate))
+        .route("/orders/{id}/escalate", post(escalate))
+        .route("/orders/{id}/links", post(link))
+        .route("/orders/{id}/links/{link_id}/delete", post(unlink))
+        .route("/orders/{id}/merge", post(merge))
         .route("/orders/{id}/work/{what}", post(work_form))
         .route("/orders/{id}/signature.png", get(signature_png))
         .route("/orders/{id}/pdf", get(order_pdf))
