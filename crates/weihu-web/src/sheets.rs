@@ -132,3 +132,44 @@ pub fn statement_xlsx(st: &Statement) -> Result<Vec<u8>, ApiError> {
     }
     wb.save_to_buffer().map_err(xlsx_error)
 }
+
+/// A table as a download: `csv` (UTF-8) or `xlsx`, named `{name}.{ext}`; every cell is written
+/// as text, so nothing a user typed becomes a formula.
+pub fn download(
+    table: &weihu_sheets::Table,
+    name: &str,
+    format: Option<&str>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let fail = |e: weihu_sheets::SheetError| ApiError::internal("spreadsheet export", e);
+    let (bytes, ctype, ext) = match format.unwrap_or("csv") {
+        "csv" => (
+            weihu_sheets::write_csv(table).map_err(fail)?,
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        "xlsx" => (
+            weihu_sheets::write_xlsx(table, name).map_err(fail)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        _ => {
+            return Err(ApiError::Store(StoreError::invalid(
+                "format",
+                "must be csv or xlsx",
+            )));
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.{ext}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

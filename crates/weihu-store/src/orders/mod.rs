@@ -579,6 +579,16 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Order> {
     Ok(order)
 }
 
+/// How many orders `filter` holds for `actor` (a board view's count), by the same scoped query
+/// as [`list`].
+pub async fn count(store: &Store, actor: &Actor, filter: &OrderFilter) -> Result<i64> {
+    let params = ListParams {
+        limit: Some(1),
+        ..Default::default()
+    };
+    Ok(list(store, actor, filter, &params).await?.total)
+}
+
 pub async fn list(
     store: &Store,
     actor: &Actor,

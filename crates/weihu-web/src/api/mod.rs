@@ -52,7 +52,7 @@ use crate::error::ErrorBody;
         service_levels::get_policy, service_levels::revise_policy, service_levels::policy_versions,
         service_levels::calculate,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
-        orders::escalate, orders::link, orders::unlink, orders::merge,
+        orders::export, orders::escalate, orders::link, orders::unlink, orders::merge,
         orders::list_notifications, orders::read_notification,
         order_work::list_visits, order_work::decide_visit, order_work::check_in, order_work::check_out,
         order_work::list_parts, order_work::propose_part, order_work::decide_part, order_work::install_part,

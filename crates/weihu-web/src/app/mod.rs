@@ -5,5 +5,6 @@
 
 pub mod calculator;
 pub mod invoicing;
+pub mod order_export;
 pub mod quotes;
 pub mod registry;

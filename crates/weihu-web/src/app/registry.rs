@@ -1,8 +1,7 @@
 //! The device registry's files: reading an uploaded sheet, running an import (preview, all or
 //! nothing, valid rows only), and the export as CSV or Excel.
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use weihu_store::assets::{self, AssetFilter, ImportPlan};
 use weihu_store::{Actor, Store, StoreError};
 
@@ -41,34 +40,5 @@ pub async fn export_response(
     format: Option<&str>,
 ) -> ApiResult<Response> {
     let table = assets::export_table(store, actor, filter).await?;
-    let fail = |e: weihu_sheets::SheetError| ApiError::internal("spreadsheet export", e);
-    let (bytes, ctype, ext) = match format.unwrap_or("csv") {
-        "csv" => (
-            weihu_sheets::write_csv(&table).map_err(fail)?,
-            "text/csv; charset=utf-8",
-            "csv",
-        ),
-        "xlsx" => (
-            weihu_sheets::write_xlsx(&table, "assets").map_err(fail)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        _ => {
-            return Err(ApiError::Store(StoreError::invalid(
-                "format",
-                "must be csv or xlsx",
-            )));
-        }
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"assets.{ext}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    crate::sheets::download(&table, "assets", format)
 }

@@ -36,6 +36,7 @@ mod assets;
 mod auth;
 mod bad_input;
 mod billing;
+mod board;
 mod concurrency;
 mod escalation;
 mod helpers;

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orders", get(board).post(create))
         .route("/orders/new", get(new_form))
+        .route("/orders/export", get(export))
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/comment", post(comment))
         .route("/orders/{id}/transition", post(transition))

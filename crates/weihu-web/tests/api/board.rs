@@ -1,0 +1,200 @@
+//! The board that scales with the team (issue #13): views with counts (mine, my team,
+//! unassigned, escalated, waiting for the client, at risk), sorting by any column, and the
+//! current view as CSV or Excel — formula-safe, bounded, in the reader's language.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error, signed_in};
+
+both_backends!(views_sorting_and_export);
+
+fn ids(v: &Value) -> Vec<i64> {
+    v["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|o| o["id"].as_i64()).collect())
+        .unwrap_or_default()
+}
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    let resp = client.get(app.url(path)).send().await.expect("GET");
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.text().await.expect("body")
+}
+
+/// The count a view's tab shows.
+fn view_count(html: &str, view: &str) -> Option<i64> {
+    let at = html.find(&format!(r#"data-testid="view-{view}""#))?;
+    let rest = &html[at..];
+    let end = rest.find("</a>")?;
+    let tab = &rest[..end];
+    let c = tab.find(r#"<span class="count">"#)? + r#"<span class="count">"#.len();
+    tab[c..].split('<').next()?.trim().parse().ok()
+}
+
+async fn views_sorting_and_export(mut app: TestApp) {
+    for user in ["zhang.wei", "gao.fei"] {
+        app.add_token(user).await;
+    }
+    // A formula typed as a subject, an unassigned order and an escalated one.
+    let (status, evil) = app
+        .post(
+            "/api/v1/orders",
+            Some("wu.li"),
+            &json!({"category": "software", "urgency": "low", "impact": "low",
+                    "subject": "=cmd|' /C calc'!A0", "description": "formula"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{evil}");
+
+    let desk = signed_in(&app, "wang.fang").await;
+    let html = page(&desk, &app, "/orders").await;
+    for view in [
+        "open",
+        "mine",
+        "team",
+        "unassigned",
+        "escalated",
+        "waiting",
+        "at_risk",
+        "done",
+        "all",
+    ] {
+        assert!(
+            html.contains(&format!(r#"data-testid="view-{view}""#)),
+            "the desk has the {view} view"
+        );
+    }
+    // Each count is the total of its view, as the API counts it.
+    for (view, api) in [
+        ("open", "open=true"),
+        ("unassigned", "open=true&unassigned=true"),
+        ("escalated", "open=true&escalated=true"),
+        ("waiting", "state=waiting_client"),
+    ] {
+        let (status, v) = app
+            .get(&format!("/api/v1/orders?{api}&limit=1"), Some("wang.fang"))
+            .await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(view_count(&html, view), v["total"].as_i64(), "{view}");
+    }
+    let unassigned = page(&desk, &app, "/orders?scope=unassigned").await;
+    assert!(unassigned.contains("=cmd|"), "the new order is unassigned");
+    let (status, un) = app
+        .get(
+            "/api/v1/orders?unassigned=true&open=true&limit=500",
+            Some("wang.fang"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(ids(&un).contains(&evil["id"].as_i64().unwrap_or(0)));
+
+    // My team: an engineer sees his team's open orders; the dispatcher (no team) sees none.
+    let engineer = signed_in(&app, "zhang.wei").await;
+    let team_html = page(&engineer, &app, "/orders?scope=team").await;
+    assert!(
+        view_count(&team_html, "team").is_some(),
+        "the team view is counted"
+    );
+    let none = page(&desk, &app, "/orders?scope=team").await;
+    assert_eq!(view_count(&none, "team"), Some(0), "no team, no orders");
+
+    // Sorting by a column header: ascending, then the same header reverses it.
+    let by_subject = page(&desk, &app, "/orders?scope=all&sort=subject").await;
+    assert!(by_subject.contains(r#"data-testid="sort-subject""#));
+    assert!(
+        by_subject.contains("sort=-subject"),
+        "the sorted header links to the reverse"
+    );
+    let (status, asc) = app
+        .get("/api/v1/orders?sort=subject&limit=500", Some("wang.fang"))
+        .await;
+    assert_eq!(status, 200);
+    let (_, desc) = app
+        .get("/api/v1/orders?sort=-subject&limit=500", Some("wang.fang"))
+        .await;
+    let mut rev = ids(&desc);
+    rev.reverse();
+    assert_eq!(ids(&asc).len(), rev.len());
+    let subjects = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| o["subject"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let s = subjects(&asc);
+    let mut sorted = s.clone();
+    sorted.sort();
+    assert_eq!(s, sorted, "sort=subject orders by subject");
+    // An unknown sort or view on the page falls back to the default, never a 500.
+    let fallback = page(&desk, &app, "/orders?scope=bogus&sort=%27drop").await;
+    assert!(fallback.contains(r#"data-testid="orders-table""#));
+
+    // Export: the current view, formula-safe, labels in the reader's language.
+    let csv = desk
+        .get(app.url("/orders/export?scope=open&format=csv"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.expect("csv");
+    assert!(text.contains("'=cmd|"), "a formula is escaped: {text}");
+    assert!(!text.contains(",=cmd"), "never raw");
+    let xlsx = desk
+        .get(app.url("/orders/export?scope=open&format=xlsx"))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(xlsx.status(), 200);
+    let bytes = xlsx.bytes().await.expect("xlsx");
+    let table = weihu_sheets::read(&bytes, "orders.xlsx").expect("the workbook reads back");
+    assert!(
+        table
+            .rows
+            .iter()
+            .any(|r| r.iter().any(|c| c == "=cmd|' /C calc'!A0")),
+        "text, not a formula"
+    );
+    // The API export: same filters, bad format named; a client sees only its own orders.
+    let r = app
+        .get("/api/v1/orders/export?format=pdf", Some("wang.fang"))
+        .await;
+    assert_error("format=pdf", &r, 422, "invalid", Some("format"));
+    let resp = app
+        .client
+        .get(app.url("/api/v1/orders/export?format=csv"))
+        .bearer_auth(app.token("gao.fei"))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(resp.status(), 200);
+    let theirs = resp.text().await.expect("csv");
+    assert!(
+        !theirs.contains("=cmd"),
+        "another client's order never leaks into an export"
+    );
+
+    // An escalated order carries its badge and is counted.
+    let oid = evil["id"].as_i64().unwrap_or(0);
+    let (status, o) = app
+        .post(
+            &format!("/api/v1/orders/{oid}/escalations"),
+            Some("wang.fang"),
+            &json!({"kind": "hierarchical", "version": evil["version"], "reason": "客户投诉"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{o}");
+    let html = page(&desk, &app, "/orders?scope=escalated").await;
+    assert_eq!(view_count(&html, "escalated"), Some(1));
+    assert!(html.contains(r#"data-testid="escalated-badge""#));
+}
