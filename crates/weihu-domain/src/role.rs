@@ -125,6 +125,12 @@ impl Role {
 
     // ---- orders -------------------------------------------------------------------------
 
+    /// Whether the menu offers API tokens: integrations are set up by staff and client
+    /// administrators; a client user reports and follows orders on the pages.
+    pub fn offers_api_tokens(self) -> bool {
+        self != Role::ClientUser
+    }
+
     /// The provider's management, told when an order is escalated hierarchically.
     pub fn receives_escalations(self) -> bool {
         matches!(self, Role::Admin | Role::ServiceLevelManager)

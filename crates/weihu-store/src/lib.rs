@@ -21,6 +21,7 @@ pub mod orders;
 pub mod organizations;
 pub mod page;
 pub mod portable;
+pub mod saved_views;
 pub mod sessions;
 mod sql;
 pub mod statements;

@@ -74,6 +74,17 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "saved_views",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("user_id"),
+            T("name"),
+            T("query"),
+            I("created_at"),
+        ],
+    },
+    Table {
         name: "api_tokens",
         identity: true,
         cols: &[

@@ -2,19 +2,22 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::Deserialize;
+use weihu_store::saved_views::{self, NewView, SavedView};
 use weihu_store::users::{self, User, UserPatch};
 
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Id};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(get_me).patch(patch_me))
         .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/me/views", get(list_views).post(create_view))
+        .route("/api/v1/me/views/{id}", delete(delete_view))
 }
 
 /// The signed-in user.
@@ -72,5 +75,41 @@ pub async fn change_password(
     ApiJson(b): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     users::change_own_password(&s.store, &actor, &b.current_password, &b.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Your saved board views (name and board query), by name.
+#[utoipa::path(get, path = "/api/v1/me/views", tag = "me", responses((status = 200, body = Vec<SavedView>), (status = 401, body = ErrorBody)))]
+pub async fn list_views(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Json<Vec<SavedView>>> {
+    Ok(Json(saved_views::list(&s.store, &a).await?))
+}
+
+/// Save a board view: a name (1–60 characters, unique for you) and the board's query string
+/// (at most 1,000 characters); at most 20 views each.
+#[utoipa::path(post, path = "/api/v1/me/views", tag = "me", request_body = NewView,
+    responses((status = 201, body = SavedView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_view(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(v): ApiJson<NewView>,
+) -> ApiResult<(StatusCode, Json<SavedView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(saved_views::create(&s.store, &a, &v).await?),
+    ))
+}
+
+/// Delete one of your saved views.
+#[utoipa::path(delete, path = "/api/v1/me/views/{id}", tag = "me", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_view(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    saved_views::delete(&s.store, &a, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -40,7 +40,7 @@ use crate::error::ErrorBody;
     ),
     paths(
         health,
-        me::get_me, me::patch_me, me::change_password,
+        me::get_me, me::patch_me, me::change_password, me::list_views, me::create_view, me::delete_view,
         organizations::list, organizations::create, organizations::get_one, organizations::update,
         users::list, users::create, users::get_one, users::update, users::reset_password,
         teams::list, teams::create, teams::get_one,
@@ -52,7 +52,7 @@ use crate::error::ErrorBody;
         service_levels::get_policy, service_levels::revise_policy, service_levels::policy_versions,
         service_levels::calculate,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
-        orders::export, orders::escalate, orders::link, orders::unlink, orders::merge,
+        orders::export, orders::bulk, orders::escalate, orders::link, orders::unlink, orders::merge,
         orders::list_notifications, orders::read_notification,
         order_work::list_visits, order_work::decide_visit, order_work::check_in, order_work::check_out,
         order_work::list_parts, order_work::propose_part, order_work::decide_part, order_work::install_part,

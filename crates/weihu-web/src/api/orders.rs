@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/orders", get(list).post(create))
         .route("/api/v1/orders/export", get(export))
+        .route("/api/v1/orders/bulk", post(bulk))
         .route("/api/v1/orders/{id}", get(get_one).patch(update))
         .route("/api/v1/orders/{id}/events", get(events))
         .route("/api/v1/orders/{id}/comments", post(comment))
@@ -102,6 +103,20 @@ pub async fn export(
     )
     .await?;
     crate::sheets::download(&table, "orders", q.format.as_deref())
+}
+
+/// Apply one action to up to 100 orders: `assign` (`assignee_id`, `team_id`), another move
+/// (`start`, `wait_client`, `resume`, `close`, `cancel` with `reason`, …) or `comment` (`body`,
+/// `internal`). Each order is checked and changed on its own, as on its page; the answer lists
+/// the orders done and, for the others, why not.
+#[utoipa::path(post, path = "/api/v1/orders/bulk", tag = "orders", request_body = crate::app::bulk::BulkRequest,
+    responses((status = 200, body = crate::app::bulk::BulkResult), (status = 422, body = ErrorBody)))]
+pub async fn bulk(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<crate::app::bulk::BulkRequest>,
+) -> ApiResult<Json<crate::app::bulk::BulkResult>> {
+    Ok(Json(crate::app::bulk::run(&s.store, &a, &r).await?))
 }
 
 /// Service orders the caller may see: a client user their own, a client admin their

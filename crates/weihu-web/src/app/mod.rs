@@ -3,6 +3,7 @@
 //! only extract the request, call one of these and answer, so a page and its API endpoint cannot
 //! drift apart.
 
+pub mod bulk;
 pub mod calculator;
 pub mod invoicing;
 pub mod order_export;

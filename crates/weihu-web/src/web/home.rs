@@ -33,6 +33,9 @@ struct Dashboard {
     open_orders: Vec<weihu_store::orders::Order>,
     at_risk: i64,
     mine: i64,
+    escalated_total: i64,
+    /// Open orders raised to management, most urgent first.
+    escalated: Vec<weihu_store::orders::Order>,
     notes: Vec<weihu_store::notifications::Notification>,
     /// Calendars used soon beyond the years their holiday data covers.
     holiday_warnings: Vec<crate::app::calculator::HolidayWarning>,
@@ -122,36 +125,43 @@ async fn dashboard(
             },
         )
         .await?;
-        let at_risk = weihu_store::orders::list(
+        let open_filter = |f: weihu_store::orders::OrderFilter| weihu_store::orders::OrderFilter {
+            open: Some(true),
+            ..f
+        };
+        let at_risk = weihu_store::orders::count(
             &s.store,
             a,
-            &weihu_store::orders::OrderFilter {
-                open: Some(true),
+            &open_filter(weihu_store::orders::OrderFilter {
                 at_risk: Some(true),
                 ..Default::default()
-            },
-            &ListParams {
-                limit: Some(1),
-                ..Default::default()
-            },
+            }),
         )
-        .await?
-        .total;
-        let mine = weihu_store::orders::list(
+        .await?;
+        let mine = weihu_store::orders::count(
             &s.store,
             a,
-            &weihu_store::orders::OrderFilter {
-                open: Some(true),
+            &open_filter(weihu_store::orders::OrderFilter {
                 assignee_id: Some(a.user_id),
                 ..Default::default()
-            },
+            }),
+        )
+        .await?;
+        // Raised to management: flagged here until the order is done.
+        let escalated = weihu_store::orders::list(
+            &s.store,
+            a,
+            &open_filter(weihu_store::orders::OrderFilter {
+                escalated: Some(true),
+                ..Default::default()
+            }),
             &ListParams {
-                limit: Some(1),
+                limit: Some(8),
+                sort: Some("priority".into()),
                 ..Default::default()
             },
         )
-        .await?
-        .total;
+        .await?;
         let notes = weihu_store::notifications::list(&s.store, a, 8).await?;
         let holiday_warnings =
             crate::app::calculator::upcoming_holiday_warnings(&s.store, a).await?;
@@ -162,29 +172,37 @@ async fn dashboard(
             teams.total,
             recent_audit,
             open,
-            at_risk,
-            mine,
+            (at_risk, mine, escalated),
             notes,
         ))
     }
     .await;
     match result {
-        Ok((holiday_warnings, clients, users, teams, recent_audit, open, at_risk, mine, notes)) => {
-            render(&Dashboard {
-                ctx,
-                holiday_warnings,
-                clients: clients.total,
-                users,
-                teams,
-                recent_clients: clients.items,
-                recent_audit,
-                open_total: open.total,
-                open_orders: open.items,
-                at_risk,
-                mine,
-                notes,
-            })
-        }
+        Ok((
+            holiday_warnings,
+            clients,
+            users,
+            teams,
+            recent_audit,
+            open,
+            (at_risk, mine, escalated),
+            notes,
+        )) => render(&Dashboard {
+            ctx,
+            holiday_warnings,
+            clients: clients.total,
+            users,
+            teams,
+            recent_clients: clients.items,
+            recent_audit,
+            open_total: open.total,
+            open_orders: open.items,
+            at_risk,
+            mine,
+            escalated_total: escalated.total,
+            escalated: escalated.items,
+            notes,
+        }),
         Err(e) => page_error(ctx, e.into()),
     }
 }

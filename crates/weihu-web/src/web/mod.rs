@@ -199,7 +199,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         }
         items.push(("/api/docs".into(), "nav.api"));
     }
-    items.push(("/tokens".into(), "nav.tokens"));
+    if actor.role.offers_api_tokens() {
+        items.push(("/tokens".into(), "nav.tokens"));
+    }
     items.push(("/account".into(), "nav.account"));
     items
         .into_iter()

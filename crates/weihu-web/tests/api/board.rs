@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_error, signed_in};
 
-both_backends!(views_sorting_and_export);
+both_backends!(views_sorting_and_export, bulk_actions_and_saved_views);
 
 fn ids(v: &Value) -> Vec<i64> {
     v["items"]
@@ -197,4 +197,217 @@ async fn views_sorting_and_export(mut app: TestApp) {
     let html = page(&desk, &app, "/orders?scope=escalated").await;
     assert_eq!(view_count(&html, "escalated"), Some(1));
     assert!(html.contains(r#"data-testid="escalated-badge""#));
+}
+
+async fn bulk_actions_and_saved_views(mut app: TestApp) {
+    for user in ["zhang.wei", "sun.hao"] {
+        app.add_token(user).await;
+    }
+    let mut picked = Vec::new();
+    for subject in ["批量一 bulk-one", "批量二 bulk-two"] {
+        let (status, o) = app
+            .post(
+                "/api/v1/orders",
+                Some("wu.li"),
+                &json!({"category": "network", "urgency": "low", "impact": "low", "subject": subject}),
+            )
+            .await;
+        assert_eq!(status, 201, "{o}");
+        picked.push(o["id"].as_i64().unwrap_or(0));
+    }
+    let zhang = app.user_id("zhang.wei").await;
+    // Assign both and a closed demo order: two done, the closed one refused with its reason.
+    let (_, closed) = app
+        .get("/api/v1/orders?state=closed&limit=1", Some("wang.fang"))
+        .await;
+    let closed_id = closed["items"][0]["id"]
+        .as_i64()
+        .expect("a closed demo order");
+    let mut ids = picked.clone();
+    ids.push(closed_id);
+    let (status, r) = app
+        .post(
+            "/api/v1/orders/bulk",
+            Some("wang.fang"),
+            &json!({"ids": ids, "action": "assign", "assignee_id": zhang}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["done"], json!(picked), "{r}");
+    assert_eq!(r["failed"][0]["id"], closed_id, "{r}");
+    assert!(
+        r["failed"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    for id in &picked {
+        let (_, o) = app
+            .get(&format!("/api/v1/orders/{id}"), Some("wang.fang"))
+            .await;
+        assert_eq!(o["assignee_id"], zhang);
+    }
+    // A client user's bulk comment only reaches their own orders.
+    let (status, r) = app
+        .post(
+            "/api/v1/orders/bulk",
+            Some("sun.hao"),
+            &json!({"ids": picked, "action": "comment", "body": "还好吗"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["done"], json!([]), "sun.hao sees neither order: {r}");
+    // Hostile bulk requests name their field.
+    let many: Vec<i64> = (1..=101).collect();
+    let bad = [
+        (json!({"ids": many, "action": "start"}), "ids"),
+        (json!({"ids": [], "action": "start"}), "ids"),
+        (json!({"ids": picked, "action": "explode"}), "action"),
+        (
+            json!({"ids": picked, "action": "comment", "body": " "}),
+            "body",
+        ),
+    ];
+    for (body, field) in bad {
+        let r = app
+            .post("/api/v1/orders/bulk", Some("wang.fang"), &body)
+            .await;
+        assert_error(&format!("bulk {body}"), &r, 422, "invalid", Some(field));
+    }
+
+    // The board's form: pick both, start them as the engineer.
+    let engineer = signed_in(&app, "zhang.wei").await;
+    let html = page(&engineer, &app, "/orders?scope=mine").await;
+    assert!(
+        html.contains(r#"data-action="bulk""#),
+        "staff get the bulk form"
+    );
+    let csrf = crate::helpers::form_csrf(&html);
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("action".into(), "start".into()),
+        ("return_to".into(), "scope=mine&q=批量\n".into()),
+    ];
+    for id in &picked {
+        form.push(("ids".into(), id.to_string()));
+    }
+    let resp = engineer
+        .post(app.url("/orders/bulk"))
+        .header("origin", app.base.as_str())
+        .form(&form)
+        .send()
+        .await
+        .expect("bulk form");
+    assert_eq!(resp.status(), 303);
+    let to = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        to.starts_with("/orders?scope=mine&q=") && to.contains("notice="),
+        "back to the view with a notice: {to}"
+    );
+    for id in &picked {
+        let (_, o) = app
+            .get(&format!("/api/v1/orders/{id}"), Some("zhang.wei"))
+            .await;
+        assert_eq!(o["state"], "in_progress", "{o}");
+    }
+    let client = signed_in(&app, "wu.li").await;
+    let html = page(&client, &app, "/orders").await;
+    assert!(
+        !html.contains(r#"data-action="bulk""#),
+        "a client gets no bulk form"
+    );
+
+    // Saved views: per user, bounded, never another user's.
+    let (status, v) = app
+        .post(
+            "/api/v1/me/views",
+            Some("zhang.wei"),
+            &json!({"name": "我的升级单", "query": "scope=escalated&sort=-priority"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let r = app
+        .post(
+            "/api/v1/me/views",
+            Some("zhang.wei"),
+            &json!({"name": "我的升级单", "query": "scope=open"}),
+        )
+        .await;
+    assert_error("a name twice", &r, 409, "duplicate", Some("name"));
+    let r = app
+        .post(
+            "/api/v1/me/views",
+            Some("zhang.wei"),
+            &json!({"name": "a\u{7}b", "query": ""}),
+        )
+        .await;
+    assert_error("a control character", &r, 422, "invalid", Some("name"));
+    let r = app
+        .post(
+            "/api/v1/me/views",
+            Some("zhang.wei"),
+            &json!({"name": "long", "query": "q=".to_owned() + &"x".repeat(1000)}),
+        )
+        .await;
+    assert_error("a long query", &r, 422, "invalid", Some("query"));
+    for i in 1..20 {
+        let (status, _) = app
+            .post(
+                "/api/v1/me/views",
+                Some("zhang.wei"),
+                &json!({"name": format!("v{i}"), "query": "scope=open"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let r = app
+        .post(
+            "/api/v1/me/views",
+            Some("zhang.wei"),
+            &json!({"name": "v21", "query": "scope=open"}),
+        )
+        .await;
+    assert_error("a 21st view", &r, 422, "invalid", Some("name"));
+    let vid = v["id"].as_i64().unwrap_or(0);
+    let (status, _) = app
+        .delete(&format!("/api/v1/me/views/{vid}"), Some("wang.fang"))
+        .await;
+    assert_eq!(status, 404, "another user's view is not found");
+    let html = page(&engineer, &app, "/orders").await;
+    assert!(
+        html.contains("我的升级单") && html.contains(r#"data-testid="saved-view""#),
+        "the board lists it"
+    );
+    let (status, own) = app.get("/api/v1/me/views", Some("wang.fang")).await;
+    assert_eq!((status, own), (200, json!([])), "views are per user");
+    let (status, _) = app
+        .delete(&format!("/api/v1/me/views/{vid}"), Some("zhang.wei"))
+        .await;
+    assert_eq!(status, 204);
+
+    // Saving from the page with a Chinese search redirects to it, encoded.
+    let html = page(&engineer, &app, "/orders?scope=all&q=%E6%89%B9%E9%87%8F").await;
+    let resp = engineer
+        .post(app.url("/orders/views"))
+        .header("origin", app.base.as_str())
+        .form(&[
+            ("csrf", crate::helpers::form_csrf(&html).as_str()),
+            ("name", "批量"),
+            ("query", "scope=all&q=批量"),
+        ])
+        .send()
+        .await
+        .expect("save view");
+    assert_eq!(resp.status(), 303);
+    let to = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(to, "/orders?scope=all&q=%E6%89%B9%E9%87%8F");
 }

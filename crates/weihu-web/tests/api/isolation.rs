@@ -436,6 +436,18 @@ async fn foreign_id(app: &TestApp, t: &Tenants, resource: &str) -> i64 {
                 .and_then(|i| i["id"].as_i64())
                 .expect("the demo's machine-room service, which HDJM does not use");
         }
+        // `/me/views/{id}`: another user's saved view must stay hidden.
+        "me" => {
+            let owner = app.user_id(ADMIN).await;
+            return sqlx::query_scalar(
+                "INSERT INTO saved_views (user_id, name, query, created_at) \
+                 VALUES ($1, 'isolation probe', 'scope=open', 0) RETURNING id",
+            )
+            .bind(owner)
+            .fetch_one(app.store.pool())
+            .await
+            .expect("seed a saved view");
+        }
         "notifications" => {
             let id: Option<i64> = sqlx::query_scalar("SELECT min(id) FROM notifications")
                 .fetch_one(app.store.pool())

@@ -17,6 +17,9 @@ pub(super) struct BoardQuery {
     offset: Option<i64>,
     /// For the export: `csv` or `xlsx`.
     format: Option<String>,
+    /// After a form: what was done, or why not.
+    notice: Option<String>,
+    error: Option<String>,
 }
 
 pub(super) fn num(s: &Option<String>) -> Option<i64> {
@@ -69,6 +72,16 @@ pub(super) struct View {
     count: Option<i64>,
 }
 
+/// Moves the board offers for picked orders (each is still checked per order).
+const BULK_MOVES: [&str; 6] = [
+    "assign",
+    "start",
+    "wait_client",
+    "resume",
+    "close",
+    "cancel",
+];
+
 #[derive(Template)]
 #[template(path = "orders.html")]
 pub(super) struct Board {
@@ -77,6 +90,8 @@ pub(super) struct Board {
     clients: Vec<Organization>,
     engineers: Vec<User>,
     views: Vec<View>,
+    saved: Vec<weihu_store::saved_views::SavedView>,
+    teams: Vec<Team>,
     f: BoardQuery,
     query: String,
     prev: Option<i64>,
@@ -291,15 +306,30 @@ pub(super) async fn board(
         .query()
         .unwrap_or("")
         .split('&')
-        .filter(|kv| !kv.starts_with("offset="))
+        .filter(|kv| {
+            !kv.starts_with("offset=") && !kv.starts_with("notice=") && !kv.starts_with("error=")
+        })
         .collect::<Vec<_>>()
         .join("&");
+    let saved = weihu_store::saved_views::list(&s.store, a)
+        .await
+        .unwrap_or_default();
+    let teams = if a.is_client() {
+        Vec::new()
+    } else {
+        teams::list(&s.store, a, &all())
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default()
+    };
     render(&Board {
         ctx,
         page,
         clients,
         engineers,
         views,
+        saved,
+        teams,
         f: BoardQuery {
             scope: Some(scope.to_owned()),
             ..f
@@ -339,5 +369,121 @@ pub(super) async fn export(
     match result {
         Ok(r) => r,
         Err(e) => back("/orders", Err::<(), _>(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct SaveViewForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    query: String,
+}
+
+/// A board query as typed or saved, re-encoded pair by pair: whatever it held (Chinese search
+/// words, a line break), it is safe in a `Location` header and stays a query of `/orders`.
+fn board_query(raw: &str) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(raw.trim_start_matches('?').as_bytes()) {
+        if !matches!(k.as_ref(), "notice" | "error" | "offset") {
+            out.append_pair(&k, &v);
+        }
+    }
+    out.finish()
+}
+
+/// Saves the board's current query under a name; the board then opens it.
+pub(super) async fn save_view(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<SaveViewForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let v = weihu_store::saved_views::NewView {
+        name: f.name,
+        query: f.query,
+    };
+    match weihu_store::saved_views::create(&s.store, &session.actor, &v).await {
+        Ok(view) => Redirect::to(&format!("/orders?{}", board_query(&view.query))).into_response(),
+        Err(e) => back("/orders", Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: String,
+}
+
+pub(super) async fn delete_view(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    back(
+        "/orders",
+        weihu_store::saved_views::delete(&s.store, &session.actor, id).await,
+    )
+}
+
+/// The board's bulk form: picked orders (`ids`, repeated), an action and its fields. Back to the
+/// board with what was done and, order by order, why the rest was not.
+pub(super) async fn bulk(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    session: WebSession,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut ids = Vec::new();
+    let mut fields = std::collections::HashMap::new();
+    for (k, v) in form_urlencoded::parse(&body) {
+        if k == "ids" {
+            match v.parse::<i64>() {
+                Ok(id) => ids.push(id),
+                Err(_) => return back("/orders", Err(StoreError::invalid("ids", "not an order"))),
+            }
+        } else {
+            fields.insert(k.into_owned(), v.into_owned());
+        }
+    }
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    if let Err(e) = session.check_csrf(&field("csrf")) {
+        return e.into_response();
+    }
+    let req = crate::app::bulk::BulkRequest {
+        ids,
+        action: field("action"),
+        assignee_id: field("assignee_id").parse().ok(),
+        team_id: field("team_id").parse().ok(),
+        body: field("body"),
+        internal: field("internal") == "1",
+        reason: field("reason"),
+    };
+    let return_to = board_query(&field("return_to"));
+    match crate::app::bulk::run(&s.store, &session.actor, &req).await {
+        Ok(result) => {
+            let tr = crate::i18n::Tr(crate::i18n::Lang::negotiate(
+                &headers,
+                session.actor.locale.as_deref(),
+            ));
+            let mut text = format!("{} {}", tr.t("order.bulk_done"), result.done.len());
+            for f in result.failed.iter().take(10) {
+                text.push_str(&format!(" · #{}: {}", f.id, f.message));
+            }
+            let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            let sep = if return_to.is_empty() { "" } else { "&" };
+            let key = if result.failed.is_empty() {
+                "notice"
+            } else {
+                "error"
+            };
+            Redirect::to(&format!("/orders?{return_to}{sep}{key}={enc}")).into_response()
+        }
+        Err(e) => back("/orders", Err(e)),
     }
 }
