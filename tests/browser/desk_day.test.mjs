@@ -67,7 +67,7 @@ test('the dispatcher works the board: views, counts, sorting, escalation and lin
 
     // Escalate the first unassigned order to management from its page.
     await page.goto('/orders?scope=unassigned');
-    await clickAndWait(page, '[data-testid=orders-table] tbody tr:first-child td:first-child a');
+    await clickAndWait(page, '[data-testid=orders-table] tbody tr:first-child a >> nth=0');
     const orderPath = pathOf(page);
     const escalated = (await viewCount(page, 'escalated')) ?? 0;
     await page.locator('summary', { hasText: '层级升级' }).click();
