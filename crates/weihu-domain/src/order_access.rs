@@ -284,7 +284,7 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
         // Records of work already done may still be added after the resolution.
         A::RemoteSession | A::BackupCheck | A::LogTime | A::ReturnTakeAway => work(false),
         A::DecidePart => {
-            if role != Role::ClientAdmin {
+            if !role.approves_parts() {
                 return Err(Refusal::Role("the client's administrator approves parts"));
             }
             open(facts.state)

@@ -16,6 +16,16 @@ pub enum Role {
     ClientUser,
 }
 
+/// The first thing a role's home page shows (see [`Role::home`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    EngineerToday,
+    DispatchQueue,
+    Finance,
+    ServiceLevels,
+    Client,
+}
+
 impl Role {
     pub const ALL: [Role; 7] = [
         Role::Admin,
@@ -124,6 +134,23 @@ impl Role {
     }
 
     // ---- orders -------------------------------------------------------------------------
+
+    /// What the role's home page puts first: the engineer's day, the dispatcher's queue,
+    /// finance's statements, the service-level manager's clocks, the client's waiting items.
+    pub fn home(self) -> Home {
+        match self {
+            Role::Engineer => Home::EngineerToday,
+            Role::Admin | Role::Dispatcher => Home::DispatchQueue,
+            Role::Finance => Home::Finance,
+            Role::ServiceLevelManager => Home::ServiceLevels,
+            Role::ClientAdmin | Role::ClientUser => Home::Client,
+        }
+    }
+
+    /// The client's administrator approves spare parts and pays statements.
+    pub fn approves_parts(self) -> bool {
+        self == Role::ClientAdmin
+    }
 
     /// Whether the menu offers API tokens: integrations are set up by staff and client
     /// administrators; a client user reports and follows orders on the pages.

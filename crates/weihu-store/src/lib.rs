@@ -6,6 +6,7 @@
 //! transaction.
 
 pub mod actor;
+pub mod agenda;
 pub mod assets;
 pub mod audit;
 pub mod backend;

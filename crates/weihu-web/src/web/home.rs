@@ -34,6 +34,8 @@ struct Dashboard {
     at_risk: i64,
     mine: i64,
     escalated_total: i64,
+    /// What this role's home puts first.
+    home: super::role_home::RoleHome,
     /// Open orders raised to management, most urgent first.
     escalated: Vec<weihu_store::orders::Order>,
     notes: Vec<weihu_store::notifications::Notification>,
@@ -163,6 +165,7 @@ async fn dashboard(
         )
         .await?;
         let notes = weihu_store::notifications::list(&s.store, a, 8).await?;
+        let home = super::role_home::load(&s.store, a).await?;
         let holiday_warnings =
             crate::app::calculator::upcoming_holiday_warnings(&s.store, a).await?;
         Ok::<_, weihu_store::StoreError>((
@@ -173,7 +176,7 @@ async fn dashboard(
             recent_audit,
             open,
             (at_risk, mine, escalated),
-            notes,
+            (notes, home),
         ))
     }
     .await;
@@ -186,7 +189,7 @@ async fn dashboard(
             recent_audit,
             open,
             (at_risk, mine, escalated),
-            notes,
+            (notes, home),
         )) => render(&Dashboard {
             ctx,
             holiday_warnings,
@@ -201,6 +204,7 @@ async fn dashboard(
             mine,
             escalated_total: escalated.total,
             escalated: escalated.items,
+            home,
             notes,
         }),
         Err(e) => page_error(ctx, e.into()),
@@ -214,6 +218,8 @@ struct Portal {
     org: Organization,
     people: Vec<User>,
     orders: Vec<weihu_store::orders::Order>,
+    /// Waiting for the client: orders, confirmations, parts, statements.
+    home: super::role_home::RoleHome,
 }
 
 async fn portal(
@@ -257,10 +263,15 @@ async fn portal(
     .await
     .map(|p| p.items)
     .unwrap_or_default();
+    let home = match super::role_home::load(&s.store, a).await {
+        Ok(h) => h,
+        Err(e) => return page_error(ctx, e.into()),
+    };
     render(&Portal {
         ctx,
         org,
         people,
         orders,
+        home,
     })
 }

@@ -10,6 +10,7 @@ pub use billing::statement_file_name;
 mod home;
 mod login;
 mod orders;
+mod role_home;
 mod service_levels;
 
 use axum::Router;

@@ -40,6 +40,7 @@ mod board;
 mod concurrency;
 mod escalation;
 mod helpers;
+mod home_pages;
 mod hostile_edge;
 mod hostile_login;
 mod hostile_orders;
