@@ -166,8 +166,12 @@ async fn dashboard(
         .await?;
         let notes = weihu_store::notifications::list(&s.store, a, 8).await?;
         let home = super::role_home::load(&s.store, a).await?;
-        let holiday_warnings =
-            crate::app::calculator::upcoming_holiday_warnings(&s.store, a).await?;
+        // Only for those who can import the holidays; an engineer cannot act on it.
+        let holiday_warnings = if a.role.can_manage_service_levels() {
+            crate::app::calculator::upcoming_holiday_warnings(&s.store, a).await?
+        } else {
+            Vec::new()
+        };
         Ok::<_, weihu_store::StoreError>((
             holiday_warnings,
             clients,

@@ -198,12 +198,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         if actor.role.can_read_audit() {
             items.push(("/audit".into(), "nav.audit"));
         }
-        items.push(("/api/docs".into(), "nav.api"));
     }
-    if actor.role.offers_api_tokens() {
-        items.push(("/tokens".into(), "nav.tokens"));
-    }
-    items.push(("/account".into(), "nav.account"));
+    // API tokens, the API's documentation and the account live in the user menu, so the main
+    // menu fits one line on a laptop.
     items
         .into_iter()
         .map(|(href, key)| NavItem {

@@ -163,7 +163,7 @@ async fn filter_for(
 ) -> Result<OrderFilter, StoreError> {
     let open = match scope {
         "done" => Some(false),
-        "all" | "mine" | "waiting" => None,
+        "all" | "waiting" => None,
         _ => Some(true),
     };
     let team_id = if scope == "team" {
