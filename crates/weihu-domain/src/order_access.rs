@@ -172,6 +172,8 @@ pub struct OrderFacts {
     pub rel: Relation,
     /// A resolved order is still within the 7-day reopen window.
     pub within_reopen_window: bool,
+    /// The client has already rated the order (a rating is given once).
+    pub rated: bool,
 }
 
 /// Why an action is refused: the role (answered 403) or the order's state (answered 422 on
@@ -337,6 +339,9 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
             if !client {
                 return Err(Refusal::Role("the client rates the service"));
             }
+            if facts.rated {
+                return Err(Refusal::state("score", "the order is already rated"));
+            }
             if done(facts.state) {
                 Ok(())
             } else {
@@ -382,6 +387,7 @@ mod tests {
             state,
             rel,
             within_reopen_window: true,
+            rated: false,
         }
     }
 
@@ -490,6 +496,12 @@ mod tests {
             );
             assert!(check(Role::Dispatcher, &other, OrderAction::Rate).is_err());
         }
+        // A rating is given once.
+        let rated = OrderFacts {
+            rated: true,
+            ..facts(OrderState::Closed, REQUESTER)
+        };
+        assert!(check(Role::ClientUser, &rated, OrderAction::Rate).is_err());
         // The engineer collects the signature on the phone; finance does not.
         let resolved = facts(OrderState::Resolved, ASSIGNEE);
         assert!(check(Role::Engineer, &resolved, OrderAction::Sign).is_ok());
@@ -567,6 +579,7 @@ mod tests {
                             state,
                             rel,
                             within_reopen_window: window,
+                            rated: window,
                         };
                         let listed = actions(role, &f);
                         for a in OrderAction::ALL {

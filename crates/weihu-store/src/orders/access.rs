@@ -31,6 +31,7 @@ pub(super) async fn facts(store: &Store, actor: &Actor, order: &Order) -> Result
         state: order.state,
         rel: relation(store, actor, order).await?,
         within_reopen_window: now - resolved <= REOPEN_WINDOW_MS,
+        rated: order.rating.is_some(),
     })
 }
 

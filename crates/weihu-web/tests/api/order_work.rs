@@ -14,6 +14,7 @@ both_backends!(
     attachments_over_multipart,
     signature_of_a_resolved_order,
     rating_after_resolution,
+    the_client_signs_and_closes_in_one_step,
 );
 
 // ---- helpers ----------------------------------------------------------------------------
@@ -697,4 +698,72 @@ async fn rating_after_resolution(app: TestApp) {
     assert_eq!(rated["rating_comment"], "很满意", "{rated}");
     let got = order_now(&app, "zhou.jg", oid).await;
     assert_eq!(got["rating"], 5, "{got}");
+    // Given once: a second rating is refused and the page no longer offers the form.
+    let r = app.post(&rating, Some("wu.li"), &json!({"score": 1})).await;
+    assert_error("a second rating", &r, 422, "invalid", Some("score"));
+    assert!(
+        got["actions"]
+            .as_array()
+            .is_none_or(|a| a.iter().all(|x| x != "rate")),
+        "{got}"
+    );
+}
+
+/// Issue #13: on the page, the client's signature also confirms and closes the order (the box is
+/// ticked by default and offered only to who may close); the engineer's signature on site does
+/// not close it.
+async fn the_client_signs_and_closes_in_one_step(app: TestApp) {
+    let o = order_in_progress(&app, "签字即关闭 sign and close").await;
+    let o = resolve(&app, &o).await;
+    let oid = id(&o);
+    let page = format!("/orders/{oid}");
+    let engineer = crate::helpers::signed_in(&app, "li.qiang").await;
+    let html = engineer
+        .get(app.url(&page))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        !html.contains(r#"data-testid="sign-close""#),
+        "the engineer does not close"
+    );
+    let client = crate::helpers::signed_in(&app, "wu.li").await;
+    let html = client
+        .get(app.url(&page))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        html.contains(r#"data-testid="sign-close""#),
+        "the client confirms with the signature"
+    );
+    let image = format!("data:image/png;base64,{PNG_B64}");
+    let resp = client
+        .post(app.url(&format!("{page}/work/sign")))
+        .header("origin", app.base.as_str())
+        .form(&[
+            ("csrf", crate::helpers::form_csrf(&html).as_str()),
+            ("signer_name", "吴丽"),
+            ("image", image.as_str()),
+            ("close", "1"),
+        ])
+        .send()
+        .await
+        .expect("sign");
+    assert_eq!(resp.status(), 303);
+    let to = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(to.ends_with("?ok=1#signature"), "{to}");
+    let got = order_now(&app, "wu.li", oid).await;
+    assert_eq!(got["state"], "closed", "signed and closed: {got}");
 }

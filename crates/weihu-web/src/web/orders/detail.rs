@@ -329,6 +329,9 @@ pub(super) async fn rate(
 #[derive(Deserialize)]
 pub(super) struct WorkForm {
     csrf: String,
+    /// With the signature: confirm and close the order in the same step (the client's way).
+    #[serde(default)]
+    close: Option<String>,
     #[serde(default)]
     kind: Option<String>,
     #[serde(default)]
@@ -470,9 +473,25 @@ pub(super) async fn work_form(
             "sign" => {
                 let png = crate::api::order_work::decode_png(&f.image)
                     .map_err(|_| StoreError::invalid("image", "draw the signature first"))?;
-                work::sign(st, a, id, &f.signer_name, &png)
-                    .await
-                    .map(|_| ())
+                work::sign(st, a, id, &f.signer_name, &png).await?;
+                // Signing and confirming are one step for the client: the close follows in its
+                // own transaction, and is offered only when the store would take it.
+                if f.close.as_deref() == Some("1") {
+                    let order = orders::get(st, a, id).await?;
+                    if order.actions.contains(&orders::OrderAction::Close) {
+                        let t = Transition {
+                            action: "close".into(),
+                            version: order.version,
+                            assignee_id: None,
+                            team_id: None,
+                            reason: String::new(),
+                            resolution: String::new(),
+                            in_scope: None,
+                        };
+                        orders::transition(st, a, id, &t).await?;
+                    }
+                }
+                Ok(())
             }
             "take-away" => work::take_away(
                 st,
