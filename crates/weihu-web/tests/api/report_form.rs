@@ -3,7 +3,90 @@
 
 use crate::helpers::{TestApp, form_csrf, signed_in};
 
-both_backends!(a_refused_report_keeps_what_was_typed);
+both_backends!(
+    a_refused_report_keeps_what_was_typed,
+    the_client_admin_picks_a_device_and_sees_the_number
+);
+
+/// The client's administrator picks the device from the client's own registry in the report
+/// form, and the confirmation names the new order's number.
+async fn the_client_admin_picks_a_device_and_sees_the_number(app: TestApp) {
+    let admin = signed_in(&app, "zhou.jg").await;
+    let form = admin
+        .get(app.url("/orders/new"))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        form.contains(r#"data-testid="report-device""#),
+        "the registry is offered"
+    );
+    let (status, assets) = app.get("/api/v1/assets?limit=500", Some("wang.fang")).await;
+    assert_eq!(status, 200);
+    let own = app.org_id("HDJM").await;
+    let device = assets["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["client_org_id"] == own))
+        .and_then(|x| x["id"].as_i64())
+        .expect("an HDJM device");
+    let foreign = assets["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["client_org_id"] != own))
+        .and_then(|x| x["id"].as_i64())
+        .expect("another client's device");
+    assert!(
+        !form.contains(&format!(r#"<option value="{foreign}">"#)),
+        "never another client's device"
+    );
+    let resp = admin
+        .post(app.url("/orders"))
+        .header("origin", app.base.as_str())
+        .form(&[
+            ("csrf", form_csrf(&form).as_str()),
+            ("subject", "打印机卡纸"),
+            ("category", "peripheral"),
+            ("urgency", "medium"),
+            ("impact", "low"),
+            ("asset_id", device.to_string().as_str()),
+        ])
+        .send()
+        .await
+        .expect("report");
+    assert_eq!(resp.status(), 303);
+    let to = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(to.ends_with("?created=1"), "{to}");
+    let page = admin
+        .get(app.url(&to))
+        .send()
+        .await
+        .expect("order")
+        .text()
+        .await
+        .expect("body");
+    let number = page
+        .split(r#"data-testid="order-number">"#)
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("the order number")
+        .to_owned();
+    assert!(
+        page.contains(&format!("服务单号：{number}"))
+            || page.contains(&format!("Order number: {number}")),
+        "the confirmation names {number}"
+    );
+    assert!(
+        page.contains(&format!(r#"href="/assets/{device}""#)),
+        "the device is on the order"
+    );
+}
 
 async fn a_refused_report_keeps_what_was_typed(app: TestApp) {
     let wu = signed_in(&app, "wu.li").await;

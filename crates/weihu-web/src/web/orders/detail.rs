@@ -146,6 +146,9 @@ pub(super) async fn detail(
         Ok(x) => x,
         Err(e) => return page_error(ctx, e.into()),
     };
+    if f.created.is_some() {
+        ctx.flash = Some(format!("{}{}", ctx.t("flash.reported"), order.number));
+    }
     let (engineers, teams) = if a.is_client() {
         (Vec::new(), Vec::new())
     } else {

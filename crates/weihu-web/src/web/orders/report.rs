@@ -13,6 +13,9 @@ pub(super) struct NewPage {
     services: Vec<weihu_store::catalog::CatalogItem>,
     /// The device the report is about, when opened from its page.
     asset: Option<weihu_store::assets::Asset>,
+    /// A client's own registry to pick the device from (empty for the desk, which opens a
+    /// device's report from its page).
+    devices: Vec<weihu_store::assets::Asset>,
     error: Option<String>,
     /// What the user typed, shown again after a refusal.
     values: Typed,
@@ -57,6 +60,8 @@ pub(super) struct Flash {
     pub(super) error: Option<String>,
     pub(super) ok: Option<String>,
     pub(super) asset: Option<i64>,
+    /// Just reported: the confirmation names the order's number.
+    pub(super) created: Option<String>,
 }
 
 pub(super) async fn new_form(
@@ -105,6 +110,23 @@ async fn form_page(
         Some(id) => weihu_store::assets::get(&s.store, a, id).await.ok(),
         None => None,
     };
+    let devices = if a.is_client() && asset.is_none() {
+        weihu_store::assets::list(
+            &s.store,
+            a,
+            &Default::default(),
+            &ListParams {
+                limit: Some(500),
+                sort: Some("tag".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     NewPage {
         ctx,
         clients,
@@ -112,6 +134,7 @@ async fn form_page(
         channels: &CHANNELS,
         services,
         asset,
+        devices,
         error,
         values,
         field_error,
@@ -182,7 +205,7 @@ pub(super) async fn create(
         catalog_item_id: num(&f.catalog_item_id),
     };
     match s.create_order(&session.actor, &new).await {
-        Ok(o) => Redirect::to(&format!("/orders/{}?ok=1", o.id)).into_response(),
+        Ok(o) => Redirect::to(&format!("/orders/{}?created=1", o.id)).into_response(),
         // A refusal keeps everything that was typed and says what is wrong next to the field.
         Err(e) => {
             let (status, _, message, field) = ApiError::from(e).parts();
