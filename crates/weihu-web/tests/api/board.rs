@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, signed_in};
+use crate::helpers::{TestApp, assert_error, page_html, post_form, signed_in};
 
 both_backends!(views_sorting_and_export, bulk_actions_and_saved_views);
 
@@ -13,12 +13,6 @@ fn ids(v: &Value) -> Vec<i64> {
         .as_array()
         .map(|a| a.iter().filter_map(|o| o["id"].as_i64()).collect())
         .unwrap_or_default()
-}
-
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
-    let resp = client.get(app.url(path)).send().await.expect("GET");
-    assert_eq!(resp.status(), 200, "{path}");
-    resp.text().await.expect("body")
 }
 
 /// The count a view's tab shows.
@@ -47,7 +41,7 @@ async fn views_sorting_and_export(mut app: TestApp) {
     assert_eq!(status, 201, "{evil}");
 
     let desk = signed_in(&app, "wang.fang").await;
-    let html = page(&desk, &app, "/orders").await;
+    let html = page_html(&desk, &app, "/orders").await;
     for view in [
         "open",
         "mine",
@@ -77,7 +71,7 @@ async fn views_sorting_and_export(mut app: TestApp) {
         assert_eq!(status, 200, "{v}");
         assert_eq!(view_count(&html, view), v["total"].as_i64(), "{view}");
     }
-    let unassigned = page(&desk, &app, "/orders?scope=unassigned").await;
+    let unassigned = page_html(&desk, &app, "/orders?scope=unassigned").await;
     assert!(unassigned.contains("=cmd|"), "the new order is unassigned");
     let (status, un) = app
         .get(
@@ -90,16 +84,16 @@ async fn views_sorting_and_export(mut app: TestApp) {
 
     // My team: an engineer sees his team's open orders; the dispatcher (no team) sees none.
     let engineer = signed_in(&app, "zhang.wei").await;
-    let team_html = page(&engineer, &app, "/orders?scope=team").await;
+    let team_html = page_html(&engineer, &app, "/orders?scope=team").await;
     assert!(
         view_count(&team_html, "team").is_some(),
         "the team view is counted"
     );
-    let none = page(&desk, &app, "/orders?scope=team").await;
+    let none = page_html(&desk, &app, "/orders?scope=team").await;
     assert_eq!(view_count(&none, "team"), Some(0), "no team, no orders");
 
     // Sorting by a column header: ascending, then the same header reverses it.
-    let by_subject = page(&desk, &app, "/orders?scope=all&sort=subject").await;
+    let by_subject = page_html(&desk, &app, "/orders?scope=all&sort=subject").await;
     assert!(by_subject.contains(r#"data-testid="sort-subject""#));
     assert!(
         by_subject.contains("sort=-subject"),
@@ -130,7 +124,7 @@ async fn views_sorting_and_export(mut app: TestApp) {
     sorted.sort();
     assert_eq!(s, sorted, "sort=subject orders by subject");
     // An unknown sort or view on the page falls back to the default, never a 500.
-    let fallback = page(&desk, &app, "/orders?scope=bogus&sort=%27drop").await;
+    let fallback = page_html(&desk, &app, "/orders?scope=bogus&sort=%27drop").await;
     assert!(fallback.contains(r#"data-testid="orders-table""#));
 
     // Export: the current view, formula-safe, labels in the reader's language.
@@ -194,7 +188,7 @@ async fn views_sorting_and_export(mut app: TestApp) {
         )
         .await;
     assert_eq!(status, 200, "{o}");
-    let html = page(&desk, &app, "/orders?scope=escalated").await;
+    let html = page_html(&desk, &app, "/orders?scope=escalated").await;
     assert_eq!(view_count(&html, "escalated"), Some(1));
     assert!(html.contains(r#"data-testid="escalated-badge""#));
 }
@@ -276,7 +270,7 @@ async fn bulk_actions_and_saved_views(mut app: TestApp) {
 
     // The board's form: pick both, start them as the engineer.
     let engineer = signed_in(&app, "zhang.wei").await;
-    let html = page(&engineer, &app, "/orders?scope=mine").await;
+    let html = page_html(&engineer, &app, "/orders?scope=mine").await;
     assert!(
         html.contains(r#"data-action="bulk""#),
         "staff get the bulk form"
@@ -290,20 +284,9 @@ async fn bulk_actions_and_saved_views(mut app: TestApp) {
     for id in &picked {
         form.push(("ids".into(), id.to_string()));
     }
-    let resp = engineer
-        .post(app.url("/orders/bulk"))
-        .header("origin", app.base.as_str())
-        .form(&form)
-        .send()
-        .await
-        .expect("bulk form");
-    assert_eq!(resp.status(), 303);
-    let to = resp
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, to) = post_form(&engineer, &app, "/orders/bulk", &form).await;
+    assert_eq!(status, 303);
     assert!(
         to.starts_with("/orders?scope=mine&q=") && to.contains("notice="),
         "back to the view with a notice: {to}"
@@ -315,7 +298,7 @@ async fn bulk_actions_and_saved_views(mut app: TestApp) {
         assert_eq!(o["state"], "in_progress", "{o}");
     }
     let client = signed_in(&app, "wu.li").await;
-    let html = page(&client, &app, "/orders").await;
+    let html = page_html(&client, &app, "/orders").await;
     assert!(
         !html.contains(r#"data-action="bulk""#),
         "a client gets no bulk form"
@@ -377,7 +360,7 @@ async fn bulk_actions_and_saved_views(mut app: TestApp) {
         .delete(&format!("/api/v1/me/views/{vid}"), Some("wang.fang"))
         .await;
     assert_eq!(status, 404, "another user's view is not found");
-    let html = page(&engineer, &app, "/orders").await;
+    let html = page_html(&engineer, &app, "/orders").await;
     assert!(
         html.contains("我的升级单") && html.contains(r#"data-testid="saved-view""#),
         "the board lists it"
@@ -390,24 +373,19 @@ async fn bulk_actions_and_saved_views(mut app: TestApp) {
     assert_eq!(status, 204);
 
     // Saving from the page with a Chinese search redirects to it, encoded.
-    let html = page(&engineer, &app, "/orders?scope=all&q=%E6%89%B9%E9%87%8F").await;
-    let resp = engineer
-        .post(app.url("/orders/views"))
-        .header("origin", app.base.as_str())
-        .form(&[
-            ("csrf", crate::helpers::form_csrf(&html).as_str()),
+    let html = page_html(&engineer, &app, "/orders?scope=all&q=%E6%89%B9%E9%87%8F").await;
+    let csrf = crate::helpers::form_csrf(&html);
+    let (status, to) = post_form(
+        &engineer,
+        &app,
+        "/orders/views",
+        &[
+            ("csrf", csrf.as_str()),
             ("name", "批量"),
             ("query", "scope=all&q=批量"),
-        ])
-        .send()
-        .await
-        .expect("save view");
-    assert_eq!(resp.status(), 303);
-    let to = resp
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
     assert_eq!(to, "/orders?scope=all&q=%E6%89%B9%E9%87%8F");
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, form_csrf, signed_in};
+use crate::helpers::{TestApp, assert_error, form_csrf, page_html, post_form, signed_in};
 
 both_backends!(escalate_link_and_merge);
 
@@ -379,14 +379,7 @@ async fn escalate_link_and_merge(mut app: TestApp) {
     let desk = signed_in(&app, DESK).await;
     let third = report(&app, "wu.li", "第三张单 follow-up").await;
     let tid = id(&third);
-    let html = desk
-        .get(app.url(&format!("/orders/{tid}")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("body");
+    let html = page_html(&desk, &app, &format!("/orders/{tid}")).await;
     for marker in [
         "escalate-functional",
         "escalate-hierarchical",
@@ -398,48 +391,28 @@ async fn escalate_link_and_merge(mut app: TestApp) {
             "the desk is offered {marker}"
         );
     }
-    let resp = desk
-        .post(app.url(&format!("/orders/{tid}/links")))
-        .header("origin", app.base.as_str())
-        .form(&[
+    let (status, to) = post_form(
+        &desk,
+        &app,
+        &format!("/orders/{tid}/links"),
+        &[
             ("csrf", form_csrf(&html).as_str()),
             ("kind", "follow_up_of"),
             ("other_number", o["number"].as_str().unwrap_or("")),
-        ])
-        .send()
-        .await
-        .expect("post the link form");
-    assert_eq!(resp.status(), 303);
-    let to = resp
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
     assert!(
         to.ends_with("?ok=1#links"),
         "back to the links section: {to}"
     );
-    let html = desk
-        .get(app.url(&format!("/orders/{tid}")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("body");
+    let html = page_html(&desk, &app, &format!("/orders/{tid}")).await;
     assert!(
         html.contains(r#"data-testid="link-follow_up_of""#),
         "the page shows the link"
     );
-    let html = desk
-        .get(app.url(&format!("/orders/{oid}")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("body");
+    let html = page_html(&desk, &app, &format!("/orders/{oid}")).await;
     assert!(
         html.contains(r#"data-testid="escalated""#),
         "the escalated banner shows"

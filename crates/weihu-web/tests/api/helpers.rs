@@ -282,3 +282,34 @@ pub fn form_csrf(html: &str) -> String {
     let end = start + html[start..].find('"').expect("closing quote");
     html[start..end].to_owned()
 }
+
+/// The HTML of `path` for a browser from [`signed_in`]; any answer but 200 fails the test.
+pub async fn page_html(browser: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    let resp = browser.get(app.url(path)).send().await.expect("GET a page");
+    assert_eq!(resp.status(), 200, "GET {path}");
+    resp.text().await.expect("page body")
+}
+
+/// Posts a page's form as the browser would (same-site `Origin`): the status and the
+/// `Location` it redirects to (empty when none).
+pub async fn post_form(
+    browser: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let resp = browser
+        .post(app.url(path))
+        .header("origin", app.base.as_str())
+        .form(form)
+        .send()
+        .await
+        .expect("POST a form");
+    let to = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (resp.status().as_u16(), to)
+}

@@ -4,15 +4,12 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, signed_in};
+use crate::helpers::{TestApp, page_html, signed_in};
 
 both_backends!(each_role_sees_its_own_home);
 
 async fn home(app: &TestApp, user: &str, path: &str) -> String {
-    let c = signed_in(app, user).await;
-    let resp = c.get(app.url(path)).send().await.expect("GET");
-    assert_eq!(resp.status(), 200, "{user} {path}");
-    resp.text().await.expect("body")
+    page_html(&signed_in(app, user).await, app, path).await
 }
 
 async fn each_role_sees_its_own_home(mut app: TestApp) {

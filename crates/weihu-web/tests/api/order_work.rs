@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, read};
+use crate::helpers::{TestApp, assert_error, page_html, post_form, read};
 
 both_backends!(
     parts_need_the_client_admins_approval,
@@ -718,51 +718,32 @@ async fn the_client_signs_and_closes_in_one_step(app: TestApp) {
     let oid = id(&o);
     let page = format!("/orders/{oid}");
     let engineer = crate::helpers::signed_in(&app, "li.qiang").await;
-    let html = engineer
-        .get(app.url(&page))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("body");
+    let html = page_html(&engineer, &app, &page).await;
     assert!(
         !html.contains(r#"data-testid="sign-close""#),
         "the engineer does not close"
     );
     let client = crate::helpers::signed_in(&app, "wu.li").await;
-    let html = client
-        .get(app.url(&page))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("body");
+    let html = page_html(&client, &app, &page).await;
     assert!(
         html.contains(r#"data-testid="sign-close""#),
         "the client confirms with the signature"
     );
     let image = format!("data:image/png;base64,{PNG_B64}");
-    let resp = client
-        .post(app.url(&format!("{page}/work/sign")))
-        .header("origin", app.base.as_str())
-        .form(&[
-            ("csrf", crate::helpers::form_csrf(&html).as_str()),
+    let csrf = crate::helpers::form_csrf(&html);
+    let (status, to) = post_form(
+        &client,
+        &app,
+        &format!("{page}/work/sign"),
+        &[
+            ("csrf", csrf.as_str()),
             ("signer_name", "吴丽"),
             ("image", image.as_str()),
             ("close", "1"),
-        ])
-        .send()
-        .await
-        .expect("sign");
-    assert_eq!(resp.status(), 303);
-    let to = resp
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
     assert!(to.ends_with("?ok=1#signature"), "{to}");
     let got = order_now(&app, "wu.li", oid).await;
     assert_eq!(got["state"], "closed", "signed and closed: {got}");

@@ -1,7 +1,7 @@
 //! The fault report form keeps what was typed when it is refused and says what is wrong next to
 //! the field (issue #13); its length limits are in the HTML too.
 
-use crate::helpers::{TestApp, form_csrf, signed_in};
+use crate::helpers::{TestApp, form_csrf, page_html, post_form, signed_in};
 
 both_backends!(
     a_refused_report_keeps_what_was_typed,
@@ -12,14 +12,7 @@ both_backends!(
 /// form, and the confirmation names the new order's number.
 async fn the_client_admin_picks_a_device_and_sees_the_number(app: TestApp) {
     let admin = signed_in(&app, "zhou.jg").await;
-    let form = admin
-        .get(app.url("/orders/new"))
-        .send()
-        .await
-        .expect("form")
-        .text()
-        .await
-        .expect("body");
+    let form = page_html(&admin, &app, "/orders/new").await;
     assert!(
         form.contains(r#"data-testid="report-device""#),
         "the registry is offered"
@@ -41,36 +34,23 @@ async fn the_client_admin_picks_a_device_and_sees_the_number(app: TestApp) {
         !form.contains(&format!(r#"<option value="{foreign}">"#)),
         "never another client's device"
     );
-    let resp = admin
-        .post(app.url("/orders"))
-        .header("origin", app.base.as_str())
-        .form(&[
+    let (status, to) = post_form(
+        &admin,
+        &app,
+        "/orders",
+        &[
             ("csrf", form_csrf(&form).as_str()),
             ("subject", "打印机卡纸"),
             ("category", "peripheral"),
             ("urgency", "medium"),
             ("impact", "low"),
             ("asset_id", device.to_string().as_str()),
-        ])
-        .send()
-        .await
-        .expect("report");
-    assert_eq!(resp.status(), 303);
-    let to = resp
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
     assert!(to.ends_with("?created=1"), "{to}");
-    let page = admin
-        .get(app.url(&to))
-        .send()
-        .await
-        .expect("order")
-        .text()
-        .await
-        .expect("body");
+    let page = page_html(&admin, &app, &to).await;
     let number = page
         .split(r#"data-testid="order-number">"#)
         .nth(1)
@@ -90,14 +70,7 @@ async fn the_client_admin_picks_a_device_and_sees_the_number(app: TestApp) {
 
 async fn a_refused_report_keeps_what_was_typed(app: TestApp) {
     let wu = signed_in(&app, "wu.li").await;
-    let form = wu
-        .get(app.url("/orders/new"))
-        .send()
-        .await
-        .expect("the form")
-        .text()
-        .await
-        .expect("body");
+    let form = page_html(&wu, &app, "/orders/new").await;
     assert!(
         form.contains(r#"name="description" rows="5" maxlength="20000""#),
         "the limit is in the HTML"
