@@ -9,7 +9,7 @@ use weihu_domain::order::{Action, OrderState};
 use weihu_domain::order_links::{LinkKind, check_link};
 use weihu_domain::sla;
 
-use super::{Order, OrderAction, access, clocks, get, text, timeline, visible};
+use super::{Order, OrderAction, access, clocks, get, read, text, timeline, visible};
 use crate::sql::SqlBuf;
 use crate::{Actor, Result, Store, StoreError, audit, instant, now_ms};
 
@@ -195,17 +195,13 @@ pub async fn link(store: &Store, actor: &Actor, id: i64, new: &NewLink) -> Resul
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, id).await
+    read(store, actor, id).await
 }
 
 pub async fn unlink(store: &Store, actor: &Actor, id: i64, link_id: i64) -> Result<Order> {
-    let order = get(store, actor, id).await?;
+    let order = read(store, actor, id).await?;
     access::require(store, actor, &order, OrderAction::Link).await?;
-    let Some(link) = for_order(store, actor, id)
-        .await?
-        .into_iter()
-        .find(|l| l.id == link_id)
-    else {
+    let Some(link) = order.links.iter().find(|l| l.id == link_id).cloned() else {
         return Err(StoreError::NotFound);
     };
     let mut tx = store.pool.begin().await?;
@@ -236,7 +232,7 @@ pub async fn unlink(store: &Store, actor: &Actor, id: i64, link_id: i64) -> Resu
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, id).await
+    read(store, actor, id).await
 }
 
 /// Merges duplicate `id` into the original named in `m` and returns the original.
@@ -370,5 +366,5 @@ pub async fn merge(store: &Store, actor: &Actor, id: i64, m: &Merge) -> Result<O
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, into.id).await
+    read(store, actor, into.id).await
 }

@@ -104,7 +104,8 @@ pub struct Order {
     pub escalated_at: Option<jiff::Timestamp>,
     pub escalation_reason: String,
     pub clocks: Vec<ClockView>,
-    /// Links to other orders of the client, read from this order. On single-order reads only.
+    /// Links to other orders of the client, read from this order. On [`read`] (the order's page
+    /// and `GET /api/v1/orders/{id}`) and the answers of link, unlink and merge.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<OrderLink>,
     pub version: i64,
@@ -575,18 +576,67 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Order> {
         .remove(&order.id)
         .unwrap_or_default();
     order.actions = access::actions(store, actor, &order).await?;
-    order.links = links::for_order(store, actor, order.id).await?;
     Ok(order)
 }
 
-/// How many orders `filter` holds for `actor` (a board view's count), by the same scoped query
-/// as [`list`].
+/// One order as its page and `GET /api/v1/orders/{id}` show it: [`get`] with the links to other
+/// orders (left out of the reads that only check or answer a write).
+pub async fn read(store: &Store, actor: &Actor, id: i64) -> Result<Order> {
+    let mut order = get(store, actor, id).await?;
+    order.links = links::for_order(store, actor, id).await?;
+    Ok(order)
+}
+
+/// How many orders `filter` holds for `actor` (a board view's count): the same conditions as
+/// [`list`], counted alone.
 pub async fn count(store: &Store, actor: &Actor, filter: &OrderFilter) -> Result<i64> {
-    let params = ListParams {
-        limit: Some(1),
-        ..Default::default()
-    };
-    Ok(list(store, actor, filter, &params).await?.total)
+    let mut w = SqlBuf::new("SELECT count(*) FROM orders o WHERE 1 = 1");
+    push_filter(actor, filter, &mut w)?;
+    Ok(w.query().fetch_one(&store.pool).await?.try_get(0)?)
+}
+
+/// The conditions of `filter` for `actor` (tenant scope first), appended to `w` after a `WHERE`.
+fn push_filter(actor: &Actor, filter: &OrderFilter, w: &mut SqlBuf) -> Result<()> {
+    visible(actor, w);
+    if let Some(c) = filter.client_org_id {
+        w.push(" AND o.client_org_id = ").bind(c);
+    }
+    if let Some(s) = &filter.state {
+        let s = one_of("state", s, &OrderState::ALL.map(|s| s.as_str()))?;
+        w.push(" AND o.state = ").bind(s);
+    }
+    if let Some(open) = filter.open {
+        w.push(if open {
+            " AND o.state IN ('new', 'assigned', 'in_progress', 'waiting_client', 'waiting_parts')"
+        } else {
+            " AND o.state IN ('resolved', 'closed', 'cancelled', 'refused')"
+        });
+    }
+    if let Some(p) = &filter.priority {
+        let p = one_of("priority", p, &["P1", "P2", "P3", "P4"])?;
+        w.push(" AND o.priority = ").bind(p);
+    }
+    if let Some(a) = filter.assignee_id {
+        w.push(" AND o.assignee_id = ").bind(a);
+    }
+    if let Some(t) = filter.team_id {
+        w.push(" AND o.team_id = ").bind(t);
+    }
+    if let Some(r) = filter.requester_id {
+        w.push(" AND o.requester_id = ").bind(r);
+    }
+    if filter.unassigned == Some(true) {
+        w.push(" AND o.assignee_id IS NULL");
+    }
+    if filter.escalated == Some(true) {
+        w.push(" AND o.escalated_at IS NOT NULL");
+    }
+    if filter.at_risk == Some(true) {
+        w.push(" AND EXISTS (SELECT 1 FROM order_clocks k WHERE k.order_id = o.id AND k.stopped_at IS NULL AND (k.at_risk_notified = 1 OR k.breach_notified = 1 OR (k.due_at IS NOT NULL AND k.due_at <= ")
+            .bind(now_ms())
+            .push(")))");
+    }
+    Ok(())
 }
 
 pub async fn list(
@@ -647,45 +697,7 @@ pub async fn list(
         }
         _ => {}
     }
-    visible(actor, &mut w);
-    if let Some(c) = filter.client_org_id {
-        w.push(" AND o.client_org_id = ").bind(c);
-    }
-    if let Some(s) = &filter.state {
-        let s = one_of("state", s, &OrderState::ALL.map(|s| s.as_str()))?;
-        w.push(" AND o.state = ").bind(s);
-    }
-    if let Some(open) = filter.open {
-        w.push(if open {
-            " AND o.state IN ('new', 'assigned', 'in_progress', 'waiting_client', 'waiting_parts')"
-        } else {
-            " AND o.state IN ('resolved', 'closed', 'cancelled', 'refused')"
-        });
-    }
-    if let Some(p) = &filter.priority {
-        let p = one_of("priority", p, &["P1", "P2", "P3", "P4"])?;
-        w.push(" AND o.priority = ").bind(p);
-    }
-    if let Some(a) = filter.assignee_id {
-        w.push(" AND o.assignee_id = ").bind(a);
-    }
-    if let Some(t) = filter.team_id {
-        w.push(" AND o.team_id = ").bind(t);
-    }
-    if let Some(r) = filter.requester_id {
-        w.push(" AND o.requester_id = ").bind(r);
-    }
-    if filter.unassigned == Some(true) {
-        w.push(" AND o.assignee_id IS NULL");
-    }
-    if filter.escalated == Some(true) {
-        w.push(" AND o.escalated_at IS NOT NULL");
-    }
-    if filter.at_risk == Some(true) {
-        w.push(" AND EXISTS (SELECT 1 FROM order_clocks k WHERE k.order_id = o.id AND k.stopped_at IS NULL AND (k.at_risk_notified = 1 OR k.breach_notified = 1 OR (k.due_at IS NOT NULL AND k.due_at <= ")
-            .bind(now_ms())
-            .push(")))");
-    }
+    push_filter(actor, filter, &mut w)?;
     let c = match q
         .filter(|_| top)
         .and_then(|q| search::count(store.backend(), q, staff))

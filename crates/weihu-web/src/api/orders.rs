@@ -168,7 +168,7 @@ pub async fn get_one(
     ApiActor(a): ApiActor,
     Id(id): Id,
 ) -> ApiResult<Json<Order>> {
-    Ok(Json(orders::get(&s.store, &a, id).await?))
+    Ok(Json(orders::read(&s.store, &a, id).await?))
 }
 
 /// Change an open order (the desk and the order's engineers): subject, description, category,

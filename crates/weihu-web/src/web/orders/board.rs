@@ -136,21 +136,7 @@ impl Board {
         format!("/orders/export{q}")
     }
     fn href_with(&self, set: &[(&str, &str)], drop: &[&str]) -> String {
-        let mut out = form_urlencoded::Serializer::new(String::new());
-        for kv in self.query.split('&').filter(|kv| !kv.is_empty()) {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            if !drop.contains(&k) {
-                let v: String = form_urlencoded::parse(format!("x={v}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default();
-                out.append_pair(k, &v);
-            }
-        }
-        for (k, v) in set {
-            out.append_pair(k, v);
-        }
-        format!("?{}", out.finish())
+        format!("?{}", requery(&self.query, drop, set))
     }
 }
 
@@ -383,11 +369,19 @@ pub(super) struct SaveViewForm {
 /// A board query as typed or saved, re-encoded pair by pair: whatever it held (Chinese search
 /// words, a line break), it is safe in a `Location` header and stays a query of `/orders`.
 fn board_query(raw: &str) -> String {
+    requery(raw, &["notice", "error", "offset"], &[])
+}
+
+/// `raw` decoded pair by pair and encoded again, without the `drop` keys and with `set` added.
+fn requery(raw: &str, drop: &[&str], set: &[(&str, &str)]) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
     for (k, v) in form_urlencoded::parse(raw.trim_start_matches('?').as_bytes()) {
-        if !matches!(k.as_ref(), "notice" | "error" | "offset") {
+        if !drop.contains(&k.as_ref()) {
             out.append_pair(&k, &v);
         }
+    }
+    for (k, v) in set {
+        out.append_pair(k, v);
     }
     out.finish()
 }
@@ -411,16 +405,11 @@ pub(super) async fn save_view(
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: String,
-}
-
 pub(super) async fn delete_view(
     State(s): State<AppState>,
     session: WebSession,
     Id(id): Id,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<CsrfOnly>,
 ) -> Response {
     if let Err(e) = session.check_csrf(&f.csrf) {
         return e.into_response();

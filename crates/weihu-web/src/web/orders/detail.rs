@@ -137,7 +137,7 @@ pub(super) async fn detail(
     let a = &session.actor;
     let (order, events) = match async {
         Ok::<_, StoreError>((
-            orders::get(&s.store, a, id).await?,
+            orders::read(&s.store, a, id).await?,
             orders::events(&s.store, a, id).await?,
         ))
     }

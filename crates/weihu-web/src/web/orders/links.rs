@@ -69,11 +69,6 @@ pub(super) async fn link(
     )
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    csrf: String,
-}
-
 pub(super) async fn unlink(
     State(s): State<AppState>,
     session: WebSession,

@@ -63,6 +63,12 @@ pub fn router() -> Router<AppState> {
         ))
 }
 
+/// A form that carries nothing but its CSRF token (a delete button, for instance).
+#[derive(Deserialize)]
+pub(super) struct CsrfOnly {
+    csrf: String,
+}
+
 fn all() -> ListParams {
     ListParams {
         limit: Some(500),
