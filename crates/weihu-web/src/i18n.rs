@@ -112,6 +112,130 @@ impl Tr {
     }
 }
 
+/// The shapes of the store's refusal messages that pages translate: the English text with at
+/// most one `{}` hole, and the key of its translation (whose `{}` takes what filled the hole).
+/// The API keeps the English text; a page reads it in the user's language.
+const REFUSALS: [(&str, &str); 36] = [
+    ("must have at most {} characters", "refusal.too_long"),
+    ("must have at most {} bytes", "refusal.too_long_bytes"),
+    ("must have {} characters", "refusal.length_between"),
+    ("must be at most {} MB", "refusal.too_big"),
+    ("is required", "refusal.required"),
+    ("must not be empty", "refusal.required"),
+    ("must not be negative", "refusal.negative"),
+    ("must not contain spaces", "refusal.no_spaces"),
+    ("is not an e-mail address", "refusal.email"),
+    ("must be in the future", "refusal.future"),
+    ("must be provider staff", "refusal.staff"),
+    ("must be one of: {}", "refusal.one_of"),
+    ("already taken", "refusal.taken"),
+    (
+        "no such order of this client",
+        "refusal.no_such_order_of_client",
+    ),
+    ("no such order", "refusal.no_such_order"),
+    ("no such client", "refusal.no_such_client"),
+    ("no such engineer", "refusal.no_such_engineer"),
+    ("no such team", "refusal.no_such_team"),
+    ("no such calendar", "refusal.no_such_calendar"),
+    ("no such SLA policy", "refusal.no_such_policy"),
+    ("no such organisation", "refusal.no_such_org"),
+    ("not found", "error.not_found"),
+    (
+        "the record was changed by someone else (current version {})",
+        "refusal.conflict",
+    ),
+    ("the request body is too large", "refusal.body_too_large"),
+    ("is empty", "refusal.empty"),
+    (
+        "only images (PNG, JPEG, GIF, WebP), PDF, ZIP and text files are accepted",
+        "refusal.file_type",
+    ),
+    ("at most {} files", "refusal.too_many_files"),
+    ("must be positive", "refusal.positive"),
+    (
+        "write the hours as 09:00-12:00, 13:30-17:30",
+        "refusal.hours_format",
+    ),
+    (
+        "write minutes (240) or hours (4h, 1h30m)",
+        "refusal.duration_format",
+    ),
+    ("must be between 1 and 100", "refusal.between_1_100"),
+    ("must not be in the future", "refusal.not_future"),
+    ("must not be before the start", "refusal.not_before_start"),
+    (
+        "not a service this client uses",
+        "refusal.not_client_service",
+    ),
+    ("must be between 2000 and 2200", "refusal.years"),
+    ("must not contain control characters", "refusal.control"),
+];
+
+impl Tr {
+    /// A refusal as the reader reads it: `field: message` becomes the field's label and the
+    /// message's translation; a message of an unknown shape stays as it came (English).
+    pub fn refusal(&self, text: &str) -> String {
+        let (field, message) = match text.split_once(": ") {
+            Some((f, m)) if is_field_path(f) => (Some(f), m),
+            _ => (None, text),
+        };
+        let said = self.message(message);
+        match field {
+            Some(f) => format!("{}{}{said}", self.field(f), self.t("refusal.colon")),
+            None => said,
+        }
+    }
+
+    /// A field's label: `field.<last segment>` (`lines[2].price` reads as the price's label),
+    /// else the path as it came.
+    pub fn field(&self, path: &str) -> String {
+        let last = path
+            .rsplit('.')
+            .next()
+            .unwrap_or(path)
+            .split('[')
+            .next()
+            .unwrap_or(path);
+        let key = format!("field.{last}");
+        match self.t(&key) {
+            k if k == key => path.to_owned(),
+            label => label.to_owned(),
+        }
+    }
+
+    /// A refusal's message alone (shown next to the field it names).
+    pub fn message(&self, message: &str) -> String {
+        for (shape, key) in REFUSALS {
+            let hole = match shape.split_once("{}") {
+                None if message == shape => Some(""),
+                None => None,
+                Some((pre, post)) => message
+                    .strip_prefix(pre)
+                    .and_then(|m| m.strip_suffix(post))
+                    .filter(|m| !m.is_empty()),
+            };
+            if let Some(hole) = hole {
+                return self.t(key).replace("{}", &hole.replace(" to ", "–"));
+            }
+        }
+        // "forbidden: …" and the like keep their English detail behind a translated lead.
+        if let Some(rest) = message.strip_prefix("forbidden: ") {
+            return format!("{} ({rest})", self.t("error.forbidden"));
+        }
+        message.to_owned()
+    }
+}
+
+/// Whether `s` looks like a field path the store names (`subject`, `lines[2].price`), not prose.
+fn is_field_path(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 80
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'[' | b']')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +317,39 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "values without a label: {missing:?}");
+    }
+
+    /// A refusal reads in the page's language with the field's label; the shapes the store uses
+    /// most are translated, and each translation differs from the English text.
+    #[test]
+    fn refusals_read_in_the_users_language() {
+        let zh = Tr(Lang::Zh);
+        let en = Tr(Lang::En);
+        assert_eq!(
+            zh.refusal("description: must have at most 20000 characters"),
+            "描述：最多 20000 个字符"
+        );
+        assert_eq!(
+            en.refusal("description: must have at most 20000 characters"),
+            "Description: at most 20000 characters"
+        );
+        assert_eq!(zh.refusal("subject: is required"), "主题：必填");
+        assert_eq!(
+            zh.refusal("lines[2].price: must not be negative"),
+            "价格：不能为负数"
+        );
+        // Unknown shapes and prose with a colon stay as they came.
+        assert_eq!(zh.refusal("odd: something new"), "odd：something new");
+        assert_eq!(zh.refusal("Note: see the log"), "Note: see the log");
+        assert_eq!(
+            zh.refusal("the record was changed by someone else (current version 7)"),
+            "记录已被他人修改（当前版本 7），请刷新后再试"
+        );
+        for (shape, key) in REFUSALS {
+            let sample = shape.replace("{}", "9");
+            assert_ne!(zh.message(&sample), sample, "{key} is translated");
+            assert!(!zh.t(key).is_empty() && zh.t(key) != key, "{key} exists");
+        }
     }
 
     #[test]

@@ -366,6 +366,7 @@ async fn load_orders(store: &Store) -> Result<()> {
             0,
         ),
     ];
+    let mut made = Vec::new();
     for (i, (who, category, u, imp, subject, description, stage)) in faults.iter().enumerate() {
         let reporter = actor(who).await?;
         let new = NewOrder {
@@ -516,8 +517,59 @@ async fn load_orders(store: &Store) -> Result<()> {
             .await?;
         }
         if *stage >= 6 {
-            orders::transition(store, &reporter, o.id, &step("close", o.version)).await?;
+            o = orders::transition(store, &reporter, o.id, &step("close", o.version)).await?;
         }
+        made.push(o);
+    }
+    // The desk's day has escalations and related orders in it: the failing database disk goes
+    // to management, and the network outage has a follow-up and a duplicate report.
+    if let [_, _, network, _, database, ..] = made.as_slice() {
+        orders::escalate(
+            store,
+            &desk,
+            database.id,
+            &orders::Escalation {
+                kind: "hierarchical".into(),
+                version: database.version,
+                reason: "备件到货需 3 天，超出解决时限，需经理协调备机。".into(),
+                assignee_id: None,
+                team_id: None,
+            },
+        )
+        .await?;
+        let zhou = actor("zhou.jg").await?;
+        let again = orders::create(
+            store,
+            &zhou,
+            &NewOrder {
+                client_org_id: None,
+                requester_id: None,
+                requester_name: None,
+                requester_phone: String::new(),
+                site: String::new(),
+                channel: None,
+                category: "network".into(),
+                urgency: High,
+                impact: Medium,
+                subject: "二楼还是上不了网".into(),
+                description: "同一台交换机，财务室也断网了。".into(),
+                service_mode: None,
+                asset_id: None,
+                catalog_item_id: None,
+            },
+        )
+        .await?;
+        orders::link(
+            store,
+            &desk,
+            again.id,
+            &orders::NewLink {
+                kind: "duplicate_of".into(),
+                other_id: Some(network.id),
+                other_number: None,
+            },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -533,10 +585,11 @@ async fn load_service_levels(store: &Store, system: &Actor) -> Result<()> {
     };
     let existing = calendars::list(store, system, &all).await?;
     let defs = [
+        // Eight hours a day around a lunch hour, as the name says.
         json!({"name": "中国 5×8", "time_zone": "Asia/Shanghai",
-               "week": {"mon": [["09:00","12:00"],["13:00","17:00"]], "tue": [["09:00","12:00"],["13:00","17:00"]],
-                        "wed": [["09:00","12:00"],["13:00","17:00"]], "thu": [["09:00","12:00"],["13:00","17:00"]],
-                        "fri": [["09:00","12:00"],["13:00","17:00"]]},
+               "week": {"mon": [["08:30","12:00"],["13:00","17:30"]], "tue": [["08:30","12:00"],["13:00","17:30"]],
+                        "wed": [["08:30","12:00"],["13:00","17:30"]], "thu": [["08:30","12:00"],["13:00","17:30"]],
+                        "fri": [["08:30","12:00"],["13:00","17:30"]]},
                "holiday_sets": ["cn-2026"]}),
         json!({"name": "中国 5×8 全天", "time_zone": "Asia/Shanghai",
                "week": {"mon": [["09:00","17:00"]], "tue": [["09:00","17:00"]], "wed": [["09:00","17:00"]],

@@ -81,18 +81,10 @@ fn declared_matches(declared: &str, sniffed: &str) -> bool {
         || (sniffed == "application/zip" && d == "application/x-zip-compressed")
 }
 
-/// Stores an attachment. Client-side users' attachments are always public.
-pub async fn add(
-    store: &Store,
-    actor: &Actor,
-    order_id: i64,
-    filename: &str,
-    declared_type: &str,
-    data: &[u8],
-    public: bool,
-) -> Result<Attachment> {
-    let order = get(store, actor, order_id).await?;
-    super::access::require(store, actor, &order, super::OrderAction::Attach).await?;
+/// Checks a file before it is stored: not empty, within the size limit, of a type we take,
+/// declared truthfully. Returns the sniffed type. A form that sends several files checks them
+/// all before it writes anything.
+pub fn check(declared_type: &str, data: &[u8]) -> Result<&'static str> {
     if data.is_empty() {
         return Err(StoreError::invalid("file", "is empty"));
     }
@@ -114,6 +106,22 @@ pub async fn add(
             format!("declared as {declared_type} but the content is {sniffed}"),
         ));
     }
+    Ok(sniffed)
+}
+
+/// Stores an attachment. Client-side users' attachments are always public.
+pub async fn add(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+    filename: &str,
+    declared_type: &str,
+    data: &[u8],
+    public: bool,
+) -> Result<Attachment> {
+    let order = get(store, actor, order_id).await?;
+    super::access::require(store, actor, &order, super::OrderAction::Attach).await?;
+    let sniffed = check(declared_type, data)?;
     let name = safe_filename(filename);
     let public = public || actor.is_client();
     let now = now_ms();

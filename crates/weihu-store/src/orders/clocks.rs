@@ -434,6 +434,15 @@ pub(crate) async fn views(
             }
             .to_owned()
         };
+        // The share is taken from the whole minutes shown beside it: "0 / 48 min" must not read
+        // "2 %" because 59 seconds have passed.
+        let used_minutes = status.timer.used.as_secs() / 60;
+        let percent_used = if c.target_minutes > 0 {
+            u32::try_from(used_minutes.max(0).saturating_mul(100) / c.target_minutes)
+                .unwrap_or(u32::MAX)
+        } else {
+            status.timer.percent_used
+        };
         out.entry(c.order_id).or_default().push(ClockView {
             kind: c.kind,
             calendar: c.calendar,
@@ -444,9 +453,9 @@ pub(crate) async fn views(
             started_at: instant(c.started_at),
             stopped_at: c.stopped_at.map(instant),
             due_at: status.deadline.due,
-            used_minutes: status.timer.used.as_secs() / 60,
+            used_minutes,
             remaining_minutes: status.timer.remaining.as_secs() / 60,
-            percent_used: status.timer.percent_used,
+            percent_used,
         });
     }
     Ok(out)

@@ -306,12 +306,19 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
         )
         .await?;
     }
-    if actor.is_client()
-        && let Some(a) = order.assignee_id
-    {
+    // The other side hears of a comment: the engineer of a client's, the requester of the
+    // desk's public one (an internal note concerns nobody outside the provider).
+    let told = if actor.is_client() {
+        order.assignee_id
+    } else if public {
+        order.requester_id.filter(|r| *r != actor.user_id)
+    } else {
+        None
+    };
+    if let Some(u) = told {
         crate::notifications::notify(
             &mut tx,
-            a,
+            u,
             id,
             "comment",
             &format!("{} {}", order.number, order.subject),

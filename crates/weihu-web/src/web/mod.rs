@@ -76,6 +76,11 @@ impl PageCtx {
         self.tr.t(key)
     }
 
+    /// A refusal (`field: message`, as forms carry it back) in this reader's language.
+    pub fn refusal(&self, text: &str) -> String {
+        self.tr.refusal(text)
+    }
+
     pub fn anonymous(headers: &HeaderMap, path: &str) -> PageCtx {
         let lang = Lang::negotiate(headers, None);
         PageCtx {
@@ -234,10 +239,10 @@ pub fn page_error(ctx: PageCtx, e: ApiError) -> Response {
         "busy" => "error.busy",
         _ => "error.internal",
     });
-    let message = match field {
+    let message = ctx.tr.refusal(&match field {
         Some(f) => format!("{f}: {message}"),
         None => message,
-    };
+    });
     let mut resp = render(&ErrorPage {
         ctx,
         status: status.as_u16(),

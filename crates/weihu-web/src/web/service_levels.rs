@@ -23,6 +23,9 @@ use crate::auth::WebSession;
 use crate::error::ApiError;
 use crate::extract::Id;
 
+mod forms;
+use forms::{CalendarView, PolicyView, Posted};
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/calendars", get(cal_list).post(cal_create))
@@ -75,6 +78,8 @@ struct CalList {
     error: Option<String>,
     can_edit: bool,
     example: &'static str,
+    /// The editor a new calendar starts from (5×8 with this year's holidays).
+    form: CalendarView,
 }
 
 async fn cal_list(
@@ -93,33 +98,49 @@ async fn cal_list(
             calendars: p.items,
             error,
             example: EXAMPLE_CALENDAR,
+            form: CalendarView::new_five_by_eight(
+                jiff::Timestamp::now()
+                    .to_zoned_datetime(s.store.time_zone().clone())
+                    .year(),
+            ),
         }),
         Err(e) => page_error(ctx, e.into()),
     }
 }
 
-#[derive(Deserialize)]
-struct JsonForm {
-    csrf: String,
-    definition: String,
-    #[serde(default)]
-    version: i64,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    is_default: Option<String>,
+/// A calendar or policy as posted: the editor's fields, or `definition` as JSON (import).
+fn posted_definition(
+    pairs: &[(String, String)],
+    from_form: impl FnOnce(&Posted) -> Result<Value, StoreError>,
+) -> Result<Value, ApiError> {
+    let f = Posted(pairs);
+    match f.get("definition") {
+        Some(json) => parse_json("definition", json),
+        None => Ok(from_form(&f)?),
+    }
+}
+
+fn csrf_of(session: &WebSession, pairs: &[(String, String)]) -> Result<(), ApiError> {
+    session.check_csrf(Posted(pairs).get("csrf").unwrap_or(""))
+}
+
+fn version_of(pairs: &[(String, String)]) -> i64 {
+    Posted(pairs)
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 async fn cal_create(
     State(s): State<AppState>,
     session: WebSession,
-    Form(f): Form<JsonForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = session.check_csrf(&f.csrf) {
+    if let Err(e) = csrf_of(&session, &pairs) {
         return e.into_response();
     }
     let r = async {
-        let def = parse_json("definition", &f.definition)?;
+        let def = posted_definition(&pairs, forms::calendar_definition)?;
         Ok::<_, ApiError>(calendars::create(&s.store, &session.actor, &def).await?)
     }
     .await;
@@ -152,6 +173,7 @@ struct CalDetail {
     /// Years of the month shown or of the next 60 days without holiday data.
     uncovered: Vec<i16>,
     covered: Vec<i16>,
+    form: CalendarView,
 }
 
 async fn cal_detail(
@@ -266,6 +288,7 @@ async fn cal_detail(
     uncovered.sort_unstable();
     let covered = cal.covered_years().into_iter().collect();
     render(&CalDetail {
+        form: CalendarView::of(&stored.definition),
         uncovered,
         covered,
         can_edit: session.actor.role.can_manage_service_levels(),
@@ -284,14 +307,14 @@ async fn cal_update(
     State(s): State<AppState>,
     session: WebSession,
     Id(id): Id,
-    Form(f): Form<JsonForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = session.check_csrf(&f.csrf) {
+    if let Err(e) = csrf_of(&session, &pairs) {
         return e.into_response();
     }
     let r = async {
-        let def = parse_json("definition", &f.definition)?;
-        calendars::update(&s.store, &session.actor, id, f.version, &def).await?;
+        let def = posted_definition(&pairs, forms::calendar_definition)?;
+        calendars::update(&s.store, &session.actor, id, version_of(&pairs), &def).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -331,6 +354,7 @@ struct PolList {
     error: Option<String>,
     can_edit: bool,
     example: String,
+    form: PolicyView,
 }
 
 async fn pol_list(
@@ -344,9 +368,12 @@ async fn pol_list(
     let error = flash(&mut ctx, &f);
     let mut example = weihu_domain::sla::SlaPolicy::default_targets();
     example.name = "新 SLA / New SLA".into();
+    let form = PolicyView::of(&serde_json::to_value(&example).unwrap_or_default());
     let example = serde_json::to_string_pretty(&example).unwrap_or_default();
+    let calendars = calendar_names(&s, &session).await;
     match calendars::list_policies(&s.store, &session.actor, &all()).await {
         Ok(p) => render(&PolList {
+            form: form.offering(&calendars),
             can_edit: session.actor.role.can_manage_service_levels(),
             ctx,
             policies: p.items,
@@ -360,20 +387,22 @@ async fn pol_list(
 async fn pol_create(
     State(s): State<AppState>,
     session: WebSession,
-    Form(f): Form<JsonForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = session.check_csrf(&f.csrf) {
+    if let Err(e) = csrf_of(&session, &pairs) {
         return e.into_response();
     }
     let r = async {
-        let definition = parse_json("definition", &f.definition)?;
+        let base = serde_json::to_value(weihu_domain::sla::SlaPolicy::default_targets())
+            .map_err(|e| ApiError::internal("policy", e))?;
+        let definition = posted_definition(&pairs, |f| forms::policy_definition(f, &base))?;
         Ok::<_, ApiError>(
             calendars::create_policy(
                 &s.store,
                 &session.actor,
                 &NewPolicy {
                     definition,
-                    is_default: f.is_default.is_some(),
+                    is_default: Posted(&pairs).get("is_default").is_some(),
                 },
             )
             .await?,
@@ -404,6 +433,16 @@ struct PolDetail {
     json: String,
     error: Option<String>,
     can_edit: bool,
+    form: PolicyView,
+}
+
+/// Calendars a policy may name: the presets and every stored calendar.
+async fn calendar_names(s: &AppState, session: &WebSession) -> Vec<String> {
+    let mut names = vec!["5x8".to_owned(), "7x24".to_owned()];
+    if let Ok(p) = calendars::list(&s.store, &session.actor, &all()).await {
+        names.extend(p.items.into_iter().map(|c| c.name));
+    }
+    names
 }
 
 fn describe(t: weihu_domain::sla::Target, tr: crate::i18n::Tr) -> String {
@@ -458,7 +497,10 @@ async fn pol_detail(
         Err(e) => return page_error(ctx, e.into()),
     };
     let json = serde_json::to_string_pretty(&policy.definition).unwrap_or_default();
+    let form = PolicyView::of(&policy.definition);
+    let calendars = calendar_names(&s, &session).await;
     render(&PolDetail {
+        form: form.offering(&calendars),
         can_edit: a.role.can_manage_service_levels(),
         ctx,
         policy,
@@ -473,14 +515,24 @@ async fn pol_revise(
     State(s): State<AppState>,
     session: WebSession,
     Id(id): Id,
-    Form(f): Form<JsonForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = session.check_csrf(&f.csrf) {
+    if let Err(e) = csrf_of(&session, &pairs) {
         return e.into_response();
     }
     let r = async {
-        let def = parse_json("definition", &f.definition)?;
-        calendars::revise_policy(&s.store, &session.actor, id, f.version, &def, &f.note).await?;
+        let current = calendars::get_policy(&s.store, &session.actor, id).await?;
+        let def = posted_definition(&pairs, |f| forms::policy_definition(f, &current.definition))?;
+        let note = Posted(&pairs).get("note").unwrap_or("").to_owned();
+        calendars::revise_policy(
+            &s.store,
+            &session.actor,
+            id,
+            version_of(&pairs),
+            &def,
+            &note,
+        )
+        .await?;
         Ok::<(), ApiError>(())
     }
     .await;

@@ -11,8 +11,9 @@ use weihu_store::{Actor, Backend, Store, demo, organizations, testing, tokens};
 
 /// The administrator every scenario may act as (the demo data has none).
 pub const ADMIN: &str = "it.admin";
-/// Orders in the demo data: 11 of this month in every state, 10 closed ones of last month.
-pub const DEMO_ORDERS: usize = 21;
+/// Orders in the demo data: 12 of this month in every state (one escalated, one a duplicate),
+/// 10 closed ones of last month.
+pub const DEMO_ORDERS: usize = 22;
 
 /// The logins that get an API token up front.
 const TOKEN_USERS: &[&str] = &[

@@ -1500,6 +1500,21 @@ async fn the_client_is_told_when_it_has_something_to_do(app: TestApp) {
     )
     .await;
     let o = step(&app, "li.qiang", &o, "resume", json!({})).await;
+    // The engineer's public comment reaches the requester; an internal note does not.
+    let comments = format!("/api/v1/orders/{}/comments", o["id"]);
+    for (body, public) in [("下午两点到", true), ("备件在库房", false)] {
+        let (status, _) = app
+            .post(
+                &comments,
+                Some("li.qiang"),
+                &json!({"body": body, "public": public}),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let o = app
+        .get_ok(&format!("/api/v1/orders/{}", o["id"]), "li.qiang")
+        .await;
     let o = step(
         &app,
         "li.qiang",
@@ -1514,7 +1529,11 @@ async fn the_client_is_told_when_it_has_something_to_do(app: TestApp) {
     );
     assert_eq!(
         told,
-        vec!["resolved".to_owned(), "waiting_you".to_owned()],
+        vec![
+            "resolved".to_owned(),
+            "comment".to_owned(),
+            "waiting_you".to_owned()
+        ],
         "newest first"
     );
     // The engineer is not told of their own moves; the client admin, who did not report it, is not told.

@@ -318,6 +318,7 @@ pub(super) async fn board(
         teams,
         f: BoardQuery {
             scope: Some(scope.to_owned()),
+            sort: Some(sort_of(a, &f)),
             ..f
         },
         query,

@@ -37,6 +37,7 @@ pub(super) struct Typed {
     impact: String,
     site: String,
     catalog_item_id: String,
+    asset_id: String,
 }
 
 impl NewPage {
@@ -141,89 +142,191 @@ async fn form_page(
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct NewForm {
-    csrf: String,
-    #[serde(default)]
-    client_org_id: Option<String>,
-    #[serde(default)]
-    requester_name: String,
-    #[serde(default)]
-    requester_phone: String,
-    #[serde(default)]
-    site: String,
-    #[serde(default)]
-    channel: Option<String>,
-    category: String,
-    urgency: Level,
-    impact: Level,
-    subject: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    asset_id: Option<String>,
-    #[serde(default)]
-    catalog_item_id: Option<String>,
+/// Files a report may carry (photos of the fault, a log): each as an upload on the order page.
+pub const MAX_REPORT_FILES: usize = 5;
+
+/// A report as posted: its fields and the files to attach (checked before anything is written).
+#[derive(Default)]
+struct Posted {
+    fields: std::collections::HashMap<String, String>,
+    files: Vec<(String, String, Vec<u8>)>,
+    /// Why the files could not be taken, shown next to the file input.
+    file_error: Option<String>,
+}
+
+impl Posted {
+    fn get(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+    fn opt(&self, name: &str) -> Option<String> {
+        self.fields.get(name).cloned()
+    }
+}
+
+/// Reads the report form: multipart when it carries files (the page's own form), urlencoded
+/// otherwise (scripts, and browsers that post without the file input).
+async fn read_posted(req: axum::extract::Request) -> Result<Posted, ApiError> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(fields) =
+            Form::<std::collections::HashMap<String, String>>::from_request(req, &())
+                .await
+                .map_err(|e| ApiError::bad_request(None, e.body_text()))?;
+        return Ok(Posted {
+            fields,
+            ..Default::default()
+        });
+    }
+    let mut m = axum::extract::Multipart::from_request(req, &())
+        .await
+        .map_err(|e| ApiError::bad_request(Some("file".into()), e.body_text()))?;
+    let mut posted = Posted::default();
+    let mut total = 0usize;
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            // Past the body limit or a broken upload: keep what was read, say why at the files.
+            Err(_) => {
+                posted.file_error = Some(format!(
+                    "must be at most {} MB",
+                    weihu_store::orders::attachments::MAX_ATTACHMENT_BYTES / 1024 / 1024
+                ));
+                break;
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "file" {
+            let filename = field.file_name().unwrap_or("").to_owned();
+            let declared = field.content_type().unwrap_or("").to_owned();
+            let Ok(bytes) = field.bytes().await else {
+                posted.file_error = Some("the upload could not be read".into());
+                break;
+            };
+            // A file input left empty posts one nameless, empty part.
+            if filename.is_empty() && bytes.is_empty() {
+                continue;
+            }
+            total += bytes.len();
+            if posted.files.len() == MAX_REPORT_FILES {
+                posted.file_error = Some(format!("at most {MAX_REPORT_FILES} files"));
+                continue;
+            }
+            posted.files.push((filename, declared, bytes.to_vec()));
+        } else if posted.fields.len() < 64 {
+            let text = field.text().await.unwrap_or_default();
+            posted.fields.insert(name, text);
+        }
+    }
+    tracing::debug!(
+        files = posted.files.len(),
+        bytes = total,
+        "report form read"
+    );
+    Ok(posted)
 }
 
 pub(super) async fn create(
     State(s): State<AppState>,
     headers: HeaderMap,
     session: WebSession,
-    Form(f): Form<NewForm>,
+    req: axum::extract::Request,
 ) -> Response {
-    if let Err(e) = session.check_csrf(&f.csrf) {
+    let p = match read_posted(req).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = session.check_csrf(&p.get("csrf")) {
         return e.into_response();
     }
     let typed = Typed {
-        client_org_id: f.client_org_id.clone().unwrap_or_default(),
-        requester_name: f.requester_name.clone(),
-        requester_phone: f.requester_phone.clone(),
-        channel: f.channel.clone().unwrap_or_default(),
-        subject: f.subject.clone(),
-        description: f.description.clone(),
-        category: f.category.clone(),
-        urgency: f.urgency.as_str().to_owned(),
-        impact: f.impact.as_str().to_owned(),
-        site: f.site.clone(),
-        catalog_item_id: f.catalog_item_id.clone().unwrap_or_default(),
+        client_org_id: p.get("client_org_id"),
+        requester_name: p.get("requester_name"),
+        requester_phone: p.get("requester_phone"),
+        channel: p.get("channel"),
+        subject: p.get("subject"),
+        description: p.get("description"),
+        category: p.get("category"),
+        urgency: p.get("urgency"),
+        impact: p.get("impact"),
+        site: p.get("site"),
+        catalog_item_id: p.get("catalog_item_id"),
+        asset_id: p.get("asset_id"),
     };
-    let new = NewOrder {
-        client_org_id: num(&f.client_org_id),
-        requester_id: None,
-        requester_name: Some(f.requester_name).filter(|n| !n.trim().is_empty()),
-        requester_phone: f.requester_phone,
-        site: f.site,
-        channel: f.channel,
-        category: f.category,
-        urgency: f.urgency,
-        impact: f.impact,
-        subject: f.subject,
-        description: f.description,
-        service_mode: None,
-        asset_id: num(&f.asset_id),
-        catalog_item_id: num(&f.catalog_item_id),
+    let asset_id = num(&p.opt("asset_id"));
+    // Every file is checked before the order is written: a refused photo keeps the report
+    // unsent, with everything typed, rather than an order without its pictures.
+    let checked = match &p.file_error {
+        Some(m) => Err(StoreError::invalid("file", m.clone())),
+        None => p.files.iter().try_for_each(|(_, declared, bytes)| {
+            weihu_store::orders::attachments::check(declared, bytes).map(|_| ())
+        }),
     };
-    match s.create_order(&session.actor, &new).await {
-        Ok(o) => Redirect::to(&format!("/orders/{}?created=1", o.id)).into_response(),
+    let level = |field: &str| -> Result<Level, StoreError> {
+        match p.opt(field).filter(|v| !v.is_empty()) {
+            None => Ok(Level::Medium),
+            Some(v) => Level::parse(&v)
+                .ok_or_else(|| StoreError::invalid(field, "must be one of: high, medium, low")),
+        }
+    };
+    let created = match (checked, level("urgency"), level("impact")) {
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+        (Ok(()), Ok(urgency), Ok(impact)) => {
+            let requester_name = p.get("requester_name");
+            let new = NewOrder {
+                client_org_id: num(&p.opt("client_org_id")),
+                requester_id: None,
+                requester_name: Some(requester_name).filter(|n| !n.trim().is_empty()),
+                requester_phone: p.get("requester_phone"),
+                site: p.get("site"),
+                channel: p.opt("channel").filter(|c| !c.is_empty()),
+                category: p.get("category"),
+                urgency,
+                impact,
+                subject: p.get("subject"),
+                description: p.get("description"),
+                service_mode: None,
+                asset_id,
+                catalog_item_id: num(&p.opt("catalog_item_id")),
+            };
+            s.create_order(&session.actor, &new).await
+        }
+    };
+    match created {
+        Ok(o) => {
+            for (name, declared, bytes) in &p.files {
+                // Checked above; what can still fail is the database, and the order stands.
+                if let Err(e) = weihu_store::orders::attachments::add(
+                    &s.store,
+                    &session.actor,
+                    o.id,
+                    name,
+                    declared,
+                    bytes,
+                    true,
+                )
+                .await
+                {
+                    tracing::warn!(order = o.id, error = %e, "a reported file was not attached");
+                    return back(&format!("/orders/{}", o.id), Err(e));
+                }
+            }
+            Redirect::to(&format!("/orders/{}?created=1", o.id)).into_response()
+        }
         // A refusal keeps everything that was typed and says what is wrong next to the field.
         Err(e) => {
             let (status, _, message, field) = ApiError::from(e).parts();
             let ctx = PageCtx::new(&headers, &session, "/orders/new");
             let (error, field_error) = match field {
-                Some(f) => (None, Some((f, message))),
+                Some(f) => (None, Some((f, ctx.tr.message(&message)))),
                 None => (Some(message), None),
             };
-            let page = form_page(
-                &s,
-                ctx,
-                &session,
-                num(&f.asset_id),
-                error,
-                typed,
-                field_error,
-            )
-            .await;
+            let page = form_page(&s, ctx, &session, asset_id, error, typed, field_error).await;
             let mut resp = render(&page);
             if resp.status().is_success() {
                 *resp.status_mut() = status;
