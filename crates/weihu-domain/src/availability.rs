@@ -200,6 +200,84 @@ pub fn reliability(
     Ok(out)
 }
 
+/// What a catalog service promises its client for a period (SPEC §9); each target optional.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTargets {
+    /// Availability at least this percent (e.g. 99.5).
+    pub availability_percent: Option<Decimal>,
+    /// At most this many counted interruptions starting in the period.
+    pub max_interruptions: Option<u32>,
+    /// Each counted interruption restored within this business time.
+    pub max_restore: Option<SignedDuration>,
+}
+
+/// A service's period measured against its targets: the figures, and for each target whether
+/// it was met (`None` where the service promises nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub availability: Availability,
+    /// Availability to 4 places (half away from zero) against the target.
+    pub availability_met: Option<bool>,
+    pub stability: Option<Stability>,
+    /// Restore time of each counted interruption that touches the period, against the maximum.
+    pub restores: Vec<RestoreCheck>,
+    /// Every counted interruption restored within the maximum.
+    pub reliability_met: Option<bool>,
+}
+
+impl Assessment {
+    /// Every target the service has was met.
+    pub fn all_met(&self) -> bool {
+        [
+            self.availability_met,
+            self.stability.map(|s| s.met),
+            self.reliability_met,
+        ]
+        .into_iter()
+        .flatten()
+        .all(|m| m)
+    }
+}
+
+/// Measures a service over `[from, to)` against `targets`. Open outages run to `now` (or the
+/// period's end, whichever is earlier) for downtime; restore times of open ones run to `now`.
+pub fn assess(
+    calendar: &Calendar,
+    from: Timestamp,
+    to: Timestamp,
+    outages: &[Outage],
+    targets: &ServiceTargets,
+    now: Timestamp,
+) -> Result<Assessment, SlaError> {
+    let until = to.min(now.max(from));
+    let availability = availability(calendar, from, until.max(from), outages)?;
+    // Agreed time is the whole period even while it is running: a month half gone is measured
+    // on its elapsed part, so the figure is what the client has had so far.
+    let availability_met = targets
+        .availability_percent
+        .map(|t| availability.percent_to(4) >= t);
+    let stability = targets
+        .max_interruptions
+        .map(|max| stability(outages, from, to, max));
+    let touching: Vec<Outage> = outages
+        .iter()
+        .filter(|o| o.start < to && o.end.is_none_or(|e| e > from))
+        .copied()
+        .collect();
+    let restores = match targets.max_restore {
+        Some(max) => reliability(calendar, &touching, max, now)?,
+        None => Vec::new(),
+    };
+    let reliability_met = targets.max_restore.map(|_| restores.iter().all(|r| r.met));
+    Ok(Assessment {
+        availability,
+        availability_met,
+        stability,
+        restores,
+        reliability_met,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,5 +371,53 @@ mod tests {
             Decimal::ONE_HUNDRED
         );
         assert_eq!(availability_percent(mins(10), mins(20)), Decimal::ZERO);
+    }
+
+    #[test]
+    fn an_assessment_measures_each_promise() {
+        let (from, to) = march();
+        let outages = [
+            Outage::new(at("2026-03-04T10:00"), at("2026-03-04T12:00")),
+            Outage::new(at("2026-03-05T09:00"), at("2026-03-05T09:30")),
+            Outage {
+                force_majeure: true,
+                ..Outage::new(at("2026-03-06T09:00"), at("2026-03-06T17:00"))
+            },
+        ];
+        let targets = ServiceTargets {
+            availability_percent: Some("98.5".parse().expect("dec")),
+            max_interruptions: Some(1),
+            max_restore: Some(mins(60)),
+        };
+        let a = assess(&cal(), from, to, &outages, &targets, to).expect("assess");
+        // 150 of 10 560 minutes down: 98.5795…%.
+        assert_eq!(a.availability.downtime, mins(150));
+        assert_eq!(a.availability_met, Some(true));
+        assert_eq!(
+            a.stability.map(|s| (s.interruptions, s.met)),
+            Some((2, false))
+        );
+        assert_eq!(a.restores.len(), 2, "the excluded outage is not measured");
+        assert_eq!(a.reliability_met, Some(false), "the first took two hours");
+        assert!(!a.all_met());
+        let none =
+            assess(&cal(), from, to, &outages, &ServiceTargets::default(), to).expect("assess");
+        assert!(none.all_met(), "no promise, nothing broken");
+        assert_eq!(none.availability_met, None);
+    }
+
+    #[test]
+    fn a_running_month_is_measured_on_its_elapsed_part() {
+        let (from, to) = march();
+        let now = at("2026-03-05T00:00");
+        let ongoing = [Outage {
+            end: None,
+            ..Outage::new(at("2026-03-04T16:00"), at("2026-03-04T16:00"))
+        }];
+        let a =
+            assess(&cal(), from, to, &ongoing, &ServiceTargets::default(), now).expect("assess");
+        // March 2–4: three days of 480 minutes; the outage is one hour so far.
+        assert_eq!(a.availability.agreed, mins(3 * 480));
+        assert_eq!(a.availability.downtime, mins(60));
     }
 }

@@ -82,6 +82,15 @@ impl Role {
         matches!(self, Role::Admin | Role::ServiceLevelManager)
     }
 
+    /// Record and correct outages: the desk and the engineers who see them first, and those
+    /// who answer for the figures. Clients read their own.
+    pub fn can_record_outages(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::ServiceLevelManager | Role::Dispatcher | Role::Engineer
+        )
+    }
+
     /// How much of the installation the role sees: every client, its organisation, or only
     /// what it reported itself.
     pub fn scope(self) -> Scope {

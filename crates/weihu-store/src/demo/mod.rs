@@ -4,6 +4,7 @@
 
 mod assets;
 mod billing;
+mod outages;
 
 use weihu_domain::role::Role;
 
@@ -235,6 +236,7 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
         billing::load_last_month(store, &system).await?;
     }
     assets::load(store, &system).await?;
+    outages::load(store, &system).await?;
     Ok(logins)
 }
 

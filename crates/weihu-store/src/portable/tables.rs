@@ -572,6 +572,31 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "outages",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("client_org_id"),
+            I("catalog_item_id"),
+            I("started_at"),
+            I("ended_at"),
+            T("cause"),
+            I("force_majeure"),
+            I("third_party"),
+            T("vendor"),
+            T("underpinning_contract"),
+            I("created_by"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "outage_orders",
+        identity: false,
+        cols: &[I("outage_id"), I("order_id"), I("position")],
+    },
+    Table {
         name: "notifications",
         identity: true,
         cols: &[

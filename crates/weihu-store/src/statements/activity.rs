@@ -6,7 +6,7 @@ pub(super) fn zone_of(cal: &weihu_domain::calendar::Calendar) -> TimeZone {
     TimeZone::get(cal.time_zone_name()).unwrap_or(TimeZone::UTC)
 }
 
-pub(super) fn month_bounds(month: YearMonth, tz: &TimeZone) -> Result<(i64, i64, Date, Date)> {
+pub(crate) fn month_bounds(month: YearMonth, tz: &TimeZone) -> Result<(i64, i64, Date, Date)> {
     let range = month.range().map_err(|e| billing("", e))?;
     let next = range
         .end

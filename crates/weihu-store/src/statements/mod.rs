@@ -24,7 +24,7 @@ use crate::page::Listing;
 use crate::sql::SqlBuf;
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
-mod activity;
+pub(crate) mod activity;
 mod stored;
 
 pub use activity::*;

@@ -10,6 +10,7 @@ mod me;
 pub mod order_work;
 mod orders;
 mod organizations;
+mod outages;
 pub mod service_levels;
 mod statements;
 mod teams;
@@ -51,6 +52,8 @@ use crate::error::ErrorBody;
         service_levels::holiday_sets, service_levels::list_policies, service_levels::create_policy,
         service_levels::get_policy, service_levels::revise_policy, service_levels::policy_versions,
         service_levels::calculate,
+        outages::list, outages::create, outages::get_one, outages::update, outages::open_from_order,
+        outages::availability,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
         orders::export, orders::bulk, orders::escalate, orders::link, orders::unlink, orders::merge,
         orders::list_notifications, orders::read_notification,
@@ -87,7 +90,7 @@ use crate::error::ErrorBody;
         (name = "catalog", description = "The service catalog, quotes and the price list"),
         (name = "contracts", description = "Contracts: pricing models, fees, fixed engineers, devices, termination, invoicing schedule"),
         (name = "statements", description = "Monthly statements: preview, generate, review, issue, pay, adjust"),
-        (name = "service-levels", description = "Business calendars, holiday sets, SLA policies and the SLA calculator"),
+        (name = "service-levels", description = "Business calendars, holiday sets, SLA policies, the SLA calculator, outages and availability"),
     )
 )]
 pub struct ApiDoc;
@@ -124,6 +127,7 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(service_levels::router())
+        .merge(outages::router())
         .merge(orders::router())
         .merge(order_work::router())
         .merge(assets::router())

@@ -10,6 +10,7 @@ pub use billing::statement_file_name;
 mod home;
 mod login;
 mod orders;
+mod outages;
 mod role_home;
 mod service_levels;
 
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(orders::router())
         .merge(billing::router())
         .merge(assets::router())
+        .merge(outages::router())
 }
 
 pub struct NavItem {
@@ -121,6 +123,13 @@ impl PageCtx {
         self.tr.t(role_key(*role))
     }
 
+    /// May record and correct outages (the desk, engineers, service-level management).
+    pub fn records_outages(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role.can_record_outages())
+    }
+
     /// Provider staff (as opposed to the client portal).
     pub fn is_staff(&self) -> bool {
         self.user
@@ -183,6 +192,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         if r.can_read_statements() {
             items.push(("/statements".into(), "nav.statements"));
         }
+        if r.can_read_contracts() {
+            items.push(("/service-levels".into(), "nav.service_levels"));
+        }
         items.push(("/catalog".into(), "nav.catalog"));
     } else {
         items.push(("/dashboard".into(), "nav.dashboard"));
@@ -199,7 +211,8 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         }
         items.push(("/calendars".into(), "nav.calendars"));
         items.push(("/sla-policies".into(), "nav.sla"));
-        items.push(("/sla/calculator".into(), "nav.calculator"));
+        // The calculator is one click from every SLA policy; the month's figures are not.
+        items.push(("/service-levels".into(), "nav.service_levels"));
         if actor.role.can_read_audit() {
             items.push(("/audit".into(), "nav.audit"));
         }

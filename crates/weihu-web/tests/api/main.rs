@@ -53,6 +53,7 @@ mod order_actions;
 mod order_edit;
 mod order_work;
 mod orders;
+mod outages;
 mod pagination;
 mod report_form;
 mod service_levels;
