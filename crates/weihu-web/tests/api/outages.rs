@@ -22,7 +22,7 @@ async fn service(app: &TestApp, code: &str) -> i64 {
         .unwrap_or_else(|| panic!("the demo's {code} service"))
 }
 
-fn figures_of<'a>(month: &'a Value, service: i64) -> &'a Value {
+fn figures_of(month: &Value, service: i64) -> &Value {
     month["services"]
         .as_array()
         .and_then(|a| a.iter().find(|s| s["catalog_item_id"] == service))
@@ -145,8 +145,10 @@ async fn outages_make_the_months_figures(app: TestApp) {
     let entry = audit["items"]
         .as_array()
         .and_then(|a| {
-            a.iter()
-                .find(|e| e["action"] == "update" && e["entity_id"] == first["id"].to_string())
+            a.iter().find(|e| {
+                e["action"] == "update"
+                    && e["entity_id"].as_str() == Some(first["id"].to_string().as_str())
+            })
         })
         .unwrap_or_else(|| panic!("the correction is audited: {audit}"));
     assert_eq!(entry["changes"]["reason"], "网管日志核对");
