@@ -68,10 +68,12 @@ pub enum OrderAction {
     /// Merge this duplicate into another order: its comments and attachments move there and it
     /// is cancelled.
     Merge,
+    /// Say why a breached clock was breached (a reason from the short list and a note).
+    ExplainBreach,
 }
 
 impl OrderAction {
-    pub const ALL: [OrderAction; 30] = [
+    pub const ALL: [OrderAction; 31] = [
         OrderAction::Assign,
         OrderAction::Start,
         OrderAction::WaitClient,
@@ -102,6 +104,7 @@ impl OrderAction {
         OrderAction::EscalateHierarchical,
         OrderAction::Link,
         OrderAction::Merge,
+        OrderAction::ExplainBreach,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,6 +139,7 @@ impl OrderAction {
             OrderAction::EscalateHierarchical => "escalate_hierarchical",
             OrderAction::Link => "link",
             OrderAction::Merge => "merge",
+            OrderAction::ExplainBreach => "explain_breach",
         }
     }
 
@@ -313,6 +317,16 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
             } else {
                 Err(Refusal::Role(
                     "the order's engineers, the desk, service-level managers and the client's administrator escalate",
+                ))
+            }
+        }
+        // A breach is explained whenever it is known, also after the order is done.
+        A::ExplainBreach => {
+            if works_on(role, rel) || role == Role::ServiceLevelManager {
+                Ok(())
+            } else {
+                Err(Refusal::Role(
+                    "the order's engineers, the desk and service-level managers explain breaches",
                 ))
             }
         }

@@ -217,3 +217,62 @@ pub struct QuoteOption {
     pub note: String,
     pub recommended: bool,
 }
+
+/// A report of figures (the monthly service-level report): a cover block, headline figures,
+/// charts (SVG drawn by the caller, the same the web page shows) and sections of tables. All
+/// text is already formatted and localized by the caller.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReportDoc {
+    /// e.g. "服务级别报告 Service-level report"
+    pub title: String,
+    pub provider_name: String,
+    pub client_name: String,
+    /// e.g. "2026-11"
+    pub period: String,
+    /// e.g. "已发布 Published 2026-12-02 by 王经理" or "草稿 Draft"
+    pub state: String,
+    /// The service-level manager's words for the client (may be empty; may hold newlines).
+    pub summary: String,
+    /// Key figures shown as tiles at the top.
+    pub headline: Vec<ReportFigure>,
+    /// Charts, each an SVG document (`<svg …>…</svg>`, with width/height or a viewBox).
+    pub charts: Vec<ReportChart>,
+    pub sections: Vec<ReportSection>,
+    /// Footnotes (how figures are computed).
+    pub notes: Vec<String>,
+    pub printed_at: String,
+}
+
+/// One headline figure, e.g. label "SLA 达成率", value "96.30 %", status "met".
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReportFigure {
+    pub label: String,
+    pub value: String,
+    /// "met", "missed" or "" (no target).
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReportChart {
+    pub title: String,
+    pub svg: String,
+}
+
+/// A titled table; long tables flow over pages with their header repeated.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReportSection {
+    pub title: String,
+    /// A sentence under the title (may be empty).
+    pub note: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<ReportRow>,
+    /// Shown instead of the table when there are no rows, e.g. "本月无停机 No outages".
+    pub empty: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReportRow {
+    pub cells: Vec<String>,
+    /// "missed" rows are marked (a target missed, a breach); "" otherwise.
+    pub flag: String,
+}

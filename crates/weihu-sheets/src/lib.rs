@@ -30,7 +30,10 @@
 //! limits is handed to calamine, and its first sheet is read cell by cell
 //! (`worksheet_cells_reader`), never as a `Range` of the declared dimension.
 
+mod report;
 mod xlsx;
+
+pub use report::{ChartKind, ReportCell, ReportChartSpec, ReportSheet, ReportWorkbook};
 
 /// The largest file read, in bytes (CSV or `.xlsx`).
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;

@@ -92,3 +92,20 @@ pub(crate) async fn notify(
         .await?;
     Ok(())
 }
+
+/// A notification about something other than an order (a published report).
+pub(crate) async fn notify_about(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    kind: &str,
+    body: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO notifications (user_id, kind, body, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(user_id)
+        .bind(kind.to_owned())
+        .bind(body.to_owned())
+        .bind(now_ms())
+        .execute(conn)
+        .await?;
+    Ok(())
+}

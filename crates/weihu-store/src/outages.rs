@@ -18,7 +18,7 @@ pub const MAX_ORDERS: usize = 50;
 /// Outages one month's figures read at most (per client).
 pub const MAX_LISTED: i64 = 2000;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outage {
     pub id: i64,
     pub client_org_id: i64,

@@ -5,14 +5,14 @@
 
 use jiff::SignedDuration;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use weihu_domain::availability::{ServiceTargets, assess};
 
 use crate::outages;
 use crate::{Actor, Result, Store, StoreError, calendars, instant, now_ms};
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServiceFigures {
     pub catalog_item_id: i64,
     pub code: String,

@@ -495,6 +495,9 @@ fn step(action: &str, version: i64) -> Transition {
         reason: String::new(),
         resolution: String::new(),
         in_scope: None,
+        cause: String::new(),
+        breach_reason: String::new(),
+        breach_note: String::new(),
     }
 }
 
@@ -1334,6 +1337,9 @@ async fn the_second_in_scope_refusal_flags_the_client(store: Store) {
     let refuse = |in_scope: bool| Transition {
         reason: "超出能力".into(),
         in_scope: Some(in_scope),
+        cause: String::new(),
+        breach_reason: String::new(),
+        breach_note: String::new(),
         ..step("refuse", 1)
     };
     let flag = || async {
@@ -1350,6 +1356,9 @@ async fn the_second_in_scope_refusal_flags_the_client(store: Store) {
         a.id,
         &Transition {
             in_scope: None,
+            cause: String::new(),
+            breach_reason: String::new(),
+            breach_note: String::new(),
             ..refuse(true)
         },
     )

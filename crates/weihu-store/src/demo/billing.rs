@@ -246,6 +246,9 @@ async fn past_order(store: &Store, p: &Past<'_>, month_first: Date) -> Result<()
         reason: String::new(),
         resolution: String::new(),
         in_scope: None,
+        cause: String::new(),
+        breach_reason: String::new(),
+        breach_note: String::new(),
     };
     let o = orders::transition(
         store,

@@ -397,6 +397,9 @@ async fn load_orders(store: &Store) -> Result<()> {
             reason: String::new(),
             resolution: String::new(),
             in_scope: None,
+            cause: String::new(),
+            breach_reason: String::new(),
+            breach_note: String::new(),
         };
         if *stage >= 1 {
             o = orders::transition(

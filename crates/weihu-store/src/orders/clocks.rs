@@ -39,6 +39,10 @@ pub struct ClockView {
     pub used_minutes: i64,
     pub remaining_minutes: i64,
     pub percent_used: u32,
+    /// For a breached clock: why, from the short list of [`weihu_domain::sla::BreachReason`]
+    /// (empty until someone says), and a note.
+    pub breach_reason: String,
+    pub breach_note: String,
 }
 
 /// The contract in force for a client's new order, and the SLA policy it runs on.
@@ -332,10 +336,12 @@ struct ClockRow {
     state: String,
     at_risk_notified: bool,
     breach_notified: bool,
+    breach_reason: String,
+    breach_note: String,
 }
 
 const CLOCK_COLUMNS: &str = "id, order_id, kind, calendar, target_kind, target_minutes, at_risk_percent, started_at, \
-     stopped_at, state, at_risk_notified, breach_notified";
+     stopped_at, state, at_risk_notified, breach_notified, breach_reason, breach_note";
 
 fn clock_row(r: &sqlx::any::AnyRow) -> Result<ClockRow> {
     Ok(ClockRow {
@@ -351,6 +357,12 @@ fn clock_row(r: &sqlx::any::AnyRow) -> Result<ClockRow> {
         state: r.try_get("state")?,
         at_risk_notified: r.try_get::<i64, _>("at_risk_notified")? != 0,
         breach_notified: r.try_get::<i64, _>("breach_notified")? != 0,
+        breach_reason: r
+            .try_get::<Option<String>, _>("breach_reason")?
+            .unwrap_or_default(),
+        breach_note: r
+            .try_get::<Option<String>, _>("breach_note")?
+            .unwrap_or_default(),
     })
 }
 
@@ -456,6 +468,8 @@ pub(crate) async fn views(
             used_minutes,
             remaining_minutes: status.timer.remaining.as_secs() / 60,
             percent_used,
+            breach_reason: c.breach_reason,
+            breach_note: c.breach_note,
         });
     }
     Ok(out)
@@ -541,14 +555,34 @@ pub(crate) async fn change(
     } else {
         None
     };
-    sqlx::query("UPDATE order_clocks SET stopped_at = $1, state = $2, due_at = $3, next_check_at = $4 WHERE id = $5")
-        .bind(stopped_at)
-        .bind(state.to_owned())
-        .bind(due)
-        .bind(next)
-        .bind(c.id)
-        .execute(&mut *conn)
-        .await?;
+    // The outcome is recorded when the clock stops at its event, by the domain's evaluation at
+    // that instant; a clock that runs again has none until it stops again.
+    let outcome: Option<Option<&str>> = match effect.end {
+        ClockEnd::Done => {
+            let status = sla::evaluate(cal, &spec, ts(now)?)
+                .map_err(|e| StoreError::Format(e.to_string()))?;
+            Some(Some(if status.state == ClockState::Breached {
+                "breached"
+            } else {
+                "met"
+            }))
+        }
+        ClockEnd::Stopped | ClockEnd::Running => Some(None),
+        ClockEnd::Unchanged => None,
+    };
+    sqlx::query(
+        "UPDATE order_clocks SET stopped_at = $1, state = $2, due_at = $3, next_check_at = $4, \
+         outcome = CASE WHEN $5 = 1 THEN $6 ELSE outcome END WHERE id = $7",
+    )
+    .bind(stopped_at)
+    .bind(state.to_owned())
+    .bind(due)
+    .bind(next)
+    .bind(i64::from(outcome.is_some()))
+    .bind(outcome.flatten().map(str::to_owned))
+    .bind(c.id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

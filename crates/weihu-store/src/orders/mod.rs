@@ -3,6 +3,7 @@
 
 mod access;
 pub mod attachments;
+mod breaches;
 mod clocks;
 mod edit;
 mod escalation;
@@ -22,6 +23,7 @@ pub use weihu_domain::order_access::OrderAction;
 use weihu_domain::priority::Level;
 use weihu_domain::role::Scope;
 
+pub use breaches::{BreachExplanation, explain as explain_breach};
 pub use clocks::{ClockView, evaluate_due_clocks};
 pub use edit::{OrderPatch, update};
 pub use escalation::{Escalation, escalate};
@@ -103,6 +105,8 @@ pub struct Order {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub escalated_at: Option<jiff::Timestamp>,
     pub escalation_reason: String,
+    /// The failure cause named on the resolution (a code of the taxonomy), empty until then.
+    pub cause: String,
     pub clocks: Vec<ClockView>,
     /// Links to other orders of the client, read from this order. On [`read`] (the order's page
     /// and `GET /api/v1/orders/{id}`) and the answers of link, unlink and merge.
@@ -175,7 +179,7 @@ const SELECT: &str = "SELECT o.id, o.number, o.client_org_id, c.name AS client_n
     o.requester_name, o.requester_phone, o.site, o.channel, o.category, o.urgency, o.impact, o.priority, \
     o.subject, o.description, o.service_mode, o.state, o.assignee_id, a.display_name AS assignee_name, \
     o.team_id, t.name AS team_name, o.policy_id, o.policy_version, o.resolution, o.close_reason, \
-    o.refused_in_scope, o.resolved_at, o.closed_at, o.rating, o.rating_comment, o.escalated_at, o.escalation_reason, o.version, o.created_at, o.updated_at, \
+    o.refused_in_scope, o.resolved_at, o.closed_at, o.rating, o.rating_comment, o.escalated_at, o.escalation_reason, o.cause, o.version, o.created_at, o.updated_at, \
     o.contract_id, ct.number AS contract_number, o.asset_id, ast.tag AS asset_tag, \
     o.catalog_item_id, ci.name AS catalog_item_name \
     FROM orders o JOIN organizations c ON c.id = o.client_org_id \
@@ -240,6 +244,7 @@ fn from_row(r: &AnyRow) -> Result<Order> {
         rating: r.try_get("rating")?,
         rating_comment: r.try_get("rating_comment")?,
         escalated_at: opt_time("escalated_at")?,
+        cause: r.try_get::<Option<String>, _>("cause")?.unwrap_or_default(),
         escalation_reason: r
             .try_get::<Option<String>, _>("escalation_reason")?
             .unwrap_or_default(),

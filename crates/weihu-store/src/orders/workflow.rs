@@ -33,6 +33,16 @@ pub struct Transition {
     /// For `refuse`: whether the request was within the contract's scope.
     #[serde(default)]
     pub in_scope: Option<bool>,
+    /// For `resolve`: the failure cause, a code of `/api/v1/failure-causes`.
+    #[serde(default)]
+    pub cause: String,
+    /// For `resolve`: why the order's breached clocks were breached, when one was (a code of the
+    /// short list: client_unavailable, parts_delay, third_party, workload, complexity, travel,
+    /// misrouted, other), and a note. Clocks already explained keep their reason.
+    #[serde(default)]
+    pub breach_reason: String,
+    #[serde(default)]
+    pub breach_note: String,
 }
 
 /// A move with the options only some moves take, as the API sends it (the move's fields and these
@@ -101,6 +111,7 @@ pub async fn transition_with(
     let mut resolution = order.resolution.clone();
     let mut close_reason = order.close_reason.clone();
     let mut in_scope = order.refused_in_scope;
+    let mut breach: Option<(String, String)> = None;
     match action {
         Action::Assign => {
             check_assignment(store, actor, &order, t.assignee_id, t.team_id, &mut data).await?;
@@ -109,6 +120,13 @@ pub async fn transition_with(
         }
         Action::Resolve => {
             resolution = text("resolution", &t.resolution, 20_000, true)?;
+            if !t.breach_reason.trim().is_empty() {
+                breach = Some(super::breaches::check(
+                    "breach_reason",
+                    &t.breach_reason,
+                    &t.breach_note,
+                )?);
+            }
         }
         Action::Cancel => close_reason = reason.clone(),
         Action::Refuse => {
@@ -129,8 +147,13 @@ pub async fn transition_with(
     )
     .await?;
     let mut tx = store.pool.begin().await?;
+    let cause = if action == Action::Resolve {
+        crate::failure_causes::check(&mut tx, &t.cause).await?
+    } else {
+        order.cause.clone()
+    };
     let done = sqlx::query(
-        "UPDATE orders SET state = $1, assignee_id = $2, team_id = $3, resolution = $4, close_reason = $5, \
+        "UPDATE orders SET cause = $12, state = $1, assignee_id = $2, team_id = $3, resolution = $4, close_reason = $5, \
          refused_in_scope = $6, resolved_at = CASE WHEN $7 = 1 THEN $8 ELSE resolved_at END, \
          closed_at = CASE WHEN $9 = 1 THEN $8 ELSE closed_at END, version = version + 1, updated_at = $8 \
          WHERE id = $10 AND version = $11",
@@ -146,6 +169,7 @@ pub async fn transition_with(
     .bind(i64::from(matches!(to, OrderState::Closed | OrderState::Cancelled | OrderState::Refused)))
     .bind(id)
     .bind(t.version)
+    .bind(cause.clone())
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -168,6 +192,17 @@ pub async fn transition_with(
     // Clocks (SPEC §4), by the domain's rules.
     for (kind, change) in sla::changes_for(action) {
         clocks::change(&cals, &mut tx, id, *kind, *change, now).await?;
+    }
+    if action == Action::Resolve {
+        if !cause.is_empty() {
+            data["cause"] = json!(cause);
+        }
+        if let Some((reason, note)) = &breach {
+            let n = super::breaches::explain_unexplained(&mut tx, id, reason, note).await?;
+            if n > 0 {
+                data["breach_reason"] = json!(reason);
+            }
+        }
     }
     let public = sla::move_is_public(action);
     let body = match action {

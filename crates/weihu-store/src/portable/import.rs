@@ -4,7 +4,7 @@ use super::*;
 
 /// Tables the migrations seed with defaults: an empty database has them, and an import replaces
 /// them with the exported rows.
-pub(super) const SEEDED: &[&str] = &["asset_types"];
+pub(super) const SEEDED: &[&str] = &["asset_types", "failure_causes"];
 
 pub(super) async fn is_empty(conn: &mut AnyConnection) -> Result<bool> {
     for t in TABLES.iter().filter(|t| !SEEDED.contains(&t.name)) {

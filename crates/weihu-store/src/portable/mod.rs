@@ -35,6 +35,10 @@ const ADDED_LATER: &[(&str, &str)] = &[
     ("users", "time_zone"),
     ("orders", "escalated_at"),
     ("orders", "escalation_reason"),
+    ("orders", "cause"),
+    ("order_clocks", "outcome"),
+    ("order_clocks", "breach_reason"),
+    ("order_clocks", "breach_note"),
 ];
 
 #[derive(Clone, Copy)]

@@ -84,6 +84,9 @@ pub async fn run(store: &Store, actor: &Actor, req: &BulkRequest) -> Result<Bulk
                         reason: req.reason.clone(),
                         resolution: String::new(),
                         in_scope: None,
+                        cause: String::new(),
+                        breach_reason: String::new(),
+                        breach_note: String::new(),
                     };
                     orders::transition(store, actor, id, &t).await.map(|_| ())
                 }

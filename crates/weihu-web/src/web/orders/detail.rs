@@ -490,6 +490,9 @@ pub(super) async fn work_form(
                             reason: String::new(),
                             resolution: String::new(),
                             in_scope: None,
+                            cause: String::new(),
+                            breach_reason: String::new(),
+                            breach_note: String::new(),
                         };
                         orders::transition(st, a, id, &t).await?;
                     }

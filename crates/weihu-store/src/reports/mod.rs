@@ -1,0 +1,14 @@
+//! Reports (SPEC §9): the monthly service-level report of a client — its figures
+//! ([`model`]), how they are built ([`build`]), and the stored drafts and published reports
+//! ([`stored`]).
+
+pub mod build;
+pub mod model;
+pub mod stored;
+
+pub use build::build;
+pub use model::*;
+pub use stored::{
+    DraftSummary, Publish, ReportFilter, ReportItem, StoredReport, current, draft, draft_all, get,
+    list, publish, run_month_reports,
+};
