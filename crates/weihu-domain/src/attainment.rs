@@ -235,7 +235,8 @@ pub fn mtbf(
     if failures == 0 || units == 0 {
         return None;
     }
-    let operating = i128::from(observed.as_secs()) * i128::from(units) - i128::from(downtime.as_secs());
+    let operating =
+        i128::from(observed.as_secs()) * i128::from(units) - i128::from(downtime.as_secs());
     let per = operating.max(0) / i128::from(failures);
     i64::try_from(per).ok().map(SignedDuration::from_secs)
 }
@@ -322,10 +323,14 @@ mod tests {
             fault(5, Some(8), "network", "2026-12-03T02:00:00Z"),
         ];
         let r = repeats(&before, &month);
-        let got: Vec<(i64, i64, RepeatOf)> = r.iter().map(|(f, p, w)| (f.order_id, *p, *w)).collect();
+        let got: Vec<(i64, i64, RepeatOf)> =
+            r.iter().map(|(f, p, w)| (f.order_id, *p, *w)).collect();
         assert_eq!(
             got,
-            vec![(2, 1, RepeatOf::SameAsset), (4, 3, RepeatOf::SameClientCategory)]
+            vec![
+                (2, 1, RepeatOf::SameAsset),
+                (4, 3, RepeatOf::SameClientCategory)
+            ]
         );
         // Faults before the period are never judged themselves.
         assert!(repeats(&month, &[]).is_empty());
@@ -347,7 +352,10 @@ mod tests {
             SignedDuration::from_mins(90),
             SignedDuration::from_secs(1),
         ];
-        assert_eq!(mean(&d), Some(SignedDuration::from_secs((1800 + 5400 + 1) / 3)));
+        assert_eq!(
+            mean(&d),
+            Some(SignedDuration::from_secs((1800 + 5400 + 1) / 3))
+        );
         assert_eq!(mean(&[]), None);
         // 10 printers over 30 days, 2 days down in all, 4 failures → (300 − 2) / 4 days.
         let day = SignedDuration::from_hours(24);

@@ -70,6 +70,26 @@ pub fn quote(doc: &QuoteDoc) -> Result<Vec<u8>, PdfError> {
     render::export(&render::quote(doc)?)
 }
 
+/// A report of figures (the monthly service-level report), A4 portrait: a cover block
+/// (title, provider, client, period, state), the summary, the headline figures as tiles
+/// ("met" green with ✓, "missed" red with ✗, readable in greyscale too), the charts (full text
+/// width, at most 8 cm tall), then each section's table (header repeated on every page,
+/// "missed" rows bold on a red tint) or its `empty` text, the notes as footnotes, and
+/// "printed at" and "page X / Y" in the footer.
+///
+/// Bounds, so hostile input cannot blow up the renderer: at most 12 headline figures, 12
+/// charts, 40 sections, 12 columns, 2000 rows per section and 5000 rows in all (the rest is
+/// counted in a "… +N" line); long texts and cells are cut with "…".
+///
+/// Charts: each SVG is passed to typst as a virtual file (`/chart-N.svg`), never as markup.
+/// A chart is shown as "图表无法显示 / Chart unavailable" (the rest of the report renders
+/// normally) when its text does not start with `<svg` (or `<?xml`), is larger than 2 MiB,
+/// does not parse as SVG with a positive size, or still makes typst fail while laying out
+/// (e.g. it links an external image); an unusable chart is never an error.
+pub fn report(doc: &ReportDoc) -> Result<Vec<u8>, PdfError> {
+    render::export(&render::report(doc)?)
+}
+
 /// Parses the embedded fonts and templates now (about 0.1 s in a debug build)
 /// instead of during the first render. Optional.
 pub fn warm_up() {

@@ -256,3 +256,238 @@ pub fn quote(doc: &QuoteDoc) -> Result<Rendered, PdfError> {
         format!("quote-{}-{}", doc.prospect_name, doc.prepared_at),
     )
 }
+
+// ---------------------------------------------------------------------------
+// Report of figures (the monthly service-level report).
+
+/// Headline tiles kept; the rest is summarised as "… +N".
+pub const REPORT_MAX_HEADLINE: usize = 12;
+/// Charts kept; the rest is summarised as "… +N".
+pub const REPORT_MAX_CHARTS: usize = 12;
+/// Sections kept; the rest is summarised as "… +N".
+pub const REPORT_MAX_SECTIONS: usize = 40;
+/// Table rows kept per section; the rest is a "… +N" row.
+pub const REPORT_MAX_ROWS: usize = 2000;
+/// Table rows kept in the whole report (a budget shared by the sections, so 40 sections of
+/// 2000 rows cannot make one render take minutes).
+pub const REPORT_MAX_TOTAL_ROWS: usize = 5000;
+/// Table columns kept per section (extra headers and cells are dropped).
+pub const REPORT_MAX_COLUMNS: usize = 12;
+/// Footnotes kept; the rest is summarised as "… +N".
+const REPORT_MAX_NOTES: usize = 40;
+/// Largest chart SVG accepted, in bytes; larger charts are shown as "chart unavailable".
+pub const REPORT_MAX_SVG_BYTES: usize = 2 * 1024 * 1024;
+
+/// A chart that passed the checks in [`chart_svg`]: its virtual file and its SVG bytes.
+struct ChartFile {
+    /// Index into the JSON `charts` array.
+    index: usize,
+    path: String,
+    svg: Vec<u8>,
+}
+
+/// Checks a chart's SVG before handing it to typst: it must start with `<svg` (or an XML
+/// declaration) after any whitespace and byte-order mark, be at most [`REPORT_MAX_SVG_BYTES`],
+/// and parse as SVG with a positive, finite size (typst's own SVG decoder, without fonts or
+/// linked files). Returns the SVG to embed (leading whitespace and BOM removed) and its
+/// height/width ratio, or `None` when the chart cannot be shown.
+pub fn chart_svg(svg: &str) -> Option<(&str, f64)> {
+    if svg.len() > REPORT_MAX_SVG_BYTES {
+        return None;
+    }
+    let svg = svg.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if !(svg.starts_with("<svg") || svg.starts_with("<?xml")) {
+        return None;
+    }
+    let image =
+        typst::visualize::SvgImage::new(typst::foundations::Bytes::new(svg.as_bytes().to_vec()))
+            .ok()?;
+    let (w, h) = (image.width(), image.height());
+    (w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0).then(|| (svg, (h / w).clamp(0.02, 50.0)))
+}
+
+/// The JSON view of a report (clipped and capped) and the charts to add as virtual files.
+fn report_value(doc: &ReportDoc) -> (Value, Vec<ChartFile>) {
+    let short = |s: &str| clip(s, 200, 2);
+    let headline: Vec<Value> = doc
+        .headline
+        .iter()
+        .take(REPORT_MAX_HEADLINE)
+        .map(|f| {
+            let status = match f.status.trim() {
+                "met" => "met",
+                "missed" => "missed",
+                _ => "",
+            };
+            json!({
+                "label": clip(&f.label, 80, 2),
+                "value": clip(&f.value, 40, 1),
+                "status": status,
+            })
+        })
+        .collect();
+
+    let mut files = Vec::new();
+    let charts: Vec<Value> = doc
+        .charts
+        .iter()
+        .take(REPORT_MAX_CHARTS)
+        .enumerate()
+        .map(|(index, c)| {
+            let (path, ratio) = match chart_svg(&c.svg) {
+                Some((svg, ratio)) => {
+                    let path = format!("/chart-{index}.svg");
+                    files.push(ChartFile {
+                        index,
+                        path: path.clone(),
+                        svg: svg.as_bytes().to_vec(),
+                    });
+                    (Value::String(path), ratio)
+                }
+                None => (Value::Null, 0.5),
+            };
+            json!({ "title": short(&c.title), "path": path, "ratio": ratio })
+        })
+        .collect();
+
+    let mut row_budget = REPORT_MAX_TOTAL_ROWS;
+    let sections: Vec<Value> = doc
+        .sections
+        .iter()
+        .take(REPORT_MAX_SECTIONS)
+        .map(|s| {
+            let keep = s.rows.len().min(REPORT_MAX_ROWS).min(row_budget);
+            row_budget -= keep;
+            let rows = &s.rows[..keep];
+            let columns = rows
+                .iter()
+                .map(|r| r.cells.len())
+                .chain([s.headers.len()])
+                .max()
+                .unwrap_or(0)
+                .clamp(1, REPORT_MAX_COLUMNS);
+            // Every row gets exactly `columns` cells, or typst would shift the following rows.
+            let fit = |cells: &[String], max_chars, max_lines| -> Vec<Value> {
+                (0..columns)
+                    .map(|i| {
+                        let c = cells.get(i).map_or("", String::as_str);
+                        Value::String(clip(c, max_chars, max_lines))
+                    })
+                    .collect()
+            };
+            let headers = if s.headers.iter().all(|h| h.trim().is_empty()) {
+                Vec::new()
+            } else {
+                fit(&s.headers, 100, 2)
+            };
+            let rows: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "cells": fit(&r.cells, 400, 8),
+                        "missed": r.flag.trim() == "missed",
+                    })
+                })
+                .collect();
+            json!({
+                "title": short(&s.title),
+                "note": clip(&s.note, 1000, 6),
+                "empty": clip(&s.empty, 300, 3),
+                "columns": columns,
+                "headers": headers,
+                "rows": rows,
+                "more": s.rows.len() - keep,
+            })
+        })
+        .collect();
+
+    let notes: Vec<Value> = doc
+        .notes
+        .iter()
+        .take(REPORT_MAX_NOTES)
+        .map(|n| Value::String(clip(n, 1000, 10)))
+        .collect();
+
+    let data = json!({
+        "title": clip(&doc.title, 120, 2),
+        "provider_name": short(&doc.provider_name),
+        "client_name": short(&doc.client_name),
+        "period": clip(&doc.period, 100, 1),
+        "state": short(&doc.state),
+        "summary": clip(&doc.summary, 4000, 60),
+        "printed_at": clip(&doc.printed_at, 100, 1),
+        "headline": headline,
+        "charts": charts,
+        "sections": sections,
+        "notes": notes,
+        "more": {
+            "headline": doc.headline.len().saturating_sub(REPORT_MAX_HEADLINE),
+            "charts": doc.charts.len().saturating_sub(REPORT_MAX_CHARTS),
+            "sections": doc.sections.len().saturating_sub(REPORT_MAX_SECTIONS),
+            "notes": doc.notes.len().saturating_sub(REPORT_MAX_NOTES),
+        },
+    });
+    (data, files)
+}
+
+fn compile_report(data: &Value, charts: &[ChartFile], ident: &str) -> Result<Rendered, PdfError> {
+    let mut world = RenderWorld::new("/report_main.typ");
+    for c in charts {
+        world.add_file(&c.path, c.svg.clone());
+    }
+    compile(world, data.clone(), ident.to_owned())
+}
+
+/// Marks chart `index` of the JSON data as unavailable (no image, placeholder text).
+fn drop_chart(data: &mut Value, index: usize) {
+    if let Some(chart) = data
+        .get_mut("charts")
+        .and_then(|c| c.get_mut(index))
+        .and_then(Value::as_object_mut)
+    {
+        chart.insert("path".into(), Value::Null);
+    }
+}
+
+/// Renders a report. Charts are checked with [`chart_svg`] first; if the document still fails
+/// to compile while it holds charts (an SVG that parses but that typst refuses while laying
+/// out, e.g. one linking an external image), each chart is compiled on its own in the same
+/// template, the failing ones are replaced by a "chart unavailable" line and the report is
+/// compiled once more (all charts are dropped if none fails on its own).
+pub fn report(doc: &ReportDoc) -> Result<Rendered, PdfError> {
+    let ident = format!("report-{}-{}", doc.client_name, doc.period);
+    let (mut data, mut charts) = report_value(doc);
+    let err = match compile_report(&data, &charts, &ident) {
+        Ok(r) => return Ok(r),
+        Err(e) if charts.is_empty() => return Err(e),
+        Err(e) => e,
+    };
+    let mut bad: Vec<usize> = Vec::new();
+    for c in &charts {
+        let mut probe = json!({
+            "title": "", "provider_name": "", "client_name": "", "period": "", "state": "",
+            "summary": "", "printed_at": "", "headline": [], "sections": [], "notes": [],
+            "more": { "headline": 0, "charts": 0, "sections": 0, "notes": 0 },
+        });
+        if let (Some(map), Some(chart)) = (
+            probe.as_object_mut(),
+            data.get("charts").and_then(|v| v.get(c.index)),
+        ) {
+            map.insert("charts".into(), Value::Array(vec![chart.clone()]));
+        }
+        if compile_report(&probe, std::slice::from_ref(c), &ident).is_err() {
+            bad.push(c.index);
+        }
+    }
+    if bad.is_empty() {
+        bad = charts.iter().map(|c| c.index).collect();
+    }
+    for &i in &bad {
+        drop_chart(&mut data, i);
+    }
+    charts.retain(|c| !bad.contains(&c.index));
+    compile_report(&data, &charts, &ident).map_err(|e| match e {
+        PdfError::Compile(m) => PdfError::Compile(format!("{m} (first attempt: {err})")),
+        other => other,
+    })
+}

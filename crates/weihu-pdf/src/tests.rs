@@ -225,6 +225,150 @@ pub(crate) fn sample_quote() -> QuoteDoc {
     }
 }
 
+/// A small hand-written bar chart: rects, a line and text (Latin and CJK).
+pub(crate) fn bar_chart_svg(bars: &[u32]) -> String {
+    let mut s = String::from(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"480\" height=\"200\" viewBox=\"0 0 480 200\">\
+         <rect width=\"480\" height=\"200\" fill=\"#ffffff\"/>\
+         <line x1=\"40\" y1=\"170\" x2=\"470\" y2=\"170\" stroke=\"#333\" stroke-width=\"1\"/>",
+    );
+    for (i, b) in bars.iter().enumerate() {
+        let h = (*b).min(150);
+        let x = 50 + i * 40;
+        s.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{}\" width=\"28\" height=\"{h}\" fill=\"#1e4e8c\"/>\
+             <text x=\"{}\" y=\"186\" font-size=\"11\" text-anchor=\"middle\">{}月</text>",
+            170 - h,
+            x + 14,
+            i + 1
+        ));
+    }
+    s.push_str("<text x=\"40\" y=\"16\" font-size=\"12\">SLA % 达成率</text></svg>");
+    s
+}
+
+fn report_row(cells: &[&str], flag: &str) -> ReportRow {
+    ReportRow {
+        cells: cells.iter().map(|c| (*c).to_owned()).collect(),
+        flag: flag.into(),
+    }
+}
+
+pub(crate) fn sample_report() -> ReportDoc {
+    ReportDoc {
+        title: "服务级别报告 Service-level report".into(),
+        provider_name: "正信IT服务有限公司 / Zhengxin IT Services".into(),
+        client_name: "华东精密机械有限公司".into(),
+        period: "2026-11".into(),
+        state: "已发布 Published 2026-12-02 by 王经理".into(),
+        summary: "本月整体服务水平良好，响应达成率 96.30 %。\n\
+                  One resolution breach on a P1 order (network switch), see the table below."
+            .into(),
+        headline: vec![
+            ReportFigure {
+                label: "SLA 达成率 / Attainment".into(),
+                value: "96.30 %".into(),
+                status: "met".into(),
+            },
+            ReportFigure {
+                label: "可用性 / Availability".into(),
+                value: "99.12 %".into(),
+                status: "missed".into(),
+            },
+            ReportFigure {
+                label: "工单数 / Orders".into(),
+                value: "54".into(),
+                status: String::new(),
+            },
+            ReportFigure {
+                label: "满意度 / Satisfaction".into(),
+                value: "4.8 / 5".into(),
+                status: "met".into(),
+            },
+            ReportFigure {
+                label: "停机 / Outages".into(),
+                value: "2".into(),
+                status: String::new(),
+            },
+        ],
+        charts: vec![
+            ReportChart {
+                title: "每月达成率 / Attainment by month".into(),
+                svg: bar_chart_svg(&[120, 135, 128, 140, 150, 110]),
+            },
+            ReportChart {
+                title: "按类别工单 / Orders by category".into(),
+                svg: bar_chart_svg(&[40, 90, 60, 20]),
+            },
+        ],
+        sections: vec![
+            ReportSection {
+                title: "SLA 时钟 / SLA clocks".into(),
+                note: "按优先级统计 / By priority.".into(),
+                headers: vec![
+                    "优先级 / Priority".into(),
+                    "时钟 / Clock".into(),
+                    "达成 / Met".into(),
+                    "违约 / Breached".into(),
+                    "达成率 / Rate".into(),
+                ],
+                rows: vec![
+                    report_row(&["P1 紧急", "响应 / Response", "3", "0", "100.00 %"], ""),
+                    report_row(
+                        &["P1 紧急", "解决 / Resolution", "2", "1", "66.67 %"],
+                        "missed",
+                    ),
+                    report_row(&["P2 高", "响应 / Response", "18", "0", "100.00 %"], ""),
+                ],
+                empty: "无数据 / No data".into(),
+            },
+            ReportSection {
+                title: "停机 / Outages".into(),
+                note: String::new(),
+                headers: vec![
+                    "服务 / Service".into(),
+                    "开始 / Start".into(),
+                    "时长 / Duration".into(),
+                    "原因 / Cause".into(),
+                ],
+                rows: vec![
+                    report_row(
+                        &[
+                            "邮件 / Mail",
+                            "2026-11-03 09:12",
+                            "42 min",
+                            "交换机故障 / Switch failure",
+                        ],
+                        "missed",
+                    ),
+                    report_row(
+                        &[
+                            "ERP",
+                            "2026-11-20 22:00",
+                            "1 h 05 min",
+                            "计划维护 / Planned",
+                        ],
+                        "",
+                    ),
+                ],
+                empty: "本月无停机 No outages".into(),
+            },
+            ReportSection {
+                title: "违约工单 / Breached orders".into(),
+                note: "已排除不可抗力 / Force majeure excluded.".into(),
+                headers: vec!["工单 / Order".into(), "原因 / Reason".into()],
+                rows: vec![],
+                empty: "本月无违约 No breaches".into(),
+            },
+        ],
+        notes: vec![
+            "达成率 = 达成 / (达成 + 违约)。Attainment = met / (met + breached).".into(),
+            "可用性按服务日历计算 / Availability on the service's calendar.".into(),
+        ],
+        printed_at: "2026-12-02 10:00".into(),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Helpers
 
@@ -595,6 +739,246 @@ fn quote_renders() {
     assert!(text.contains("推荐"));
 }
 
+/// The images placed on all pages of a document.
+fn image_count(r: &Rendered) -> usize {
+    let mut images = 0;
+    for page in r.doc.pages() {
+        walk(&page.frame, &mut |item| {
+            if let FrameItem::Image(..) = item {
+                images += 1;
+            }
+        });
+    }
+    images
+}
+
+#[test]
+fn report_renders_with_charts_and_sections() {
+    let r = render::report(&sample_report()).expect("report");
+    assert_clean(&r);
+    assert_eq!(image_count(&r), 2, "both charts placed");
+    let text = text_of(&r);
+    for want in [
+        "服务级别报告",
+        "华东精密机械有限公司",
+        "96.30 %",
+        "达标 / Met",
+        "未达标 / Missed",
+        "SLA 时钟 / SLA clocks",
+        "交换机故障 / Switch failure",
+        "66.67 %",
+        "本月无违约 No breaches",
+        "Attainment = met",
+        "每月达成率 / Attainment by month",
+        "打印时间 / Printed: 2026-12-02 10:00",
+    ] {
+        assert!(text.contains(want), "{want:?} missing in:\n{text}");
+    }
+    assert!(text.contains("第 1 / "), "page numbers: {text}");
+    pdf_ok(&render::export(&r).expect("export"));
+    pdf_ok(&report(&sample_report()).expect("public report"));
+}
+
+#[test]
+fn report_long_table_repeats_its_header_over_pages() {
+    let mut doc = sample_report();
+    doc.charts.clear();
+    doc.sections[0].rows = (0..300)
+        .map(|i| {
+            report_row(
+                &[
+                    &format!("SO-2026-{i:06}"),
+                    "解决 / Resolution",
+                    "1",
+                    "0",
+                    "100.00 %",
+                ],
+                if i % 50 == 0 { "missed" } else { "" },
+            )
+        })
+        .collect();
+    let r = render::report(&doc).expect("long report");
+    assert_clean(&r);
+    let pages = r.doc.pages().len();
+    assert!(pages >= 3, "300 rows span several pages: {pages}");
+    // `text_of` ends each page with a newline, and typst text runs hold none.
+    let text = text_of(&r);
+    let page_texts: Vec<&str> = text.split('\n').filter(|p| !p.is_empty()).collect();
+    assert_eq!(page_texts.len(), pages);
+    let with_header = page_texts
+        .iter()
+        .filter(|p| p.contains("达成率 / Rate"))
+        .count();
+    assert!(
+        with_header >= 2,
+        "header repeated ({with_header} of {pages} pages)"
+    );
+    assert!(text.contains("SO-2026-000299"), "the last row is printed");
+    assert!(text.contains(&format!("第 {pages} / {pages} 页")), "{text}");
+}
+
+#[test]
+fn report_caps_rows_and_counts_the_rest() {
+    let mut doc = ReportDoc::default();
+    doc.sections.push(ReportSection {
+        title: "大表 / Big".into(),
+        rows: (0..2100)
+            .map(|i| report_row(&[&format!("r{i}")], ""))
+            .collect(),
+        ..Default::default()
+    });
+    let r = render::report(&doc).expect("capped report");
+    let text = text_of(&r);
+    assert!(text.contains("r1999"));
+    assert!(!text.contains("r2000"), "rows beyond 2000 are cut");
+    assert!(text.contains("… +100"), "and counted");
+}
+
+/// Well-formed SVG that links a file: it parses, but typst fails on it while laying out.
+const LINKED_IMAGE_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" \
+    height=\"10\"><image href=\"data.json\" width=\"5\" height=\"5\"/></svg>";
+
+#[test]
+fn report_chart_checks() {
+    let svg = bar_chart_svg(&[1, 2]);
+    let (kept, ratio) = render::chart_svg(&svg).expect("valid chart");
+    assert_eq!(kept, svg);
+    assert!((ratio - 200.0 / 480.0).abs() < 1e-6, "{ratio}");
+    let xml = format!("\u{feff}\n <?xml version=\"1.0\"?>\n{svg}");
+    let (kept, _) = render::chart_svg(&xml).expect("BOM, blank line and XML declaration");
+    assert!(
+        kept.starts_with("<?xml"),
+        "embedded without the BOM: {kept:?}"
+    );
+    for bad in [
+        "",
+        "not svg",
+        "<svg><<<",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"10\"/>",
+        "<html><svg/></html>",
+    ] {
+        assert!(render::chart_svg(bad).is_none(), "{bad:?}");
+    }
+    let big = bar_chart_svg(&[1]).replace(
+        "</svg>",
+        &format!(
+            "<!-- {} --></svg>",
+            "x".repeat(render::REPORT_MAX_SVG_BYTES)
+        ),
+    );
+    assert!(render::chart_svg(&big).is_none(), "over 2 MiB");
+    // Only the layout-time fallback in `render::report` catches this one.
+    assert!(render::chart_svg(LINKED_IMAGE_SVG).is_some());
+}
+
+#[test]
+fn report_survives_hostile_input() {
+    let evil = r#"#panic("x") $x$ ] [ *b* \ #{"a"} #import "/data.json" // c"#;
+    let huge = "长".repeat(50_000) + &"x".repeat(50_000);
+    let mut doc = sample_report();
+    doc.title = evil.into();
+    doc.provider_name = evil.into();
+    doc.client_name = evil.into();
+    doc.period = evil.into();
+    doc.state = evil.into();
+    doc.summary = format!("{evil}\n{huge}");
+    doc.printed_at = evil.into();
+    doc.notes = vec![evil.into(), huge.clone()];
+    for f in &mut doc.headline {
+        f.label = evil.into();
+        f.value = evil.into();
+        f.status = evil.into();
+    }
+    doc.charts = vec![
+        ReportChart {
+            title: evil.into(),
+            svg: "<svg><<<".into(),
+        },
+        ReportChart {
+            title: evil.into(),
+            svg: "not svg".into(),
+        },
+        ReportChart {
+            title: evil.into(),
+            svg: String::new(),
+        },
+        // Passes the checks, but typst refuses a linked (non-data) image while laying out.
+        ReportChart {
+            title: evil.into(),
+            svg: LINKED_IMAGE_SVG.into(),
+        },
+        // Larger than 2 MiB.
+        ReportChart {
+            title: evil.into(),
+            svg: bar_chart_svg(&[1]).replace(
+                "</svg>",
+                &format!("<!-- {} --></svg>", "x".repeat(2 * 1024 * 1024)),
+            ),
+        },
+        // One good chart survives among the bad ones.
+        ReportChart {
+            title: evil.into(),
+            svg: bar_chart_svg(&[10, 20]),
+        },
+    ];
+    for s in &mut doc.sections {
+        s.title = evil.into();
+        s.note = evil.into();
+        s.empty = evil.into();
+        for h in &mut s.headers {
+            *h = evil.into();
+        }
+        for row in &mut s.rows {
+            for c in &mut row.cells {
+                *c = evil.into();
+            }
+            row.flag = evil.into();
+        }
+    }
+    doc.sections[0].rows[0].cells[0] = huge.clone();
+    // Rows longer than the header and far too many columns.
+    doc.sections[1].rows[0].cells = (0..500).map(|i| format!("c{i}")).collect();
+    // Far too many headline figures and sections.
+    doc.headline = (0..100).map(|_| doc.headline[0].clone()).collect();
+    let extra = doc.sections[2].clone();
+    doc.sections.extend(std::iter::repeat_n(extra, 60));
+
+    let r = render::report(&doc).expect("hostile input must still render");
+    let text = text_of(&r);
+    assert!(text.contains("#panic"), "{text}");
+    assert!(text.contains("$x$"), "markup printed literally");
+    assert!(text.contains("#import"), "markup printed literally");
+    assert!(
+        text.matches("图表无法显示 / Chart unavailable").count() == 5,
+        "the five bad charts are replaced by a line: {text}"
+    );
+    assert_eq!(image_count(&r), 1, "the good chart is kept");
+    assert!(!text.contains(&"x".repeat(1000)), "the huge cell is cut");
+    assert!(!text.contains("c12"), "columns beyond 12 are dropped");
+    assert!(text.contains("… +88"), "headline figures beyond 12 counted");
+    assert!(text.contains("… +23"), "sections beyond 40 counted");
+    pdf_ok(&render::export(&r).expect("export"));
+}
+
+#[test]
+fn empty_report_renders() {
+    let r = render::report(&ReportDoc::default()).expect("empty report");
+    assert_eq!(r.doc.pages().len(), 1);
+    assert_clean(&r);
+    assert!(text_of(&r).contains("报告 / Report"));
+    pdf_ok(&report(&ReportDoc::default()).expect("public empty report"));
+
+    // Sections without rows or headers, and rows without cells.
+    let mut doc = ReportDoc::default();
+    doc.sections.push(ReportSection::default());
+    doc.sections.push(ReportSection {
+        rows: vec![ReportRow::default(); 3],
+        ..Default::default()
+    });
+    let r = render::report(&doc).expect("empty sections");
+    assert_clean(&r);
+}
+
 #[test]
 fn bad_signature_is_an_image_error() {
     let mut d = sample_order(0);
@@ -628,6 +1012,7 @@ fn public_functions_return_pdf_bytes() {
     pdf_ok(&statement(&sample_statement()).expect("st"));
     pdf_ok(&asset_labels(&sample_labels(3)).expect("labels"));
     pdf_ok(&quote(&sample_quote()).expect("quote"));
+    pdf_ok(&report(&sample_report()).expect("report"));
     let cover = BundleCover::default();
     pdf_ok(&service_order_bundle(&cover, &[sample_order(1)]).expect("bundle"));
 }
@@ -697,6 +1082,10 @@ fn write_samples() {
         quote(&sample_quote()).expect("quote"),
     )
     .expect("write");
+    let t = Instant::now();
+    let rep = report(&sample_report()).expect("report");
+    println!("report: {:?}", t.elapsed());
+    std::fs::write(dir.join("report.pdf"), rep).expect("write");
     let cover = BundleCover {
         provider_name: "正信IT服务有限公司".into(),
         client_name: "华东精密机械有限公司".into(),

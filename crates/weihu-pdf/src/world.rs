@@ -26,7 +26,7 @@ static FONT_FILES: [&[u8]; 3] = [
 ];
 
 /// The templates, addressable from typst by their file name.
-static TEMPLATES: [(&str, &str); 7] = [
+static TEMPLATES: [(&str, &str); 8] = [
     ("/common.typ", include_str!("../templates/common.typ")),
     (
         "/service_order.typ",
@@ -51,6 +51,10 @@ static TEMPLATES: [(&str, &str); 7] = [
     (
         "/quote_main.typ",
         include_str!("../templates/quote_main.typ"),
+    ),
+    (
+        "/report_main.typ",
+        include_str!("../templates/report_main.typ"),
     ),
 ];
 

@@ -33,7 +33,10 @@
 mod report;
 mod xlsx;
 
-pub use report::{ChartKind, ReportCell, ReportChartSpec, ReportSheet, ReportWorkbook};
+pub use report::{
+    ChartKind, MAX_REPORT_ROWS, MAX_REPORT_SHEETS, ReportCell, ReportChartSpec, ReportSheet,
+    ReportWorkbook, write_report_workbook,
+};
 
 /// The largest file read, in bytes (CSV or `.xlsx`).
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -95,6 +98,10 @@ pub enum SheetError {
     TooManySharedStrings,
     #[error("the Excel file nests XML deeper than the limit of {MAX_XML_DEPTH} levels")]
     TooDeep,
+    #[error("a report has more than {MAX_REPORT_SHEETS} sheets (the limit of sheets)")]
+    TooManySheets,
+    #[error("a report sheet has more than {MAX_REPORT_ROWS} rows (the limit of report rows)")]
+    TooManyReportRows,
     #[error("writing failed: {0}")]
     Write(String),
 }
@@ -113,6 +120,8 @@ impl SheetError {
             SheetError::InflatesTooMuch => "uncompressed_bytes",
             SheetError::TooManySharedStrings => "shared_strings",
             SheetError::TooDeep => "xml_depth",
+            SheetError::TooManySheets => "sheets",
+            SheetError::TooManyReportRows => "report_rows",
             _ => return None,
         })
     }

@@ -107,10 +107,11 @@ pub async fn save(
     let name_en = crate::orders::text("name_en", &input.name_en, 60, false)?;
     let position = input.position.unwrap_or(50).clamp(0, 10_000);
     let mut tx = store.pool.begin().await?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT position FROM failure_causes WHERE code = $1")
-        .bind(code.to_owned())
-        .fetch_optional(&mut *tx)
-        .await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM failure_causes WHERE code = $1")
+            .bind(code.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
     if exists.is_none() {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM failure_causes")
             .fetch_one(&mut *tx)

@@ -100,12 +100,14 @@ pub(crate) async fn notify_about(
     kind: &str,
     body: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO notifications (user_id, kind, body, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(user_id)
-        .bind(kind.to_owned())
-        .bind(body.to_owned())
-        .bind(now_ms())
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO notifications (user_id, kind, body, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(user_id)
+    .bind(kind.to_owned())
+    .bind(body.to_owned())
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
     Ok(())
 }

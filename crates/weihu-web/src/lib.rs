@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 mod assets;
 pub mod auth;
+mod charts;
 pub mod documents;
 pub mod error;
 pub mod extract;
@@ -12,6 +13,7 @@ pub mod format;
 mod headers;
 pub mod i18n;
 mod metrics;
+mod service_report;
 pub mod sheets;
 pub mod web;
 

@@ -173,3 +173,34 @@ pub fn download(
     )
         .into_response())
 }
+
+/// A service-level report as an Excel workbook with native charts (written on the blocking
+/// pool: it is CPU work).
+pub async fn service_report_xlsx(
+    report: &weihu_store::reports::StoredReport,
+    tr: crate::i18n::Tr,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let book = crate::service_report::workbook(report, tr);
+    let bytes = tokio::task::spawn_blocking(move || weihu_sheets::write_report_workbook(&book))
+        .await
+        .map_err(|e| ApiError::internal("spreadsheet task", e))?
+        .map_err(|e| ApiError::internal("spreadsheet export", e))?;
+    let name = crate::documents::report_file_name(report, "xlsx");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -237,6 +237,17 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
     }
     assets::load(store, &system).await?;
     outages::load(store, &system).await?;
+    // Last month's service-level reports, drafted as the month-end job would on the first
+    // working day, for the service-level manager to review and publish.
+    let last = jiff::Timestamp::now()
+        .to_zoned_datetime(store.time_zone().clone())
+        .date()
+        .first_of_month()
+        .yesterday()
+        .map_err(|e| crate::StoreError::Format(e.to_string()))?
+        .strftime("%Y-%m")
+        .to_string();
+    crate::reports::draft_all(store, &system, &last).await?;
     Ok(logins)
 }
 

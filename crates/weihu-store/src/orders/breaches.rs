@@ -67,7 +67,16 @@ pub async fn explain(
     .execute(&mut *tx)
     .await?;
     let data = json!({"clock": kind.as_str(), "reason": reason});
-    timeline::record(&mut tx, actor, id, "breach_explained", false, &note, data.clone()).await?;
+    timeline::record(
+        &mut tx,
+        actor,
+        id,
+        "breach_explained",
+        false,
+        &note,
+        data.clone(),
+    )
+    .await?;
     audit::record(
         &mut tx,
         actor,

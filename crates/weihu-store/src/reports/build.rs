@@ -48,8 +48,10 @@ fn counted(map: BTreeMap<String, (String, String, u64)>) -> Vec<Count> {
 
 fn shift_month(ym: YearMonth, back: i32) -> Result<YearMonth> {
     let total = i32::from(ym.year) * 12 + i32::from(ym.month) - 1 - back;
-    let year = i16::try_from(total.div_euclid(12)).map_err(|e| StoreError::Format(e.to_string()))?;
-    let month = i8::try_from(total.rem_euclid(12) + 1).map_err(|e| StoreError::Format(e.to_string()))?;
+    let year =
+        i16::try_from(total.div_euclid(12)).map_err(|e| StoreError::Format(e.to_string()))?;
+    let month =
+        i8::try_from(total.rem_euclid(12) + 1).map_err(|e| StoreError::Format(e.to_string()))?;
     YearMonth::new(year, month).map_err(|e| StoreError::invalid("month", e.to_string()))
 }
 
@@ -65,7 +67,12 @@ fn month_bucket(column: &str, bounds: &[i64]) -> String {
 }
 
 /// Builds the report of `client` for `month` as it stands now.
-pub async fn build(store: &Store, actor: &Actor, client: i64, month: &str) -> Result<ServiceLevelReport> {
+pub async fn build(
+    store: &Store,
+    actor: &Actor,
+    client: i64,
+    month: &str,
+) -> Result<ServiceLevelReport> {
     let figures = service_levels::month(store, actor, client, month).await?;
     let ym = crate::statements::parse_month("month", month)?;
     let tz = store.time_zone();
@@ -161,17 +168,11 @@ pub async fn build(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
     }
     breaches.sort_by(|a, b| a.number.cmp(&b.number).then_with(|| a.clock.cmp(&b.clock)));
     let kind_order = ["response", "arrival", "resolution"];
-    let mut kinds: Vec<Group> = by_kind
-        .iter()
-        .map(|(k, t)| group(k, k, *t))
-        .collect();
+    let mut kinds: Vec<Group> = by_kind.iter().map(|(k, t)| group(k, k, *t)).collect();
     kinds.sort_by_key(|g| kind_order.iter().position(|k| *k == g.key).unwrap_or(9));
     let attainment = Attainment {
         overall: group("all", "", overall),
-        by_priority: by_priority
-            .iter()
-            .map(|(k, t)| group(k, k, *t))
-            .collect(),
+        by_priority: by_priority.iter().map(|(k, t)| group(k, k, *t)).collect(),
         by_clock: kinds,
         by_service: by_service
             .iter()
@@ -259,7 +260,10 @@ pub async fn build(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
         let category: String = r.try_get("category")?;
         let asset_id: Option<i64> = r.try_get("asset_id")?;
         let tag: Option<String> = r.try_get("tag")?;
-        numbers.insert(id, (r.try_get("number")?, r.try_get("subject")?, tag.clone()));
+        numbers.insert(
+            id,
+            (r.try_get("number")?, r.try_get("subject")?, tag.clone()),
+        );
         let fault = Fault {
             order_id: id,
             client_org_id: client,
@@ -281,7 +285,13 @@ pub async fn build(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
         let cause_name_en: Option<String> = r.try_get("cause_name_en")?;
         by_cause
             .entry(cause.clone())
-            .or_insert_with(|| (cause_name.unwrap_or_default(), cause_name_en.unwrap_or_default(), 0))
+            .or_insert_with(|| {
+                (
+                    cause_name.unwrap_or_default(),
+                    cause_name_en.unwrap_or_default(),
+                    0,
+                )
+            })
             .2 += 1;
         if let (Some(a), Some(ty)) = (asset_id, r.try_get::<Option<String>, _>("asset_type")?) {
             let tn: Option<String> = r.try_get("type_name")?;

@@ -14,7 +14,9 @@ use weihu_domain::role::Role;
 use super::build::build;
 use super::model::ServiceLevelReport;
 use crate::sql::SqlBuf;
-use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, calendars, instant, now_ms};
+use crate::{
+    Actor, ListParams, Page, Result, Store, StoreError, audit, calendars, instant, now_ms,
+};
 
 /// draft or published.
 pub const STATES: [&str; 2] = ["draft", "published"];
@@ -96,7 +98,9 @@ fn may_read(actor: &Actor) -> Result<()> {
 /// The month must have begun: a report of the future has nothing to say.
 fn check_month(store: &Store, month: &str) -> Result<YearMonth> {
     let ym = crate::statements::parse_month("month", month)?;
-    let today = Timestamp::now().to_zoned_datetime(store.time_zone().clone()).date();
+    let today = Timestamp::now()
+        .to_zoned_datetime(store.time_zone().clone())
+        .date();
     if ym > YearMonth::of(today) {
         return Err(StoreError::invalid("month", "the month has not begun"));
     }
@@ -110,10 +114,11 @@ const SELECT: &str = "SELECT r.id, r.client_org_id, g.name AS client_name, r.mon
 
 fn stored_from(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
     let body: String = r.try_get("body")?;
-    let report: ServiceLevelReport = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-        what: "service-level report",
-        value: e.to_string(),
-    })?;
+    let report: ServiceLevelReport =
+        serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+            what: "service-level report",
+            value: e.to_string(),
+        })?;
     Ok(StoredReport {
         id: Some(r.try_get("id")?),
         state: r.try_get("state")?,
@@ -176,7 +181,12 @@ async fn find(store: &Store, client: i64, month: &str) -> Result<Option<StoredRe
 /// The report of `client` for `month`: the published one as issued; for provider staff, the
 /// draft or, without one, the report built now (`live`). A client's administrator reads only
 /// its own published reports.
-pub async fn current(store: &Store, actor: &Actor, client: i64, month: &str) -> Result<StoredReport> {
+pub async fn current(
+    store: &Store,
+    actor: &Actor,
+    client: i64,
+    month: &str,
+) -> Result<StoredReport> {
     may_read(actor)?;
     if actor.client_scope().is_some_and(|own| own != client) {
         return Err(StoreError::NotFound);
@@ -219,8 +229,7 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<StoredReport> 
         .ok_or(StoreError::NotFound)?;
     let client: i64 = row.try_get("client_org_id")?;
     let state: String = row.try_get("state")?;
-    if actor.role.is_client_side()
-        && (actor.client_scope() != Some(client) || state != "published")
+    if actor.role.is_client_side() && (actor.client_scope() != Some(client) || state != "published")
     {
         return Err(StoreError::NotFound);
     }
@@ -296,7 +305,12 @@ pub async fn list(
 
 /// Drafts (or refreshes the draft of) `client`'s report for `month`. A published report is not
 /// redrafted. Returns the stored report and whether it was created.
-pub async fn draft(store: &Store, actor: &Actor, client: i64, month: &str) -> Result<(StoredReport, bool)> {
+pub async fn draft(
+    store: &Store,
+    actor: &Actor,
+    client: i64,
+    month: &str,
+) -> Result<(StoredReport, bool)> {
     may_manage(actor)?;
     let ym = check_month(store, month)?;
     let month = ym.to_string();
@@ -346,7 +360,9 @@ pub async fn draft(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
                 Some(id) => (id, true),
                 None => {
                     tx.rollback().await?;
-                    let s = find(store, client, &month).await?.ok_or(StoreError::NotFound)?;
+                    let s = find(store, client, &month)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
                     return Ok((s, false));
                 }
             }
@@ -363,7 +379,9 @@ pub async fn draft(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
     )
     .await?;
     tx.commit().await?;
-    let s = find(store, client, &month).await?.ok_or(StoreError::NotFound)?;
+    let s = find(store, client, &month)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     Ok((s, created))
 }
 
@@ -374,7 +392,10 @@ pub async fn publish(store: &Store, actor: &Actor, id: i64, p: &Publish) -> Resu
     let summary = crate::orders::text("summary", &p.summary, 5000, false)?;
     let s = get(store, actor, id).await?;
     if s.state == "published" {
-        return Err(StoreError::invalid("state", "the report is already published"));
+        return Err(StoreError::invalid(
+            "state",
+            "the report is already published",
+        ));
     }
     if s.version != p.version {
         return Err(StoreError::Conflict { current: s.version });
@@ -441,10 +462,15 @@ fn first_working_day(today: jiff::civil::Date) -> Result<jiff::civil::Date> {
     let cal = calendars::builtin_calendar()?;
     let mut d = today.first_of_month();
     for _ in 0..31 {
-        if matches!(cal.day_kind(d), DayKind::Regular | DayKind::MakeUpWorkday { .. }) {
+        if matches!(
+            cal.day_kind(d),
+            DayKind::Regular | DayKind::MakeUpWorkday { .. }
+        ) {
             return Ok(d);
         }
-        d = d.tomorrow().map_err(|e| StoreError::Format(e.to_string()))?;
+        d = d
+            .tomorrow()
+            .map_err(|e| StoreError::Format(e.to_string()))?;
     }
     Ok(today.first_of_month())
 }
@@ -485,7 +511,9 @@ pub async fn draft_all(store: &Store, actor: &Actor, month: &str) -> Result<Draf
 /// The background job: on or after the first working day of a month, drafts every client's
 /// report of the month before, once (the first instance to claim the month does it).
 pub async fn run_month_reports(store: &Store) -> Result<Option<DraftSummary>> {
-    let today = Timestamp::now().to_zoned_datetime(store.time_zone().clone()).date();
+    let today = Timestamp::now()
+        .to_zoned_datetime(store.time_zone().clone())
+        .date();
     if today < first_working_day(today)? {
         return Ok(None);
     }

@@ -11,6 +11,7 @@ pub mod order_work;
 mod orders;
 mod organizations;
 mod outages;
+mod reports;
 pub mod service_levels;
 mod statements;
 mod teams;
@@ -54,6 +55,9 @@ use crate::error::ErrorBody;
         service_levels::calculate,
         outages::list, outages::create, outages::get_one, outages::update, outages::open_from_order,
         outages::availability,
+        reports::service_level, reports::service_level_pdf, reports::service_level_xlsx, reports::list,
+        reports::draft, reports::draft_all, reports::get_one, reports::publish, reports::list_causes,
+        reports::put_cause, reports::explain_breach,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
         orders::export, orders::bulk, orders::escalate, orders::link, orders::unlink, orders::merge,
         orders::list_notifications, orders::read_notification,
@@ -90,7 +94,7 @@ use crate::error::ErrorBody;
         (name = "catalog", description = "The service catalog, quotes and the price list"),
         (name = "contracts", description = "Contracts: pricing models, fees, fixed engineers, devices, termination, invoicing schedule"),
         (name = "statements", description = "Monthly statements: preview, generate, review, issue, pay, adjust"),
-        (name = "service-levels", description = "Business calendars, holiday sets, SLA policies, the SLA calculator, outages and availability"),
+        (name = "service-levels", description = "Business calendars, holiday sets, SLA policies, the SLA calculator, outages, availability, monthly service-level reports, failure causes"),
     )
 )]
 pub struct ApiDoc;
@@ -128,6 +132,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(service_levels::router())
         .merge(outages::router())
+        .merge(reports::router())
         .merge(orders::router())
         .merge(order_work::router())
         .merge(assets::router())

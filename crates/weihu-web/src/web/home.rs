@@ -224,6 +224,8 @@ struct Portal {
     orders: Vec<weihu_store::orders::Order>,
     /// Waiting for the client: orders, confirmations, parts, statements.
     home: super::role_home::RoleHome,
+    /// The latest published service-level reports (the client's administrator).
+    reports: Vec<weihu_store::reports::ReportItem>,
 }
 
 async fn portal(
@@ -271,11 +273,24 @@ async fn portal(
         Ok(h) => h,
         Err(e) => return page_error(ctx, e.into()),
     };
+    let reports = weihu_store::reports::list(
+        &s.store,
+        a,
+        &Default::default(),
+        &ListParams {
+            limit: Some(3),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|p| p.items)
+    .unwrap_or_default();
     render(&Portal {
         ctx,
         org,
         people,
         orders,
         home,
+        reports,
     })
 }

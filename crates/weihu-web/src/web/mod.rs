@@ -11,6 +11,7 @@ mod home;
 mod login;
 mod orders;
 mod outages;
+mod reports;
 mod role_home;
 mod service_levels;
 
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(billing::router())
         .merge(assets::router())
         .merge(outages::router())
+        .merge(reports::router())
 }
 
 pub struct NavItem {
@@ -195,6 +197,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         if r.can_read_contracts() {
             items.push(("/service-levels".into(), "nav.service_levels"));
         }
+        if r == weihu_domain::role::Role::ClientAdmin {
+            items.push(("/reports".into(), "nav.reports"));
+        }
         items.push(("/catalog".into(), "nav.catalog"));
     } else {
         items.push(("/dashboard".into(), "nav.dashboard"));
@@ -225,7 +230,11 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
             active: path == href
                 || (href.len() > 1
                     && path.starts_with(&format!("{href}/"))
-                    && path != "/orders/new"),
+                    && path != "/orders/new")
+                // Staff reach the reports from the service-level page's tabs.
+                || (href == "/service-levels"
+                    && !actor.is_client()
+                    && (path == "/reports" || path.starts_with("/reports/"))),
             label: tr.t(key),
             href,
         })
@@ -276,8 +285,10 @@ pub fn back<E: Into<ApiError>>(to: &str, result: Result<(), E>) -> Response {
         Some((path, frag)) => (path, format!("#{frag}")),
         None => (to, String::new()),
     };
+    // A page with its own query (a report's client and month) keeps it.
+    let sep = if to.contains('?') { '&' } else { '?' };
     match result {
-        Ok(()) => axum::response::Redirect::to(&format!("{to}?ok=1{section}")).into_response(),
+        Ok(()) => axum::response::Redirect::to(&format!("{to}{sep}ok=1{section}")).into_response(),
         Err(e) => {
             let (_, _, message, field) = e.into().parts();
             let text = match field {
@@ -286,7 +297,7 @@ pub fn back<E: Into<ApiError>>(to: &str, result: Result<(), E>) -> Response {
             };
             let enc: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
             // The error shows at the top of the page, so the page opens there.
-            axum::response::Redirect::to(&format!("{to}?error={enc}")).into_response()
+            axum::response::Redirect::to(&format!("{to}{sep}error={enc}")).into_response()
         }
     }
 }

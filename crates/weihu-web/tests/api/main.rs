@@ -56,6 +56,7 @@ mod orders;
 mod outages;
 mod pagination;
 mod report_form;
+mod reports;
 mod service_levels;
 mod session;
 mod time_zones;

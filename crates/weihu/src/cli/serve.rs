@@ -216,7 +216,7 @@ async fn clock_job(store: Store, login_window_ms: i64) {
 }
 
 /// Every 10 minutes: ends expired contracts, marks overdue statements, and once a month drafts
-/// last month's statements. Safe with several instances: the month is claimed by one row insert,
+/// last month's statements and service-level reports. Safe with several instances: the month is claimed by one row insert,
 /// and a statement's (contract, month) is unique.
 async fn month_end_job(store: Store) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -232,6 +232,20 @@ async fn month_end_job(store: Store) {
             ),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "month-end job failed; retrying at the next tick"),
+        }
+        // On the first working day: last month's service-level report of every client, drafted
+        // for the service-level manager to review and publish.
+        match weihu_store::reports::run_month_reports(&store).await {
+            Ok(Some(sum)) => tracing::info!(
+                month = %sum.month,
+                created = sum.created,
+                failed = sum.failed.len(),
+                "service-level reports drafted"
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "report drafting failed; retrying at the next tick")
+            }
         }
     }
 }

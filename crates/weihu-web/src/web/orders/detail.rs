@@ -19,10 +19,41 @@ pub(super) struct Detail {
     open_work: weihu_store::orders::work::OpenWork,
     engineers: Vec<User>,
     teams: Vec<Team>,
+    /// The failure causes a resolution may name (active ones), for staff.
+    causes: Vec<weihu_store::failure_causes::FailureCause>,
     error: Option<String>,
 }
 
 impl Detail {
+    /// The breach reasons of the short list, in order.
+    fn breach_reasons(&self) -> Vec<&'static str> {
+        weihu_domain::attainment::BreachReason::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect()
+    }
+    /// Some clock of the order is breached and not yet explained: the resolve form asks why.
+    fn unexplained_breach(&self) -> bool {
+        self.order
+            .clocks
+            .iter()
+            .any(|c| c.state == "breached" && c.breach_reason.is_empty())
+    }
+    fn cause_name<'a>(&self, c: &'a weihu_store::failure_causes::FailureCause) -> &'a str {
+        if self.ctx.lang == "en" && !c.name_en.is_empty() {
+            &c.name_en
+        } else {
+            &c.name
+        }
+    }
+    /// The order's cause, named in the reader's language.
+    fn order_cause(&self) -> String {
+        self.causes
+            .iter()
+            .find(|c| c.code == self.order.cause)
+            .map(|c| self.cause_name(c).to_owned())
+            .unwrap_or_else(|| self.order.cause.clone())
+    }
     /// Whether the store's answer for this user lists `action` (`weihu_domain::order_access`):
     /// the page shows a control exactly when the store would accept it.
     fn can(&self, action: &str) -> bool {
@@ -195,7 +226,15 @@ pub(super) async fn detail(
         .flatten()
         .map(|(sig, _)| sig);
     let open_work = work::OpenWork::of(&visits, &parts);
+    let causes = if a.is_client() {
+        Vec::new()
+    } else {
+        weihu_store::failure_causes::list(&s.store)
+            .await
+            .unwrap_or_default()
+    };
     render(&Detail {
+        causes,
         open_work,
         ctx,
         order,
@@ -261,6 +300,12 @@ pub(super) struct TransitionForm {
     /// there is open work).
     #[serde(default)]
     close_out: Option<String>,
+    #[serde(default)]
+    cause: String,
+    #[serde(default)]
+    breach_reason: String,
+    #[serde(default)]
+    breach_note: String,
 }
 
 pub(super) async fn transition(
@@ -284,6 +329,9 @@ pub(super) async fn transition(
         team_id: num(&f.team_id),
         reason: f.reason,
         resolution: f.resolution,
+        cause: f.cause,
+        breach_reason: f.breach_reason,
+        breach_note: f.breach_note,
     };
     back(
         &format!("/orders/{id}"),
@@ -728,4 +776,40 @@ pub(super) async fn edit_form(
     }
     .await;
     back(&format!("/orders/{id}"), r)
+}
+
+#[derive(Deserialize)]
+pub(super) struct BreachForm {
+    csrf: String,
+    kind: String,
+    reason: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Explains a breached clock from the order page.
+pub(super) async fn explain_breach(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<BreachForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    back(
+        &format!("/orders/{id}"),
+        orders::explain_breach(
+            &s.store,
+            &session.actor,
+            id,
+            &f.kind,
+            &orders::BreachExplanation {
+                reason: f.reason,
+                note: f.note,
+            },
+        )
+        .await
+        .map(|_| ()),
+    )
 }

@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/comment", post(comment))
         .route("/orders/{id}/transition", post(transition))
+        .route("/orders/{id}/breach", post(detail::explain_breach))
         .route("/orders/{id}/edit", post(edit_form))
         .route("/orders/{id}/rating", post(rate))
         .route("/orders/{id}/escalate", post(escalate))
