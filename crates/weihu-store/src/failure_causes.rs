@@ -23,6 +23,8 @@ pub struct FailureCause {
 /// A new or changed cause.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CauseInput {
+    /// Lower-case letters, digits and `_`; an existing code changes that cause.
+    pub code: String,
     pub name: String,
     #[serde(default)]
     pub name_en: String,
@@ -91,12 +93,8 @@ fn check_code(code: &str) -> Result<()> {
 }
 
 /// Adds a cause or changes one (administrators and service-level managers).
-pub async fn save(
-    store: &Store,
-    actor: &Actor,
-    code: &str,
-    input: &CauseInput,
-) -> Result<FailureCause> {
+pub async fn save(store: &Store, actor: &Actor, input: &CauseInput) -> Result<FailureCause> {
+    let code = input.code.trim();
     if !actor.role.can_manage_service_levels() {
         return Err(StoreError::Forbidden(
             "administrators and service-level managers keep the failure causes",

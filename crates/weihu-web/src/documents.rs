@@ -542,6 +542,29 @@ pub async fn quote_pdf(
     render(move || weihu_pdf::quote(&doc)).await
 }
 
+/// A stored or live service-level report as PDF, in the reader's language; and its file name.
+pub async fn service_report_pdf(
+    store: &Store,
+    report: &weihu_store::reports::StoredReport,
+    tr: crate::i18n::Tr,
+) -> Result<(Vec<u8>, String), ApiError> {
+    let provider = weihu_store::organizations::provider(store)
+        .await?
+        .map(|(_, n)| n)
+        .unwrap_or_default();
+    let doc = crate::service_report::pdf_doc(report, tr, provider);
+    let name = report_file_name(report, "pdf");
+    Ok((render(move || weihu_pdf::report(&doc)).await?, name))
+}
+
+/// A service-level report's file name: ASCII only (the client's name is in the document).
+pub fn report_file_name(report: &weihu_store::reports::StoredReport, ext: &str) -> String {
+    format!(
+        "service-level-{}-{}.{ext}",
+        report.report.client_org_id, report.report.month
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,25 +644,3 @@ mod tests {
     }
 }
 
-/// A stored or live service-level report as PDF, in the reader's language; and its file name.
-pub async fn service_report_pdf(
-    store: &Store,
-    report: &weihu_store::reports::StoredReport,
-    tr: crate::i18n::Tr,
-) -> Result<(Vec<u8>, String), ApiError> {
-    let provider = weihu_store::organizations::provider(store)
-        .await?
-        .map(|(_, n)| n)
-        .unwrap_or_default();
-    let doc = crate::service_report::pdf_doc(report, tr, provider);
-    let name = report_file_name(report, "pdf");
-    Ok((render(move || weihu_pdf::report(&doc)).await?, name))
-}
-
-/// A service-level report's file name: ASCII only (the client's name is in the document).
-pub fn report_file_name(report: &weihu_store::reports::StoredReport, ext: &str) -> String {
-    format!(
-        "service-level-{}-{}.{ext}",
-        report.report.client_org_id, report.report.month
-    )
-}

@@ -187,10 +187,10 @@ pub async fn current(
     client: i64,
     month: &str,
 ) -> Result<StoredReport> {
-    may_read(actor)?;
     if actor.client_scope().is_some_and(|own| own != client) {
         return Err(StoreError::NotFound);
     }
+    may_read(actor)?;
     let ym = check_month(store, month)?;
     let month = ym.to_string();
     let stored = find(store, client, &month).await?;
@@ -221,7 +221,10 @@ pub async fn current(
 
 /// One stored report by id (a client's administrator: its own published ones).
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<StoredReport> {
-    may_read(actor)?;
+    // Another tenant's report, or a draft, does not exist for a client (404 before any 403).
+    if actor.role.is_client_side() && actor.role != Role::ClientAdmin {
+        return Err(StoreError::NotFound);
+    }
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
         .bind(id)
         .fetch_optional(&store.pool)
@@ -388,9 +391,9 @@ pub async fn draft(
 /// Publishes a draft: the report is built once more and kept as issued; the client's
 /// administrators are notified.
 pub async fn publish(store: &Store, actor: &Actor, id: i64, p: &Publish) -> Result<StoredReport> {
+    let s = get(store, actor, id).await?;
     may_manage(actor)?;
     let summary = crate::orders::text("summary", &p.summary, 5000, false)?;
-    let s = get(store, actor, id).await?;
     if s.state == "published" {
         return Err(StoreError::invalid(
             "state",

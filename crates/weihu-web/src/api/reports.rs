@@ -7,7 +7,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use serde::Deserialize;
 use weihu_store::Page;
 use weihu_store::failure_causes::{self, CauseInput, FailureCause};
@@ -33,8 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/service-level-reports/draft-all", post(draft_all))
         .route("/api/v1/service-level-reports/{id}", get(get_one))
         .route("/api/v1/service-level-reports/{id}/publish", post(publish))
-        .route("/api/v1/failure-causes", get(list_causes))
-        .route("/api/v1/failure-causes/{code}", put(put_cause))
+        .route("/api/v1/failure-causes", get(list_causes).post(put_cause))
         .route(
             "/api/v1/orders/{id}/clocks/{kind}/breach",
             post(explain_breach),
@@ -222,18 +221,16 @@ pub async fn list_causes(
     Ok(Json(failure_causes::list(&s.store).await?))
 }
 
-/// Add or change a failure cause (`code`: lower-case letters, digits and `_`); `active` false
-/// retires it. Administrators and service-level managers; at most 60 causes.
-#[utoipa::path(put, path = "/api/v1/failure-causes/{code}", tag = "service-levels", params(("code" = String, Path)), request_body = CauseInput,
+/// Add a failure cause or change one by its `code` (lower-case letters, digits and `_`);
+/// `active` false retires it. Administrators and service-level managers; at most 60 causes.
+#[utoipa::path(post, path = "/api/v1/failure-causes", tag = "service-levels", request_body = CauseInput,
     responses((status = 200, body = FailureCause), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_cause(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    code: Result<Path<String>, PathRejection>,
     ApiJson(b): ApiJson<CauseInput>,
 ) -> ApiResult<Json<FailureCause>> {
-    let Path(code) = code.map_err(|_| weihu_store::StoreError::NotFound)?;
-    Ok(Json(failure_causes::save(&s.store, &a, &code, &b).await?))
+    Ok(Json(failure_causes::save(&s.store, &a, &b).await?))
 }
 
 /// Say why an order's breached clock (`response`, `arrival`, `resolution`) was breached: a

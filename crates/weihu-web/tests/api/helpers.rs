@@ -169,10 +169,6 @@ impl TestApp {
         self.send(Method::PATCH, path, user, Some(body)).await
     }
 
-    pub async fn put(&self, path: &str, user: Option<&str>, body: &Value) -> (u16, Value) {
-        self.send(Method::PUT, path, user, Some(body)).await
-    }
-
     pub async fn delete(&self, path: &str, user: Option<&str>) -> (u16, Value) {
         self.send(Method::DELETE, path, user, None).await
     }

@@ -49,6 +49,8 @@ const PAGE_CONTROLS: &[(&str, &str)] = &[
 
 /// Actions whose controls sit on an item (a visit, a part, a taken-away device).
 const ITEM_ACTIONS: &[&str] = &[
+    // Offered per breached clock, not per order.
+    "explain_breach",
     "check_visit",
     "decide_part",
     "install_part",
@@ -289,6 +291,12 @@ async fn accepts(app: &TestApp, user: &str, oid: i64, action: &str) -> bool {
             Some("kind"),
         ),
         "merge" => (format!("{o}/merge"), json!({"version": -1}), 409, None),
+        "explain_breach" => (
+            format!("{o}/clocks/resolution/breach"),
+            json!({"reason": "bogus"}),
+            422,
+            Some("reason"),
+        ),
         "edit" => {
             // A stale version: through the permission table, it is a conflict.
             let (status, v) = app.patch(&o, Some(user), &json!({"version": -1})).await;

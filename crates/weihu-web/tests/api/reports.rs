@@ -309,35 +309,35 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
             .is_some_and(|c| c.iter().any(|c| c["code"] == "hardware"))
     );
     let (s, e) = app
-        .put(
-            "/api/v1/failure-causes/firmware",
+        .post(
+            "/api/v1/failure-causes",
             Some(ENGINEER),
-            &json!({"name": "固件"}),
+            &json!({"code": "firmware", "name": "固件"}),
         )
         .await;
     assert_error(s, &e, 403, None);
     let (s, e) = app
-        .put(
-            "/api/v1/failure-causes/Bad Code",
+        .post(
+            "/api/v1/failure-causes",
             Some(SLM),
-            &json!({"name": "x"}),
+            &json!({"code": "Bad Code", "name": "x"}),
         )
         .await;
     assert_error(s, &e, 422, Some("code"));
     let (s, c) = app
-        .put(
-            "/api/v1/failure-causes/firmware",
+        .post(
+            "/api/v1/failure-causes",
             Some(SLM),
-            &json!({"name": "固件缺陷", "name_en": "Firmware"}),
+            &json!({"code": "firmware", "name": "固件缺陷", "name_en": "Firmware"}),
         )
         .await;
     assert_eq!(s, 200, "{c}");
     // Retired: no longer named on a resolution.
     let (s, _) = app
-        .put(
-            "/api/v1/failure-causes/firmware",
+        .post(
+            "/api/v1/failure-causes",
             Some(SLM),
-            &json!({"name": "固件缺陷", "active": false}),
+            &json!({"code": "firmware", "name": "固件缺陷", "active": false}),
         )
         .await;
     assert_eq!(s, 200);
@@ -428,8 +428,8 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
     assert_eq!(id(&again), rid);
 
     // Not the client's until published.
-    let mine = format!("/api/v1/reports/service-level?month=2026-03");
-    let (s, e) = app.get(&mine, Some(HDJM_ADMIN)).await;
+    let mine = "/api/v1/reports/service-level?month=2026-03";
+    let (s, e) = app.get(mine, Some(HDJM_ADMIN)).await;
     assert_error(s, &e, 404, None);
     let (s, e) = app
         .get(
@@ -479,7 +479,7 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
     assert_error(s, &e, 422, Some("month"));
 
     // The client's administrator reads it now, is notified, and sees the issued figures.
-    let issued = app.get_ok(&mine, HDJM_ADMIN).await;
+    let issued = app.get_ok(mine, HDJM_ADMIN).await;
     assert_eq!(issued["state"], "published");
     assert_eq!(
         issued["summary"],
@@ -523,7 +523,7 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
             &json!({"version": outage["version"], "reason": "网管日志核对", "ended_at": "2026-03-04T12:00:00+08:00"}))
         .await;
     assert_eq!(s, 200, "{o}");
-    let issued = app.get_ok(&mine, HDJM_ADMIN).await;
+    let issued = app.get_ok(mine, HDJM_ADMIN).await;
     let net = issued["availability"]
         .as_array()
         .and_then(|a| a.iter().find(|s| s["catalog_item_id"] == network))
