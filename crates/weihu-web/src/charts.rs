@@ -201,7 +201,7 @@ fn frame(s: &mut String, left: u32, top: u32, right: u32, bottom: u32, max: f64,
              <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#4a5568\" font-size=\"10\">{}{}</text>",
             left - 4,
             y + 3.0,
-            if max >= 10.0 {
+            if max >= 10.0 || (max >= 4.0 && (max / 4.0).fract() == 0.0) {
                 format!("{v:.0}")
             } else {
                 num(v)
@@ -224,6 +224,18 @@ pub fn columns(
     let (w, h) = (640u32, 260u32);
     let (left, top, right, bottom) = (44u32, 24u32, w - 10, h - 40);
     let top_v = scale_max(series, max);
+    // Counts (no unit) read in whole numbers: a top the four grid lines divide evenly.
+    let top_v = if unit.is_empty() && max.is_none() {
+        let raw = series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten())
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max);
+        (raw / 4.0).ceil().max(1.0) * 4.0
+    } else {
+        top_v
+    };
     let mut s = open(w, h, title);
     legend(&mut s, series, left, 14);
     frame(&mut s, left, top, right, bottom, top_v, unit);
@@ -456,6 +468,7 @@ mod tests {
             "",
         );
         well_formed(&svg);
-        assert!(svg.contains(">10<"), "top of the scale is 10: {svg}");
+        assert!(svg.contains(">8<"), "counts: the top of the scale is 8, read in whole numbers: {svg}");
+        assert!(!svg.contains(">2.5<"), "{svg}");
     }
 }
