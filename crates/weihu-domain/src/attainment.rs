@@ -107,12 +107,17 @@ pub struct Satisfaction {
 impl Satisfaction {
     /// Counts a rating; ratings outside 1–5 are not ratings and are ignored.
     pub fn add(&mut self, rating: i64) {
+        self.add_many(rating, 1);
+    }
+
+    /// Counts `n` ratings of one score (a grouped count).
+    pub fn add_many(&mut self, rating: i64, n: u64) {
         if let Some(slot) = rating
             .checked_sub(1)
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.by_rating.get_mut(i))
         {
-            *slot += 1;
+            *slot = slot.saturating_add(n);
         }
     }
 

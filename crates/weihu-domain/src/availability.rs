@@ -278,6 +278,69 @@ pub fn assess(
     })
 }
 
+/// Early warning for a running period (SPEC §9): where availability ends if nothing more goes
+/// down, how much downtime the target still allows, and whether a target is at risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Projection {
+    /// Agreed service time of the whole period.
+    pub agreed: SignedDuration,
+    /// Downtime so far (open outages counted to `now`).
+    pub downtime: SignedDuration,
+    /// Availability of the whole period if nothing more goes down, 4 places.
+    pub percent: Decimal,
+    /// Downtime the availability target still allows in the period (negative: already missed);
+    /// `None` without a target.
+    pub budget_left: Option<SignedDuration>,
+    /// A target is missed already, or within reach of one more interruption: availability's
+    /// downtime allowance is three-quarters used, or interruptions are at the allowed maximum.
+    pub at_risk: bool,
+}
+
+/// The share of the allowed downtime that, once used, puts the availability target at risk.
+pub const AT_RISK_BUDGET_USED_PERCENT: i64 = 75;
+
+/// Projects `[from, to)` seen at `now` against `targets`.
+pub fn project(
+    calendar: &Calendar,
+    from: Timestamp,
+    to: Timestamp,
+    outages: &[Outage],
+    targets: &ServiceTargets,
+    now: Timestamp,
+) -> Result<Projection, SlaError> {
+    let agreed = business_time(calendar, from, to)?;
+    let until = to.min(now.max(from));
+    let downtime = availability(calendar, from, until, outages)?.downtime;
+    let percent = percent_with_places(agreed, downtime, 4);
+    let budget = targets.availability_percent.map(|t| {
+        // agreed × (100 − target) ÷ 100, to the second, rounded down (the allowance is never
+        // larger than the contract gives).
+        let secs =
+            Decimal::from(agreed.as_secs()) * (Decimal::ONE_HUNDRED - t) / Decimal::ONE_HUNDRED;
+        use rust_decimal::prelude::ToPrimitive;
+        SignedDuration::from_secs(secs.floor().to_i64().unwrap_or(0).max(0))
+    });
+    let budget_left = budget.map(|b| b - downtime);
+    let availability_risk = match (budget, budget_left) {
+        (Some(b), Some(left)) => {
+            left.is_negative()
+                || (b - left).as_secs() * 100 >= b.as_secs() * AT_RISK_BUDGET_USED_PERCENT
+        }
+        _ => false,
+    };
+    let stability_risk = targets.max_interruptions.is_some_and(|max| {
+        let s = stability(outages, from, to, max);
+        s.interruptions >= max
+    });
+    Ok(Projection {
+        agreed,
+        downtime,
+        percent,
+        budget_left,
+        at_risk: availability_risk || stability_risk,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,5 +482,74 @@ mod tests {
         // March 2–4: three days of 480 minutes; the outage is one hour so far.
         assert_eq!(a.availability.agreed, mins(3 * 480));
         assert_eq!(a.availability.downtime, mins(60));
+    }
+
+    #[test]
+    fn a_running_month_is_projected_against_its_allowance() {
+        // March 2026 on 5×8 (Mon–Fri 09:00–17:00, cn-2026): 22 working days × 480 min.
+        let c = cal();
+        let (from, to) = (at("2026-03-01T00:00"), at("2026-04-01T00:00"));
+        let targets = ServiceTargets {
+            availability_percent: Some(Decimal::new(995, 1)),
+            max_interruptions: Some(3),
+            max_restore: None,
+        };
+        // 99.5 % of 10 560 min allows 52.8 min: 52 min 48 s.
+        let one = [Outage::new(at("2026-03-04T10:00"), at("2026-03-04T10:30"))];
+        let p = project(&c, from, to, &one, &targets, at("2026-03-10T12:00")).expect("p");
+        assert_eq!(p.agreed, mins(22 * 480));
+        assert_eq!(p.downtime, mins(30));
+        assert_eq!(
+            p.budget_left,
+            Some(SignedDuration::from_secs(52 * 60 + 48 - 30 * 60))
+        );
+        assert!(
+            !p.at_risk,
+            "30 of 52.8 minutes used: not yet three quarters"
+        );
+        assert_eq!(
+            p.percent,
+            Decimal::new(997159, 4),
+            "(10560 − 30) ÷ 10560 = 99.7159 %"
+        );
+        // An open outage counts to now: 10:00–10:45 is 45 minutes, 85 % of the allowance.
+        let open = [Outage {
+            start: at("2026-03-11T10:00"),
+            end: None,
+            force_majeure: false,
+            third_party: false,
+        }];
+        let p = project(&c, from, to, &open, &targets, at("2026-03-11T10:45")).expect("p");
+        assert_eq!(p.downtime, mins(45));
+        assert!(p.at_risk);
+        // Excluded outages take nothing from the allowance.
+        let storm = [Outage {
+            start: at("2026-03-04T09:00"),
+            end: Some(at("2026-03-04T17:00")),
+            force_majeure: true,
+            third_party: false,
+        }];
+        let p = project(&c, from, to, &storm, &targets, at("2026-03-31T23:00")).expect("p");
+        assert_eq!(p.downtime, SignedDuration::ZERO);
+        assert!(!p.at_risk);
+        // Three short interruptions reach the maximum: one more misses stability.
+        let three: Vec<Outage> = ["2026-03-02", "2026-03-03", "2026-03-04"]
+            .iter()
+            .map(|d| Outage::new(at(&format!("{d}T09:00")), at(&format!("{d}T09:01"))))
+            .collect();
+        let p = project(&c, from, to, &three, &targets, at("2026-03-05T09:00")).expect("p");
+        assert!(p.at_risk);
+        assert_eq!(p.downtime, mins(3));
+        // Without targets nothing is at risk, and there is no allowance.
+        let p = project(
+            &c,
+            from,
+            to,
+            &one,
+            &ServiceTargets::default(),
+            at("2026-03-10T12:00"),
+        )
+        .expect("p");
+        assert_eq!((p.budget_left, p.at_risk), (None, false));
     }
 }

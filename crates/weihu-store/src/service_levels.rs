@@ -7,7 +7,7 @@ use jiff::SignedDuration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use weihu_domain::availability::{ServiceTargets, assess};
+use weihu_domain::availability::{ServiceTargets, assess, project};
 
 use crate::outages;
 use crate::{Actor, Result, Store, StoreError, calendars, instant, now_ms};
@@ -38,6 +38,16 @@ pub struct ServiceFigures {
     pub reliability_met: Option<bool>,
     /// Every target the service has was met.
     pub all_met: bool,
+    /// A running month only: availability of the whole month if nothing more goes down (4
+    /// places), the downtime the target still allows (minutes, negative when missed), and
+    /// whether a target is at risk (three quarters of the allowance used, or interruptions at
+    /// the maximum).
+    #[serde(default)]
+    pub projected_percent: Option<String>,
+    #[serde(default)]
+    pub downtime_left_minutes: Option<i64>,
+    #[serde(default)]
+    pub at_risk: bool,
     pub outages: Vec<outages::Outage>,
 }
 
@@ -110,6 +120,14 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
         let measured: Vec<_> = mine.iter().map(outages::Outage::measured).collect();
         let a = assess(&calendar, from, to, &measured, &targets, now)
             .map_err(|e| StoreError::Format(e.to_string()))?;
+        let projection = if now < to {
+            Some(
+                project(&calendar, from, to, &measured, &targets, now)
+                    .map_err(|e| StoreError::Format(e.to_string()))?,
+            )
+        } else {
+            None
+        };
         services.push(ServiceFigures {
             catalog_item_id: id,
             code: r.try_get("code")?,
@@ -129,6 +147,9 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
             longest_restore_minutes: minutes(a.availability.longest_restore),
             reliability_met: a.reliability_met,
             all_met: a.all_met(),
+            projected_percent: projection.map(|p| format!("{:.4}", p.percent)),
+            downtime_left_minutes: projection.and_then(|p| p.budget_left).map(minutes),
+            at_risk: projection.is_some_and(|p| p.at_risk),
             outages: mine,
         });
     }
@@ -141,4 +162,184 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
         running: now < to,
         services,
     })
+}
+
+/// Early warning for one client's running month (SPEC §9): its clocks so far and at risk, the
+/// projected attainment (clocks at risk counted as breached), satisfaction against the 90 %
+/// target, and its services whose targets are at risk.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClientWarning {
+    pub client_org_id: i64,
+    pub client_name: String,
+    pub month: String,
+    pub clocks_met: u64,
+    pub clocks_breached: u64,
+    /// Running clocks that have used their at-risk share and are not yet due.
+    pub clocks_at_risk: u64,
+    pub attainment_percent: Option<String>,
+    pub projected_attainment_percent: Option<String>,
+    pub satisfaction_percent: Option<String>,
+    pub satisfaction_met: Option<bool>,
+    /// Services whose availability allowance is three quarters used (or gone), or whose
+    /// interruptions are at the maximum.
+    pub services_at_risk: Vec<ServiceRisk>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ServiceRisk {
+    pub catalog_item_id: i64,
+    pub name: String,
+    pub name_en: String,
+    pub projected_percent: Option<String>,
+    pub availability_target: Option<String>,
+    pub downtime_left_minutes: Option<i64>,
+}
+
+impl ClientWarning {
+    /// Something needs the service-level manager's attention.
+    pub fn any(&self) -> bool {
+        self.clocks_at_risk > 0
+            || self.clocks_breached > 0
+            || !self.services_at_risk.is_empty()
+            || self.satisfaction_met == Some(false)
+    }
+}
+
+/// The running month's early warnings: every client with something at risk (a client's own
+/// users: their own, at risk or not), most pressing first. Month-wide grouped queries; service
+/// figures only for clients with outages this month.
+pub async fn warnings(
+    store: &Store,
+    actor: &Actor,
+    only: Option<i64>,
+) -> Result<Vec<ClientWarning>> {
+    use std::collections::BTreeMap;
+    use weihu_domain::attainment::{Satisfaction, Tally, share};
+    let only = actor.client_scope().or(only);
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(store.time_zone().clone())
+        .date();
+    let ym = weihu_domain::billing::YearMonth::of(today);
+    let month = ym.to_string();
+    let (from, to, _, _) = crate::statements::activity::month_bounds(ym, store.time_zone())?;
+    let now = now_ms();
+    let scope = |sql: &str| match only {
+        Some(c) => format!("{sql} AND o.client_org_id = {c}"),
+        None => sql.to_owned(),
+    };
+    let mut tallies: BTreeMap<i64, (Tally, u64, Satisfaction)> = BTreeMap::new();
+    let ended: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(scope(
+        "SELECT o.client_org_id, sum(CASE WHEN c.outcome = 'met' THEN 1 ELSE 0 END), \
+         sum(CASE WHEN c.outcome = 'breached' THEN 1 ELSE 0 END) FROM order_clocks c JOIN orders o ON o.id = c.order_id \
+         WHERE c.outcome IS NOT NULL AND c.stopped_at >= $1 AND c.stopped_at < $2",
+    ) + " GROUP BY o.client_org_id"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&store.pool)
+    .await?;
+    for (c, met, breached) in ended {
+        let t = &mut tallies.entry(c).or_default().0;
+        t.met += u64::try_from(met).unwrap_or(0);
+        t.breached += u64::try_from(breached).unwrap_or(0);
+    }
+    // Running clocks already past due this month, and running clocks at risk but not yet due.
+    let running: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(
+        scope(
+            "SELECT o.client_org_id, sum(CASE WHEN c.due_at < $2 THEN 1 ELSE 0 END), \
+         sum(CASE WHEN c.due_at >= $2 AND c.at_risk_notified = 1 THEN 1 ELSE 0 END) \
+         FROM order_clocks c JOIN orders o ON o.id = c.order_id \
+         WHERE c.stopped_at IS NULL AND c.state <> 'stopped' AND c.due_at >= $1",
+        ) + " GROUP BY o.client_org_id",
+    ))
+    .bind(from)
+    .bind(now)
+    .fetch_all(&store.pool)
+    .await?;
+    for (c, late, risky) in running {
+        let e = tallies.entry(c).or_default();
+        e.0.breached += u64::try_from(late).unwrap_or(0);
+        e.1 += u64::try_from(risky).unwrap_or(0);
+    }
+    let ratings: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(
+        scope(
+            "SELECT o.client_org_id, o.rating, count(*) FROM orders o WHERE o.rating IS NOT NULL \
+         AND o.rated_at >= $1 AND o.rated_at < $2",
+        ) + " GROUP BY o.client_org_id, o.rating",
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&store.pool)
+    .await?;
+    for (c, rating, n) in ratings {
+        tallies
+            .entry(c)
+            .or_default()
+            .2
+            .add_many(rating, u64::try_from(n).unwrap_or(0));
+    }
+    let with_outages: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(scope(
+        "SELECT DISTINCT o.client_org_id FROM outages o WHERE o.started_at < $2 AND (o.ended_at IS NULL OR o.ended_at > $1)",
+    )))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&store.pool)
+    .await?;
+    let mut risks: BTreeMap<i64, Vec<ServiceRisk>> = BTreeMap::new();
+    for c in with_outages {
+        let figures = self::month(store, actor, c, &month).await?;
+        let at_risk: Vec<ServiceRisk> = figures
+            .services
+            .into_iter()
+            .filter(|s| s.at_risk)
+            .map(|s| ServiceRisk {
+                catalog_item_id: s.catalog_item_id,
+                name: s.name,
+                name_en: s.name_en,
+                projected_percent: s.projected_percent,
+                availability_target: s.availability_target,
+                downtime_left_minutes: s.downtime_left_minutes,
+            })
+            .collect();
+        if !at_risk.is_empty() {
+            risks.insert(c, at_risk);
+        }
+        tallies.entry(c).or_default();
+    }
+    if let Some(c) = only {
+        tallies.entry(c).or_default();
+    }
+    let names: BTreeMap<i64, String> = sqlx::query_as::<_, (i64, String)>(
+        "SELECT id, name FROM organizations WHERE kind = 'client'",
+    )
+    .fetch_all(&store.pool)
+    .await?
+    .into_iter()
+    .collect();
+    let mut out: Vec<ClientWarning> = tallies
+        .into_iter()
+        .filter_map(|(c, (t, at_risk, sat))| {
+            let client_name = names.get(&c)?.clone();
+            let projected = share(t.met, t.total() + at_risk, 2);
+            Some(ClientWarning {
+                client_org_id: c,
+                client_name,
+                month: month.clone(),
+                clocks_met: t.met,
+                clocks_breached: t.breached,
+                clocks_at_risk: at_risk,
+                attainment_percent: t.percent().map(|p| format!("{p:.2}")),
+                projected_attainment_percent: projected.map(|p| format!("{p:.2}")),
+                satisfaction_percent: sat.percent().map(|p| format!("{p:.2}")),
+                satisfaction_met: sat.met(),
+                services_at_risk: risks.remove(&c).unwrap_or_default(),
+            })
+        })
+        .filter(|w| only.is_some() || w.any())
+        .collect();
+    out.sort_by(|a, b| {
+        (b.services_at_risk.len() as u64 + b.clocks_breached + b.clocks_at_risk)
+            .cmp(&(a.services_at_risk.len() as u64 + a.clocks_breached + a.clocks_at_risk))
+            .then_with(|| a.client_name.cmp(&b.client_name))
+    });
+    Ok(out)
 }

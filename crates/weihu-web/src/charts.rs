@@ -468,7 +468,10 @@ mod tests {
             "",
         );
         well_formed(&svg);
-        assert!(svg.contains(">8<"), "counts: the top of the scale is 8, read in whole numbers: {svg}");
+        assert!(
+            svg.contains(">8<"),
+            "counts: the top of the scale is 8, read in whole numbers: {svg}"
+        );
         assert!(!svg.contains(">2.5<"), "{svg}");
     }
 }

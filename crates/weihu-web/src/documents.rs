@@ -643,4 +643,3 @@ mod tests {
         assert!(label_ids(&[]).is_err());
     }
 }
-

@@ -57,7 +57,7 @@ use crate::error::ErrorBody;
         outages::availability,
         reports::service_level, reports::service_level_pdf, reports::service_level_xlsx, reports::list,
         reports::draft, reports::draft_all, reports::get_one, reports::publish, reports::list_causes,
-        reports::put_cause, reports::explain_breach,
+        reports::put_cause, reports::explain_breach, reports::warnings,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
         orders::export, orders::bulk, orders::escalate, orders::link, orders::unlink, orders::merge,
         orders::list_notifications, orders::read_notification,

@@ -13,6 +13,7 @@ use weihu_store::Page;
 use weihu_store::failure_causes::{self, CauseInput, FailureCause};
 use weihu_store::orders::{self, BreachExplanation, Order};
 use weihu_store::reports::{self, Publish, ReportFilter, ReportItem, StoredReport};
+use weihu_store::service_levels::{self, ClientWarning};
 
 use super::ListQuery;
 use crate::AppState;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/service-level-reports/{id}", get(get_one))
         .route("/api/v1/service-level-reports/{id}/publish", post(publish))
         .route("/api/v1/failure-causes", get(list_causes).post(put_cause))
+        .route("/api/v1/service-levels/warnings", get(warnings))
         .route(
             "/api/v1/orders/{id}/clocks/{kind}/breach",
             post(explain_breach),
@@ -253,5 +255,33 @@ pub async fn explain_breach(
         .ok_or(weihu_store::StoreError::NotFound)?;
     Ok(Json(
         orders::explain_breach(&s.store, &a, id, &kind, &b).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct WarningQuery {
+    /// One client (its warning even when nothing is at risk); without it, every client with
+    /// something at risk. A client's administrator always gets its own.
+    pub client_org_id: Option<i64>,
+}
+
+/// Early warning for the running month: per client, attainment so far and projected (clocks at
+/// risk counted as breached), clocks at risk, satisfaction against 90 %, and services whose
+/// availability allowance is three quarters used or whose interruptions are at the maximum.
+#[utoipa::path(get, path = "/api/v1/service-levels/warnings", tag = "service-levels", params(WarningQuery),
+    responses((status = 200, body = Vec<ClientWarning>), (status = 401, body = ErrorBody)))]
+pub async fn warnings(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<WarningQuery>,
+) -> ApiResult<Json<Vec<ClientWarning>>> {
+    if a.role.is_client_side() && a.role != weihu_domain::role::Role::ClientAdmin {
+        return Err(weihu_store::StoreError::Forbidden(
+            "service-level figures are for the provider and the client's administrator",
+        )
+        .into());
+    }
+    Ok(Json(
+        service_levels::warnings(&s.store, &a, q.client_org_id).await?,
     ))
 }

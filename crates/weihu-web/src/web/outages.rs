@@ -46,6 +46,8 @@ struct MonthPage {
     prev: String,
     next: String,
     figures: Option<MonthFigures>,
+    /// The running month's early warning for the client shown (empty for other months).
+    warnings: Vec<weihu_store::service_levels::ClientWarning>,
     can_record: bool,
     /// The local `YYYY-MM-DDTHH:MM` a new outage's start field offers (now).
     now_local: String,
@@ -140,7 +142,16 @@ async fn month_page(
         },
         None => None,
     };
+    let warnings = match (&figures, client) {
+        (Some(f), Some(c)) if f.running => {
+            weihu_store::service_levels::warnings(&s.store, a, Some(c))
+                .await
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
     render(&MonthPage {
+        warnings,
         can_record: a.role.can_record_outages(),
         now_local: local_now(&ctx).strftime("%Y-%m-%dT%H:%M").to_string(),
         prev: shift(&month, -1),

@@ -25,6 +25,8 @@ pub struct RoleHome {
     pub statements: Vec<Statement>,
     /// Finance's overdue statements.
     pub overdue: Vec<Statement>,
+    /// The service-level manager's early warnings for the running month, per client.
+    pub warnings: Vec<weihu_store::service_levels::ClientWarning>,
 }
 
 fn first(n: i64, sort: &str) -> ListParams {
@@ -104,6 +106,7 @@ pub async fn load(store: &Store, a: &Actor) -> Result<RoleHome> {
             )
             .await?
             .items,
+            warnings: weihu_store::service_levels::warnings(store, a, None).await?,
             ..Default::default()
         },
         Home::Client => RoleHome {

@@ -9,7 +9,8 @@ use crate::helpers::TestApp;
 
 both_backends!(
     attainment_satisfaction_and_causes_reach_the_report,
-    reports_are_drafted_published_and_frozen
+    reports_are_drafted_published_and_frozen,
+    early_warning_flags_what_is_at_risk_this_month
 );
 
 const SLM: &str = "zhao.min";
@@ -613,4 +614,91 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
         .collect();
     assert_eq!(hd.len(), 1);
     assert_eq!(hd[0]["state"], "published");
+}
+
+async fn early_warning_flags_what_is_at_risk_this_month(app: TestApp) {
+    let hdjm = app.org_id("HDJM").await;
+    let jnyy = app.org_id("JNYY").await;
+    let items = app.get_ok("/api/v1/catalog-items", SLM).await;
+    let network = items
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["code"] == "NETWORK"))
+        .expect("the demo's NETWORK service");
+    let (network, max) = (
+        network["id"].as_i64().expect("id"),
+        network["max_interruptions"]
+            .as_i64()
+            .expect("the demo network allows a number of interruptions"),
+    );
+    // Interruptions up to the allowed maximum this month, a minute each, in the last minutes:
+    // one more misses stability, so the service is at risk whatever the hour.
+    let now = jiff::Timestamp::now();
+    for k in 0..max {
+        let start = now - jiff::SignedDuration::from_secs(60 * (max - k) + 30);
+        let end = start + jiff::SignedDuration::from_secs(20);
+        let (s, o) = app
+            .post("/api/v1/outages", Some(SLM), &json!({"client_org_id": hdjm, "catalog_item_id": network,
+                "started_at": start.to_string(), "ended_at": end.to_string(), "cause": format!("闪断 {k}")}))
+            .await;
+        assert_eq!(s, 201, "{o}");
+    }
+    let all = app.get_ok("/api/v1/service-levels/warnings", SLM).await;
+    let hd = all
+        .as_array()
+        .and_then(|a| a.iter().find(|w| w["client_org_id"] == hdjm))
+        .unwrap_or_else(|| panic!("HDJM is warned about: {all}"));
+    assert!(
+        hd["services_at_risk"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["catalog_item_id"] == network)),
+        "{hd}"
+    );
+    assert_eq!(hd["month"], this_month().as_str());
+    // The month's page says so too, for the service.
+    let month = app
+        .get_ok(
+            &format!("/api/v1/service-levels/availability?client_org_id={hdjm}"),
+            SLM,
+        )
+        .await;
+    let net = month["services"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["catalog_item_id"] == network))
+        .expect("network");
+    assert_eq!(net["at_risk"], true, "{net}");
+    assert!(net["projected_percent"].as_str().is_some(), "{net}");
+    // The client's administrator gets its own, and only its own.
+    let own = app
+        .get_ok("/api/v1/service-levels/warnings", HDJM_ADMIN)
+        .await;
+    let own = own.as_array().expect("a list");
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0]["client_org_id"], hdjm);
+    let asked = app
+        .get_ok(
+            &format!("/api/v1/service-levels/warnings?client_org_id={jnyy}"),
+            HDJM_ADMIN,
+        )
+        .await;
+    assert!(
+        asked
+            .as_array()
+            .is_some_and(|a| a.iter().all(|w| w["client_org_id"] == hdjm)),
+        "{asked}"
+    );
+    let (s, e) = app
+        .get("/api/v1/service-levels/warnings", Some(HDJM_USER))
+        .await;
+    assert_error(s, &e, 403, None);
+    // A closed month has figures, not projections.
+    let march = app
+        .get_ok(
+            &format!("/api/v1/service-levels/availability?client_org_id={hdjm}&month=2026-03"),
+            SLM,
+        )
+        .await;
+    assert!(march["services"].as_array().is_some_and(|a| {
+        a.iter()
+            .all(|s| s["projected_percent"].is_null() && s["at_risk"] == false)
+    }));
 }
