@@ -25,6 +25,7 @@ pub mod outages;
 pub mod page;
 pub mod portable;
 pub mod reports;
+pub mod reviews;
 pub mod saved_views;
 pub mod service_levels;
 pub mod sessions;

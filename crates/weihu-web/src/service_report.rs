@@ -590,6 +590,48 @@ pub fn sections(r: &ServiceLevelReport, tr: Tr) -> Vec<ReportSection> {
             .collect(),
         empty: String::new(),
     });
+    out.push(ReportSection {
+        title: t("slr.section_reviews"),
+        note: String::new(),
+        headers: vec![t("slr.held_on"), t("slr.attendees"), t("slr.findings")],
+        rows: r
+            .reviews
+            .iter()
+            .map(|v| {
+                row(
+                    vec![v.held_on.clone(), v.attendees.clone(), v.findings.clone()],
+                    false,
+                )
+            })
+            .collect(),
+        empty: t("slr.no_reviews"),
+    });
+    out.push(ReportSection {
+        title: t("slr.section_plan"),
+        note: t("slr.plan_help"),
+        headers: vec![
+            t("slr.action"),
+            t("slr.owner"),
+            t("slr.due_on"),
+            t("slr.state"),
+        ],
+        rows: r
+            .improvement_plan
+            .iter()
+            .map(|i| {
+                row(
+                    vec![
+                        i.action.clone(),
+                        i.owner.clone(),
+                        i.due_on.clone().unwrap_or_default(),
+                        t(&format!("slr.item_{}", i.state)),
+                    ],
+                    false,
+                )
+            })
+            .collect(),
+        empty: t("slr.no_plan"),
+    });
     out
 }
 

@@ -247,6 +247,7 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
         .map_err(|e| crate::StoreError::Format(e.to_string()))?
         .strftime("%Y-%m")
         .to_string();
+    load_reviews(store, &system, &last).await?;
     crate::reports::draft_all(store, &system, &last).await?;
     Ok(logins)
 }
@@ -690,5 +691,62 @@ async fn ensure_user(
         false,
     )
     .await?;
+    Ok(())
+}
+
+/// Last month's SLA reviews at the hospital and the manufacturer, each with an improvement plan
+/// (only into a desk without reviews).
+async fn load_reviews(store: &Store, system: &Actor, last: &str) -> Result<()> {
+    use crate::reviews::{NewItem, NewReview};
+    let any: i64 = sqlx::query_scalar("SELECT count(*) FROM sla_reviews")
+        .fetch_one(&store.pool)
+        .await?;
+    if any > 0 {
+        return Ok(());
+    }
+    let item = |action: &str, owner: &str| NewItem {
+        action: action.to_owned(),
+        owner: owner.to_owned(),
+        due_on: None,
+    };
+    for (code, attendees, findings, items) in [
+        (
+            "HDJM",
+            "周建国（甲方）、赵敏（服务级别经理）、李强（工程师）",
+            "网络中断一次，超出 99.5% 可用性目标；财务部打印机月内报修 3 次。",
+            vec![
+                item("核心交换机加装冗余电源", "李强"),
+                item("财务部打印机评估更换", "周建国"),
+            ],
+        ),
+        (
+            "JNYY",
+            "钱敏（甲方）、赵敏（服务级别经理）",
+            "机房 UPS 告警响应及时；台风停电按不可抗力排除。",
+            vec![item("UPS 电池组季度巡检", "赵敏")],
+        ),
+    ] {
+        let Some(org) =
+            sqlx::query_scalar::<_, i64>("SELECT id FROM organizations WHERE code = $1")
+                .bind(code.to_owned())
+                .fetch_optional(&store.pool)
+                .await?
+        else {
+            continue;
+        };
+        crate::reviews::create(
+            store,
+            system,
+            &NewReview {
+                client_org_id: org,
+                period: last.to_owned(),
+                held_on: Some(format!("{last}-25")),
+                attendees: attendees.to_owned(),
+                findings: findings.to_owned(),
+                items,
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

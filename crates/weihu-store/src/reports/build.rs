@@ -483,6 +483,12 @@ pub async fn build(
     .bind(to)
     .fetch_one(pool)
     .await?;
+    let (first_day, last_day) = {
+        let r = ym.range().map_err(|e| StoreError::Format(e.to_string()))?;
+        (r.start.to_string(), r.end.to_string())
+    };
+    let (reviews, improvement_plan) =
+        crate::reviews::for_report(store, client, &first_day, &last_day).await?;
     let kpis = Kpis {
         catalog_services: u64::try_from(figures.services.len()).unwrap_or(0),
         monitored_services: u64::try_from(
@@ -494,7 +500,7 @@ pub async fn build(
         )
         .unwrap_or(0),
         underpinning_contracts: u64::try_from(ucs).unwrap_or(0),
-        reviews_held: None,
+        reviews_held: Some(u64::try_from(reviews.len()).unwrap_or(0)),
         satisfaction_percent: satisfaction.percent.clone(),
         attainment_percent: attainment.overall.percent.clone(),
         incidents: failures.total,
@@ -517,5 +523,7 @@ pub async fn build(
         satisfaction,
         failures,
         kpis,
+        reviews,
+        improvement_plan,
     })
 }

@@ -29,6 +29,13 @@ pub struct ServiceLevelReport {
     pub satisfaction: SatisfactionSection,
     pub failures: Failures,
     pub kpis: Kpis,
+    /// SLA reviews held in the month, with their findings and plans.
+    #[serde(default)]
+    pub reviews: Vec<crate::reviews::Review>,
+    /// The service-improvement plan's items still open or in progress (from every review held
+    /// by the month's end), soonest due first.
+    #[serde(default)]
+    pub improvement_plan: Vec<crate::reviews::ImprovementItem>,
 }
 
 /// Met and breached clocks of one group.

@@ -12,6 +12,7 @@ mod orders;
 mod organizations;
 mod outages;
 mod reports;
+mod reviews;
 pub mod service_levels;
 mod statements;
 mod teams;
@@ -58,6 +59,7 @@ use crate::error::ErrorBody;
         reports::service_level, reports::service_level_pdf, reports::service_level_xlsx, reports::list,
         reports::draft, reports::draft_all, reports::get_one, reports::publish, reports::list_causes,
         reports::put_cause, reports::explain_breach, reports::warnings,
+        reviews::list, reviews::create, reviews::get_one, reviews::update_item,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
         orders::export, orders::bulk, orders::escalate, orders::link, orders::unlink, orders::merge,
         orders::list_notifications, orders::read_notification,
@@ -133,6 +135,7 @@ pub fn router() -> Router<AppState> {
         .merge(service_levels::router())
         .merge(outages::router())
         .merge(reports::router())
+        .merge(reviews::router())
         .merge(orders::router())
         .merge(order_work::router())
         .merge(assets::router())

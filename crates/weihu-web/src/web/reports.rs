@@ -19,7 +19,7 @@ use super::{PageCtx, back, page_error, render};
 use crate::AppState;
 use crate::auth::WebSession;
 use crate::error::ApiError;
-use crate::extract::Id;
+use crate::extract::{Id, Ids};
 use crate::service_report;
 
 pub fn router() -> Router<AppState> {
@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/reports/draft-all", post(draft_all))
         .route("/reports/{id}", get(by_id))
         .route("/reports/{id}/publish", post(publish))
+        .route("/reviews", post(record_review))
+        .route("/reviews/{id}/items/{item_id}", post(item_state))
 }
 
 fn last_month(ctx: &PageCtx) -> String {
@@ -362,4 +364,101 @@ async fn publish(
         .into_response(),
         Err(e) => back(&format!("/reports/{id}"), Err(e)),
     }
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    csrf: String,
+    client_org_id: i64,
+    period: String,
+    #[serde(default)]
+    held_on: String,
+    #[serde(default)]
+    attendees: String,
+    #[serde(default)]
+    findings: String,
+    /// One item per line: `action | owner | YYYY-MM-DD` (owner and date optional).
+    #[serde(default)]
+    items: String,
+}
+
+/// The plan's lines as items; at most one more than the store takes, so it names the limit.
+fn plan_items(text: &str) -> Vec<weihu_store::reviews::NewItem> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(weihu_store::reviews::MAX_ITEMS + 1)
+        .map(|l| {
+            let mut parts = l.splitn(3, '|').map(str::trim);
+            weihu_store::reviews::NewItem {
+                action: parts.next().unwrap_or_default().to_owned(),
+                owner: parts.next().unwrap_or_default().to_owned(),
+                due_on: parts.next().filter(|d| !d.is_empty()).map(str::to_owned),
+            }
+        })
+        .collect()
+}
+
+async fn record_review(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<ReviewForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let page = format!(
+        "/reports/service-level?client={}&month={}",
+        f.client_org_id, f.period
+    );
+    let new = weihu_store::reviews::NewReview {
+        client_org_id: f.client_org_id,
+        period: f.period.clone(),
+        held_on: Some(f.held_on).filter(|d| !d.trim().is_empty()),
+        attendees: f.attendees,
+        findings: f.findings,
+        items: plan_items(&f.items),
+    };
+    back(
+        &page,
+        weihu_store::reviews::create(&s.store, &session.actor, &new)
+            .await
+            .map(|_| ()),
+    )
+}
+
+#[derive(Deserialize)]
+struct ItemForm {
+    csrf: String,
+    version: i64,
+    state: String,
+    #[serde(default)]
+    back: String,
+}
+
+async fn item_state(
+    State(s): State<AppState>,
+    session: WebSession,
+    Ids(id, item): Ids,
+    Form(f): Form<ItemForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    // Back to the report the form was on (only a path of this site).
+    let to = if f.back.starts_with("/reports/") && !f.back.starts_with("//") {
+        f.back.clone()
+    } else {
+        "/reports".to_owned()
+    };
+    let u = weihu_store::reviews::ItemUpdate {
+        version: f.version,
+        state: f.state,
+    };
+    back(
+        &to,
+        weihu_store::reviews::update_item(&s.store, &session.actor, id, item, &u)
+            .await
+            .map(|_| ()),
+    )
 }

@@ -10,7 +10,8 @@ use crate::helpers::TestApp;
 both_backends!(
     attainment_satisfaction_and_causes_reach_the_report,
     reports_are_drafted_published_and_frozen,
-    early_warning_flags_what_is_at_risk_this_month
+    early_warning_flags_what_is_at_risk_this_month,
+    reviews_keep_a_plan_until_it_is_done
 );
 
 const SLM: &str = "zhao.min";
@@ -701,4 +702,105 @@ async fn early_warning_flags_what_is_at_risk_this_month(app: TestApp) {
         a.iter()
             .all(|s| s["projected_percent"].is_null() && s["at_risk"] == false)
     }));
+}
+
+async fn reviews_keep_a_plan_until_it_is_done(app: TestApp) {
+    let hdjm = app.org_id("HDJM").await;
+    let review = json!({"client_org_id": hdjm, "period": "2026-04", "held_on": "2026-05-06",
+        "attendees": "周建国、赵敏", "findings": "四月打印机故障偏多",
+        "items": [{"action": "更换财务部打印机", "owner": "周建国", "due_on": "2026-06-30"},
+                  {"action": "备用交换机", "owner": "李强"}]});
+    let (s, e) = app
+        .post("/api/v1/sla-reviews", Some(ENGINEER), &review)
+        .await;
+    assert_error(s, &e, 403, None);
+    let mut bad = review.clone();
+    bad["items"][0]["due_on"] = json!("六月底");
+    let (s, e) = app.post("/api/v1/sla-reviews", Some(SLM), &bad).await;
+    assert_error(s, &e, 422, Some("items[0].due_on"));
+    let mut many = review.clone();
+    many["items"] = json!(
+        (0..51)
+            .map(|i| json!({"action": format!("事项 {i}")}))
+            .collect::<Vec<_>>()
+    );
+    let (s, e) = app.post("/api/v1/sla-reviews", Some(SLM), &many).await;
+    assert_error(s, &e, 422, Some("items"));
+    let (s, r) = app.post("/api/v1/sla-reviews", Some(SLM), &review).await;
+    assert_eq!(s, 201, "{r}");
+    let rid = id(&r);
+    let items = r["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["state"], "open");
+
+    // The client's administrator reads its own; another client's does not exist for it.
+    let mine = app
+        .get_ok(&format!("/api/v1/sla-reviews/{rid}"), HDJM_ADMIN)
+        .await;
+    assert_eq!(mine["findings"], "四月打印机故障偏多");
+    let (s, e) = app
+        .get(&format!("/api/v1/sla-reviews/{rid}"), Some(JNYY_ADMIN))
+        .await;
+    assert_error(s, &e, 404, None);
+    let (s, e) = app
+        .get(&format!("/api/v1/sla-reviews/{rid}"), Some(HDJM_USER))
+        .await;
+    assert_error(s, &e, 404, None);
+
+    // May's report lists the open plan; April's counts the review... held in May: May's.
+    let may = app
+        .get_ok(
+            &format!("/api/v1/reports/service-level?client_org_id={hdjm}&month=2026-05"),
+            SLM,
+        )
+        .await;
+    assert_eq!(may["kpis"]["reviews_held"], 1, "{}", may["kpis"]);
+    assert_eq!(may["reviews"][0]["id"], rid);
+    let plan = may["improvement_plan"].as_array().expect("plan");
+    assert!(plan.iter().any(|i| i["action"] == "备用交换机"), "{plan:?}");
+
+    // Done: off the plan of the next report.
+    let item = &items[1];
+    let path = format!("/api/v1/sla-reviews/{rid}/items/{}", id(item));
+    let (s, e) = app
+        .patch(
+            &path,
+            Some(SLM),
+            &json!({"version": item["version"], "state": "finished"}),
+        )
+        .await;
+    assert_error(s, &e, 422, Some("state"));
+    let (s, e) = app
+        .patch(&path, Some(SLM), &json!({"version": 99, "state": "done"}))
+        .await;
+    assert_error(s, &e, 409, None);
+    let (s, e) = app
+        .patch(
+            &path,
+            Some(HDJM_ADMIN),
+            &json!({"version": item["version"], "state": "done"}),
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+    let (s, after) = app
+        .patch(
+            &path,
+            Some(SLM),
+            &json!({"version": item["version"], "state": "done"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{after}");
+    let june = app
+        .get_ok(
+            &format!("/api/v1/reports/service-level?client_org_id={hdjm}&month=2026-06"),
+            SLM,
+        )
+        .await;
+    let plan = june["improvement_plan"].as_array().expect("plan");
+    assert!(plan.iter().any(|i| i["action"] == "更换财务部打印机"));
+    assert!(
+        !plan.iter().any(|i| i["action"] == "备用交换机"),
+        "done items leave the plan: {plan:?}"
+    );
+    assert_eq!(june["kpis"]["reviews_held"], 0);
 }
