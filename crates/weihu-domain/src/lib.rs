@@ -5,6 +5,7 @@ pub mod attainment;
 pub mod availability;
 pub mod billing;
 pub mod calendar;
+pub mod change;
 pub mod money;
 pub mod order;
 pub mod order_access;

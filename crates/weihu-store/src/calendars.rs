@@ -282,7 +282,11 @@ fn policy_from_row(r: &AnyRow) -> Result<StoredPolicy> {
 }
 
 /// Parses a policy and checks that every calendar it names exists.
-async fn check_policy(store: &Store, definition: &Value, number: i64) -> Result<SlaPolicy> {
+pub(crate) async fn check_policy(
+    store: &Store,
+    definition: &Value,
+    number: i64,
+) -> Result<SlaPolicy> {
     let mut def = definition.clone();
     if let Some(o) = def.as_object_mut() {
         o.insert("version".into(), json!(number));
@@ -584,4 +588,64 @@ pub async fn ensure_builtin(store: &Store, actor: &Actor) -> Result<bool> {
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Adds a version to a policy inside a caller's transaction (an implemented change request):
+/// the next number, the definition checked, the policy's current version moved on. Returns the
+/// new number.
+pub(crate) async fn add_policy_version(
+    store: &Store,
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: i64,
+    definition: &Value,
+    note: &str,
+) -> Result<i64> {
+    let current: Option<i64> =
+        sqlx::query_scalar("SELECT current_version FROM sla_policies WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let number = current.ok_or(StoreError::NotFound)? + 1;
+    let policy = check_policy(store, definition, number).await?;
+    let canonical = serde_json::to_value(&policy).map_err(|e| StoreError::Format(e.to_string()))?;
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE sla_policies SET name = $1, current_version = $2, version = version + 1, updated_at = $3 \
+         WHERE id = $4 AND current_version = $5",
+    )
+    .bind(policy.name.clone())
+    .bind(number)
+    .bind(now)
+    .bind(id)
+    .bind(number - 1)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            current: number - 1,
+        });
+    }
+    sqlx::query(
+        "INSERT INTO sla_policy_versions (policy_id, number, definition, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(number)
+    .bind(canonical.to_string())
+    .bind(note.trim().to_owned())
+    .bind(actor.username.clone())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    audit::record(
+        conn,
+        actor,
+        None,
+        "sla_policy",
+        id,
+        "revise",
+        json!({"version": number, "note": note}),
+    )
+    .await?;
+    Ok(number)
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backend;
 pub mod calendars;
 pub mod catalog;
+pub mod change_requests;
 pub mod contracts;
 pub mod credentials;
 pub mod demo;

@@ -248,6 +248,7 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
         .strftime("%Y-%m")
         .to_string();
     load_reviews(store, &system, &last).await?;
+    load_changes(store, &system).await?;
     crate::reports::draft_all(store, &system, &last).await?;
     Ok(logins)
 }
@@ -748,5 +749,50 @@ async fn load_reviews(store: &Store, system: &Actor, last: &str) -> Result<()> {
         )
         .await?;
     }
+    Ok(())
+}
+
+/// A technical change at the hospital, assessed and waiting for approval (only into a desk
+/// without change requests).
+async fn load_changes(store: &Store, system: &Actor) -> Result<()> {
+    use crate::change_requests::{ChangeStepRequest, NewChange};
+    let any: i64 = sqlx::query_scalar("SELECT count(*) FROM change_requests")
+        .fetch_one(&store.pool)
+        .await?;
+    let org: Option<i64> = sqlx::query_scalar("SELECT id FROM organizations WHERE code = 'JNYY'")
+        .fetch_optional(&store.pool)
+        .await?;
+    let (0, Some(org)) = (any, org) else {
+        return Ok(());
+    };
+    let c = crate::change_requests::create(
+        store,
+        system,
+        &NewChange {
+            kind: "technical".into(),
+            client_org_id: Some(org),
+            policy_id: None,
+            contract_id: None,
+            title: "机房 UPS 电池组更换".into(),
+            description: "电池组已使用 5 年，内阻超标；更换期间市电直供约 2 小时。".into(),
+            proposal: None,
+            effective_from: None,
+        },
+    )
+    .await?;
+    crate::change_requests::step(
+        store,
+        system,
+        c.id,
+        &ChangeStepRequest {
+            version: c.version,
+            action: "assess".into(),
+            risk: Some("high".into()),
+            impact: "更换期间机房无 UPS 保护".into(),
+            rollback: "保留旧电池组至新电池组带载测试通过".into(),
+            note: String::new(),
+        },
+    )
+    .await?;
     Ok(())
 }

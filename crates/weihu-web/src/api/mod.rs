@@ -3,6 +3,7 @@
 
 pub mod assets;
 mod audit;
+mod change_requests;
 pub mod contracts;
 mod documents;
 pub use documents::base_url as documents_base_url;
@@ -60,6 +61,7 @@ use crate::error::ErrorBody;
         reports::draft, reports::draft_all, reports::get_one, reports::publish, reports::list_causes,
         reports::put_cause, reports::explain_breach, reports::warnings,
         reviews::list, reviews::create, reviews::get_one, reviews::update_item,
+        change_requests::list, change_requests::create, change_requests::get_one, change_requests::step,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
         orders::export, orders::bulk, orders::escalate, orders::link, orders::unlink, orders::merge,
         orders::list_notifications, orders::read_notification,
@@ -136,6 +138,7 @@ pub fn router() -> Router<AppState> {
         .merge(outages::router())
         .merge(reports::router())
         .merge(reviews::router())
+        .merge(change_requests::router())
         .merge(orders::router())
         .merge(order_work::router())
         .merge(assets::router())

@@ -37,6 +37,7 @@ mod auth;
 mod bad_input;
 mod billing;
 mod board;
+mod change_requests;
 mod concurrency;
 mod escalation;
 mod helpers;

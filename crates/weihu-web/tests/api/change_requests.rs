@@ -1,0 +1,248 @@
+//! Issue #14: change requests. An SLA change of a client is proposed with its new definition
+//! (checked at once), assessed, approved by the service-level manager, consented to by the
+//! client's administrator, and implemented no earlier than its effective date as a new policy
+//! version; every step by the roles SPEC §1 gives, with the request's version, and each client
+//! sees only its own.
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+both_backends!(an_sla_change_goes_from_proposal_to_a_new_policy_version);
+
+const SLM: &str = "zhao.min";
+
+#[track_caller]
+fn refused(status: u16, body: &Value, want: u16, field: Option<&str>) {
+    let code = match want {
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        _ => "invalid",
+    };
+    crate::helpers::assert_error("change request", &(status, body.clone()), want, code, field);
+}
+
+async fn step(app: &TestApp, user: &str, id: i64, body: Value) -> (u16, Value) {
+    let fresh = app
+        .get_ok(&format!("/api/v1/change-requests/{id}"), SLM)
+        .await;
+    let mut b = json!({"version": fresh["version"]});
+    if let (Some(o), Some(e)) = (b.as_object_mut(), body.as_object()) {
+        o.extend(e.clone());
+    }
+    app.post(
+        &format!("/api/v1/change-requests/{id}/steps"),
+        Some(user),
+        &b,
+    )
+    .await
+}
+
+async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) {
+    let hdjm = app.org_id("HDJM").await;
+    let list = app.get_ok("/api/v1/sla-policies", SLM).await;
+    let policy = list["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["is_default"] == true))
+        .cloned()
+        .expect("the default policy");
+    let pid = policy["id"].as_i64().expect("id");
+    let before = policy["current_version"].as_i64().expect("version");
+    let mut def = policy["definition"].clone();
+    def["targets"]["P1"]["resolution"]["minutes"] = json!(90);
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone"))
+        .date();
+    let tomorrow = today.tomorrow().expect("tomorrow").to_string();
+
+    // Who proposes what.
+    let new = json!({"kind": "sla_policy", "client_org_id": hdjm, "policy_id": pid, "title": "P1 解决时限缩短到 90 分钟",
+        "proposal": def, "effective_from": tomorrow});
+    let (s, e) = app
+        .post("/api/v1/change-requests", Some("wang.fang"), &new)
+        .await;
+    refused(s, &e, 403, None);
+    let (s, e) = app
+        .post("/api/v1/change-requests", Some("zhou.jg"), &new)
+        .await;
+    refused(s, &e, 403, None);
+    let mut bad = new.clone();
+    bad["proposal"]["targets"]["P1"]["resolution"]["minutes"] = json!(-5);
+    let (s, e) = app.post("/api/v1/change-requests", Some(SLM), &bad).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(
+        e["error"]["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("proposal")),
+        "{e}"
+    );
+    let (s, e) = app
+        .post(
+            "/api/v1/change-requests",
+            Some(SLM),
+            &json!({"kind": "sla_policy", "title": "x", "proposal": def}),
+        )
+        .await;
+    refused(s, &e, 422, Some("policy_id"));
+    let (s, e) = app
+        .post(
+            "/api/v1/change-requests",
+            Some(SLM),
+            &json!({"kind": "weather", "title": "x"}),
+        )
+        .await;
+    refused(s, &e, 422, Some("kind"));
+    let (s, cr) = app.post("/api/v1/change-requests", Some(SLM), &new).await;
+    assert_eq!(s, 201, "{cr}");
+    assert_eq!(cr["state"], "proposed");
+    let id = cr["id"].as_i64().expect("id");
+    assert_eq!(cr["steps"], json!(["assess", "reject", "cancel"]));
+
+    // Approval waits for an assessment; an assessment names risk, impact and rollback.
+    let (s, e) = step(&app, SLM, id, json!({"action": "approve"})).await;
+    refused(s, &e, 422, Some("action"));
+    let (s, e) = step(
+        &app,
+        SLM,
+        id,
+        json!({"action": "assess", "risk": "extreme", "impact": "x", "rollback": "y"}),
+    )
+    .await;
+    refused(s, &e, 422, Some("risk"));
+    let (s, e) = step(
+        &app,
+        SLM,
+        id,
+        json!({"action": "assess", "risk": "low", "impact": "", "rollback": "y"}),
+    )
+    .await;
+    refused(s, &e, 422, Some("impact"));
+    let (s, a) = step(
+        &app,
+        SLM,
+        id,
+        json!({"action": "assess", "risk": "medium",
+        "impact": "P1 工单的解决时限；在途工单不受影响", "rollback": "再发布上一版本"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["state"], "assessed");
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/change-requests/{id}/steps"),
+            Some(SLM),
+            &json!({"version": 1, "action": "approve"}),
+        )
+        .await;
+    refused(s, &e, 409, None);
+    let (s, a) = step(&app, SLM, id, json!({"action": "approve"})).await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(
+        a["state"], "awaiting_consent",
+        "a client's SLA change needs its consent"
+    );
+
+    // The client's administrator consents; the provider cannot for it; another client sees nothing.
+    let (s, e) = step(&app, SLM, id, json!({"action": "consent"})).await;
+    refused(s, &e, 403, None);
+    let (s, e) = app
+        .get(&format!("/api/v1/change-requests/{id}"), Some("qian.min"))
+        .await;
+    refused(s, &e, 404, None);
+    let (s, e) = app
+        .get(&format!("/api/v1/change-requests/{id}"), Some("wu.li"))
+        .await;
+    refused(s, &e, 404, None);
+    let theirs = app
+        .get_ok(&format!("/api/v1/change-requests/{id}"), "zhou.jg")
+        .await;
+    assert_eq!(theirs["steps"], json!(["consent", "reject"]));
+    let notes = app.get_ok("/api/v1/notifications", "zhou.jg").await;
+    let notes = notes
+        .as_array()
+        .or_else(|| notes["items"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        notes.iter().any(|n| n["kind"] == "change_consent"),
+        "{notes:?}"
+    );
+    let (s, a) = step(&app, "zhou.jg", id, json!({"action": "consent"})).await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["state"], "approved");
+
+    // Not before its date: the policy keeps its version.
+    let (s, e) = step(&app, SLM, id, json!({"action": "implement"})).await;
+    refused(s, &e, 422, Some("effective_from"));
+    let p = app
+        .get_ok(&format!("/api/v1/sla-policies/{pid}"), SLM)
+        .await;
+    assert_eq!(p["current_version"], before);
+
+    // A second change, effective today and for the provider default (no client to ask), is
+    // implemented at once as the policy's next version.
+    let now_change = json!({"kind": "sla_policy", "policy_id": pid, "title": "P1 90 分钟（即日）", "proposal": def});
+    let (s, cr2) = app
+        .post("/api/v1/change-requests", Some(SLM), &now_change)
+        .await;
+    assert_eq!(s, 201, "{cr2}");
+    let id2 = cr2["id"].as_i64().expect("id");
+    let (s, _) = step(
+        &app,
+        SLM,
+        id2,
+        json!({"action": "assess", "risk": "low", "impact": "P1", "rollback": "上一版本"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, a) = step(&app, SLM, id2, json!({"action": "approve"})).await;
+    assert_eq!((s, a["state"].as_str()), (200, Some("approved")), "{a}");
+    let (s, done) = step(&app, SLM, id2, json!({"action": "implement"})).await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["state"], "implemented");
+    assert_eq!(done["implemented_version"], before + 1);
+    let p = app
+        .get_ok(&format!("/api/v1/sla-policies/{pid}"), SLM)
+        .await;
+    assert_eq!(p["current_version"], before + 1);
+    assert_eq!(
+        p["definition"]["targets"]["P1"]["resolution"]["minutes"],
+        90
+    );
+    let (s, e) = step(&app, SLM, id2, json!({"action": "cancel"})).await;
+    refused(s, &e, 422, Some("action"));
+
+    // Rejecting needs a reason; the client may refuse its consent.
+    let (s, cr3) = app
+        .post(
+            "/api/v1/change-requests",
+            Some("li.qiang"),
+            &json!({"kind": "technical", "client_org_id": hdjm,
+            "title": "核心交换机固件升级", "description": "需停机 30 分钟"}),
+        )
+        .await;
+    assert_eq!(s, 201, "an engineer raises a technical change: {cr3}");
+    let id3 = cr3["id"].as_i64().expect("id");
+    let (s, e) = step(&app, "wang.fang", id3, json!({"action": "reject"})).await;
+    refused(s, &e, 422, Some("note"));
+    let (s, r) = step(
+        &app,
+        "wang.fang",
+        id3,
+        json!({"action": "reject", "note": "等待厂商确认版本"}),
+    )
+    .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("rejected")), "{r}");
+
+    // Lists: the client's administrator sees its own client's, a client user nothing.
+    let mine = app.get_ok("/api/v1/change-requests", "zhou.jg").await;
+    assert!(
+        mine["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty() && i.iter().all(|c| c["client_org_id"] == hdjm)),
+        "{mine}"
+    );
+    let none = app.get_ok("/api/v1/change-requests", "wu.li").await;
+    assert_eq!(none["total"], 0);
+}
