@@ -6,6 +6,7 @@ mod admin;
 mod apidocs;
 mod assets;
 mod billing;
+mod changes;
 pub use billing::statement_file_name;
 mod home;
 mod login;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(outages::router())
         .merge(reports::router())
+        .merge(changes::router())
 }
 
 pub struct NavItem {
@@ -199,6 +201,7 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         }
         if r == weihu_domain::role::Role::ClientAdmin {
             items.push(("/reports".into(), "nav.reports"));
+            items.push(("/changes".into(), "nav.changes"));
         }
         items.push(("/catalog".into(), "nav.catalog"));
     } else {
@@ -234,7 +237,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
                 // Staff reach the reports from the service-level page's tabs.
                 || (href == "/service-levels"
                     && !actor.is_client()
-                    && (path == "/reports" || path.starts_with("/reports/"))),
+                    && ["/reports", "/changes"]
+                        .iter()
+                        .any(|p| path == *p || path.starts_with(&format!("{p}/")))),
             label: tr.t(key),
             href,
         })

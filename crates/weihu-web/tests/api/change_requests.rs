@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
-both_backends!(an_sla_change_goes_from_proposal_to_a_new_policy_version);
+both_backends!(
+    an_sla_change_goes_from_proposal_to_a_new_policy_version,
+    change_pages_offer_exactly_the_steps_the_store_takes
+);
 
 const SLM: &str = "zhao.min";
 
@@ -245,4 +248,91 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
     );
     let none = app.get_ok("/api/v1/change-requests", "wu.li").await;
     assert_eq!(none["total"], 0);
+}
+
+async fn change_pages_offer_exactly_the_steps_the_store_takes(app: TestApp) {
+    use crate::helpers::{form_csrf, page_html, post_form, signed_in};
+    let hdjm = app.org_id("HDJM").await;
+    // A contract change of HDJM, proposed and approved by the desk: it waits for the client.
+    let contracts = app
+        .get_ok(
+            &format!("/api/v1/contracts?client_org_id={hdjm}"),
+            "wang.fang",
+        )
+        .await;
+    let contract = contracts["items"][0]["id"]
+        .as_i64()
+        .expect("HDJM has a contract");
+    let (s, cr) = app
+        .post(
+            "/api/v1/change-requests",
+            Some("wang.fang"),
+            &json!({"kind": "contract", "contract_id": contract,
+            "title": "每月上门次数由 4 次增至 6 次"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{cr}");
+    assert_eq!(cr["client_org_id"], hdjm, "the contract's client");
+    let id = cr["id"].as_i64().expect("id");
+    let (s, _) = step(
+        &app,
+        "wang.fang",
+        id,
+        json!({"action": "assess", "risk": "low", "impact": "月费", "rollback": "恢复原条款"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let page = format!("/changes/{id}");
+    let desk = signed_in(&app, "wang.fang").await;
+    let html = page_html(&desk, &app, &page).await;
+    for (action, offered) in [
+        ("approve", true),
+        ("reject", true),
+        ("cancel", true),
+        ("consent", false),
+        ("implement", false),
+        ("assess", true),
+    ] {
+        assert_eq!(
+            html.contains(&format!(r#"data-action="{action}""#)),
+            offered,
+            "{action} on the desk's page"
+        );
+    }
+    let (s, _) = step(&app, "wang.fang", id, json!({"action": "approve"})).await;
+    assert_eq!(s, 200);
+
+    // The client's administrator consents on the page.
+    let admin = signed_in(&app, "zhou.jg").await;
+    let html = page_html(&admin, &app, &page).await;
+    assert!(html.contains(r#"data-action="consent""#), "{html}");
+    assert!(!html.contains(r#"data-action="approve""#));
+    let version = app
+        .get_ok(&format!("/api/v1/change-requests/{id}"), "zhou.jg")
+        .await["version"]
+        .to_string();
+    let csrf = form_csrf(&html);
+    let (s, to) = post_form(
+        &admin,
+        &app,
+        &format!("/changes/{id}/steps"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("version", version.as_str()),
+            ("action", "consent"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, to.as_str()),
+        (303, format!("/changes/{id}?ok=1").as_str())
+    );
+    let after = app
+        .get_ok(&format!("/api/v1/change-requests/{id}"), "zhou.jg")
+        .await;
+    assert_eq!(after["state"], "approved");
+    // Another client's administrator finds no such page.
+    let other = signed_in(&app, "qian.min").await;
+    let resp = other.get(app.url(&page)).send().await.expect("GET");
+    assert_eq!(resp.status(), 404);
 }
