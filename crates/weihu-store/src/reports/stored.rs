@@ -490,6 +490,8 @@ pub struct DraftSummary {
 /// reported and does not stop the others.
 pub async fn draft_all(store: &Store, actor: &Actor, month: &str) -> Result<DraftSummary> {
     may_manage(actor)?;
+    // A bad month is the request's fault, not every client's.
+    let month = &check_month(store, month)?.to_string();
     let clients: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM organizations WHERE kind = 'client' AND active = 1 ORDER BY id",
     )

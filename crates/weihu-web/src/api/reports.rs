@@ -152,7 +152,13 @@ pub struct DraftAllSummary {
     pub month: String,
     pub created: u64,
     /// Clients whose draft failed, with why.
-    pub failed: Vec<(i64, String)>,
+    pub failed: Vec<DraftFailure>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DraftFailure {
+    pub client_org_id: i64,
+    pub message: String,
 }
 
 /// Draft (or refresh the draft of) a client's report for a month (201 when created); a
@@ -186,7 +192,14 @@ pub async fn draft_all(
     Ok(Json(DraftAllSummary {
         month: sum.month,
         created: sum.created,
-        failed: sum.failed,
+        failed: sum
+            .failed
+            .into_iter()
+            .map(|(client_org_id, message)| DraftFailure {
+                client_org_id,
+                message,
+            })
+            .collect(),
     }))
 }
 

@@ -591,7 +591,18 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
         .await;
     assert_error(s, &e, 404, None);
 
-    // Drafting every client at once skips the published one.
+    // Drafting every client at once: the month is checked once, for the request.
+    for bad in ["", "2026-13", "2999-01"] {
+        let (s, e) = app
+            .post(
+                "/api/v1/service-level-reports/draft-all",
+                Some(SLM),
+                &json!({"month": bad}),
+            )
+            .await;
+        assert_error(s, &e, 422, Some("month"));
+    }
+    // It skips the published one.
     let (s, sum) = app
         .post(
             "/api/v1/service-level-reports/draft-all",
