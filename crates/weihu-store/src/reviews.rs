@@ -103,11 +103,9 @@ fn hidden(actor: &Actor) -> bool {
     actor.role.is_client_side() && actor.role != Role::ClientAdmin
 }
 
+/// A date as entered, checked and written back as `YYYY-MM-DD`.
 fn date(field: &str, v: &str) -> Result<String> {
-    v.trim()
-        .parse::<jiff::civil::Date>()
-        .map(|d| d.to_string())
-        .map_err(|_| StoreError::invalid(field, "must be a date YYYY-MM-DD"))
+    crate::contracts::parse_date(field, v).map(|d| d.to_string())
 }
 
 fn item_row(r: &sqlx::any::AnyRow) -> Result<ImprovementItem> {

@@ -79,21 +79,7 @@ async fn list_page(
     use weihu_domain::change::{ChangeKind, may_propose};
     let can_propose = may_propose(a.role, ChangeKind::Technical);
     let (clients, contracts) = if can_propose {
-        let clients = weihu_store::organizations::list(
-            &s.store,
-            a,
-            &weihu_store::organizations::OrgFilter {
-                kind: Some(weihu_store::organizations::OrgKind::Client),
-                active: Some(true),
-            },
-            &ListParams {
-                limit: Some(500),
-                ..Default::default()
-            },
-        )
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default();
+        let clients = super::active_clients(&s, a).await;
         let contracts = if may_propose(a.role, ChangeKind::Contract) {
             weihu_store::contracts::list(
                 &s.store,

@@ -307,6 +307,33 @@ pub fn back<E: Into<ApiError>>(to: &str, result: Result<(), E>) -> Response {
     }
 }
 
+/// The active client organisations a staff page offers in its pickers (none for clients, who
+/// only ever see their own).
+pub(crate) async fn active_clients(
+    s: &AppState,
+    a: &Actor,
+) -> Vec<weihu_store::organizations::Organization> {
+    use weihu_store::organizations::{self, OrgFilter, OrgKind};
+    if a.is_client() {
+        return Vec::new();
+    }
+    organizations::list(
+        &s.store,
+        a,
+        &OrgFilter {
+            kind: Some(OrgKind::Client),
+            active: Some(true),
+        },
+        &weihu_store::ListParams {
+            limit: Some(500),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|p| p.items)
+    .unwrap_or_default()
+}
+
 /// Renders a template, or a plain error page if rendering fails.
 pub fn render<T: askama::Template>(t: &T) -> Response {
     match t.render() {

@@ -10,9 +10,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use weihu_store::StoreError;
 use weihu_store::outages::{self, NewOutage, Outage, OutagePatch};
 use weihu_store::service_levels::{self, MonthFigures};
-use weihu_store::{ListParams, StoreError};
 
 use super::{PageCtx, back, page_error, render};
 use crate::AppState;
@@ -112,25 +112,7 @@ async fn month_page(
         .clone()
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| local_now(&ctx).strftime("%Y-%m").to_string());
-    let clients = if a.is_client() {
-        Vec::new()
-    } else {
-        weihu_store::organizations::list(
-            &s.store,
-            a,
-            &weihu_store::organizations::OrgFilter {
-                kind: Some(weihu_store::organizations::OrgKind::Client),
-                active: Some(true),
-            },
-            &ListParams {
-                limit: Some(500),
-                ..Default::default()
-            },
-        )
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default()
-    };
+    let clients = super::active_clients(&s, a).await;
     let client = a
         .client_scope()
         .or_else(|| q.client.as_deref().and_then(|c| c.parse().ok()))

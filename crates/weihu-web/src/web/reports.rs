@@ -69,30 +69,6 @@ struct ListPage {
     error: Option<String>,
 }
 
-async fn clients_of(
-    s: &AppState,
-    a: &weihu_store::Actor,
-) -> Vec<weihu_store::organizations::Organization> {
-    if a.is_client() {
-        return Vec::new();
-    }
-    weihu_store::organizations::list(
-        &s.store,
-        a,
-        &weihu_store::organizations::OrgFilter {
-            kind: Some(weihu_store::organizations::OrgKind::Client),
-            active: Some(true),
-        },
-        &ListParams {
-            limit: Some(500),
-            ..Default::default()
-        },
-    )
-    .await
-    .map(|p| p.items)
-    .unwrap_or_default()
-}
-
 async fn list_page(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -126,7 +102,7 @@ async fn list_page(
         Err(e) => return page_error(ctx, e.into()),
     };
     render(&ListPage {
-        clients: clients_of(&s, a).await,
+        clients: super::active_clients(&s, a).await,
         last_month: last_month(&ctx),
         can_manage: a.role.can_manage_service_levels(),
         items: page.items,
@@ -225,7 +201,7 @@ async fn report_page(
         headline: service_report::headline(&report.report, tr),
         sections: service_report::sections(&report.report, tr),
         charts,
-        clients: clients_of(&s, a).await,
+        clients: super::active_clients(&s, a).await,
         can_manage: a.role.can_manage_service_levels(),
         can_publish: !report.report.running,
         query: format!("client={client}&month={}", report.report.month),

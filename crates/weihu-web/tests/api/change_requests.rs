@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, assert_refused};
 
 both_backends!(
     an_sla_change_goes_from_proposal_to_a_new_policy_version,
@@ -14,17 +14,6 @@ both_backends!(
 );
 
 const SLM: &str = "zhao.min";
-
-#[track_caller]
-fn refused(status: u16, body: &Value, want: u16, field: Option<&str>) {
-    let code = match want {
-        403 => "forbidden",
-        404 => "not_found",
-        409 => "conflict",
-        _ => "invalid",
-    };
-    crate::helpers::assert_error("change request", &(status, body.clone()), want, code, field);
-}
 
 async fn step(app: &TestApp, user: &str, id: i64, body: Value) -> (u16, Value) {
     let fresh = app
@@ -65,11 +54,11 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
     let (s, e) = app
         .post("/api/v1/change-requests", Some("wang.fang"), &new)
         .await;
-    refused(s, &e, 403, None);
+    assert_refused(s, &e, 403, None);
     let (s, e) = app
         .post("/api/v1/change-requests", Some("zhou.jg"), &new)
         .await;
-    refused(s, &e, 403, None);
+    assert_refused(s, &e, 403, None);
     let mut bad = new.clone();
     bad["proposal"]["targets"]["P1"]["resolution"]["minutes"] = json!(-5);
     let (s, e) = app.post("/api/v1/change-requests", Some(SLM), &bad).await;
@@ -87,7 +76,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
             &json!({"kind": "sla_policy", "title": "x", "proposal": def}),
         )
         .await;
-    refused(s, &e, 422, Some("policy_id"));
+    assert_refused(s, &e, 422, Some("policy_id"));
     let (s, e) = app
         .post(
             "/api/v1/change-requests",
@@ -95,7 +84,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
             &json!({"kind": "weather", "title": "x"}),
         )
         .await;
-    refused(s, &e, 422, Some("kind"));
+    assert_refused(s, &e, 422, Some("kind"));
     let (s, cr) = app.post("/api/v1/change-requests", Some(SLM), &new).await;
     assert_eq!(s, 201, "{cr}");
     assert_eq!(cr["state"], "proposed");
@@ -104,7 +93,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
 
     // Approval waits for an assessment; an assessment names risk, impact and rollback.
     let (s, e) = step(&app, SLM, id, json!({"action": "approve"})).await;
-    refused(s, &e, 422, Some("action"));
+    assert_refused(s, &e, 422, Some("action"));
     let (s, e) = step(
         &app,
         SLM,
@@ -112,7 +101,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
         json!({"action": "assess", "risk": "extreme", "impact": "x", "rollback": "y"}),
     )
     .await;
-    refused(s, &e, 422, Some("risk"));
+    assert_refused(s, &e, 422, Some("risk"));
     let (s, e) = step(
         &app,
         SLM,
@@ -120,7 +109,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
         json!({"action": "assess", "risk": "low", "impact": "", "rollback": "y"}),
     )
     .await;
-    refused(s, &e, 422, Some("impact"));
+    assert_refused(s, &e, 422, Some("impact"));
     let (s, a) = step(
         &app,
         SLM,
@@ -138,7 +127,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
             &json!({"version": 1, "action": "approve"}),
         )
         .await;
-    refused(s, &e, 409, None);
+    assert_refused(s, &e, 409, None);
     let (s, a) = step(&app, SLM, id, json!({"action": "approve"})).await;
     assert_eq!(s, 200, "{a}");
     assert_eq!(
@@ -148,15 +137,15 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
 
     // The client's administrator consents; the provider cannot for it; another client sees nothing.
     let (s, e) = step(&app, SLM, id, json!({"action": "consent"})).await;
-    refused(s, &e, 403, None);
+    assert_refused(s, &e, 403, None);
     let (s, e) = app
         .get(&format!("/api/v1/change-requests/{id}"), Some("qian.min"))
         .await;
-    refused(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
     let (s, e) = app
         .get(&format!("/api/v1/change-requests/{id}"), Some("wu.li"))
         .await;
-    refused(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
     let theirs = app
         .get_ok(&format!("/api/v1/change-requests/{id}"), "zhou.jg")
         .await;
@@ -177,7 +166,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
 
     // Not before its date: the policy keeps its version.
     let (s, e) = step(&app, SLM, id, json!({"action": "implement"})).await;
-    refused(s, &e, 422, Some("effective_from"));
+    assert_refused(s, &e, 422, Some("effective_from"));
     let p = app
         .get_ok(&format!("/api/v1/sla-policies/{pid}"), SLM)
         .await;
@@ -214,7 +203,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
         90
     );
     let (s, e) = step(&app, SLM, id2, json!({"action": "cancel"})).await;
-    refused(s, &e, 422, Some("action"));
+    assert_refused(s, &e, 422, Some("action"));
 
     // Rejecting needs a reason; the client may refuse its consent.
     let (s, cr3) = app
@@ -228,7 +217,7 @@ async fn an_sla_change_goes_from_proposal_to_a_new_policy_version(app: TestApp) 
     assert_eq!(s, 201, "an engineer raises a technical change: {cr3}");
     let id3 = cr3["id"].as_i64().expect("id");
     let (s, e) = step(&app, "wang.fang", id3, json!({"action": "reject"})).await;
-    refused(s, &e, 422, Some("note"));
+    assert_refused(s, &e, 422, Some("note"));
     let (s, r) = step(
         &app,
         "wang.fang",

@@ -219,6 +219,19 @@ pub async fn read(resp: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
+/// Asserts an error answer by its status alone: the code follows from it (403 forbidden, 404
+/// not_found, 409 conflict, anything else invalid), and the field when one is expected.
+#[track_caller]
+pub fn assert_refused(status: u16, body: &Value, want: u16, field: Option<&str>) {
+    let code = match want {
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        _ => "invalid",
+    };
+    assert_error("refused", &(status, body.clone()), want, code, field);
+}
+
 /// Asserts an error response: `status`, the `{"error": {"code", "message", "field"?}}` shape,
 /// the code, and the field when one is expected.
 #[track_caller]

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, assert_refused};
 
 both_backends!(
     attainment_satisfaction_and_causes_reach_the_report,
@@ -21,18 +21,6 @@ const ENGINEER: &str = "li.qiang";
 const HDJM_ADMIN: &str = "zhou.jg";
 const HDJM_USER: &str = "wu.li";
 const JNYY_ADMIN: &str = "qian.min";
-
-/// An error answer: its status, code and (when given) field.
-#[track_caller]
-fn assert_error(status: u16, body: &Value, want: u16, field: Option<&str>) {
-    let code = match want {
-        403 => "forbidden",
-        404 => "not_found",
-        409 => "conflict",
-        _ => "invalid",
-    };
-    crate::helpers::assert_error("report", &(status, body.clone()), want, code, field);
-}
 
 fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("an id: {v}"))
@@ -126,7 +114,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
         json!({"resolution": "更换搓纸轮", "cause": "no_such_cause"}),
     )
     .await;
-    assert_error(s, &bad, 422, Some("cause"));
+    assert_refused(s, &bad, 422, Some("cause"));
     let (s, o) = mv(
         &app,
         ENGINEER,
@@ -156,7 +144,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
         json!({"resolution": "等待备件后更换", "breach_reason": "because"}),
     )
     .await;
-    assert_error(s, &bad, 422, Some("breach_reason"));
+    assert_refused(s, &bad, 422, Some("breach_reason"));
     let (s, o) = mv(
         &app,
         ENGINEER,
@@ -189,7 +177,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
     let (s, e) = app
         .post(&explain, Some(ENGINEER), &json!({"reason": "other"}))
         .await;
-    assert_error(s, &e, 422, Some("note"));
+    assert_refused(s, &e, 422, Some("note"));
     let (s, e) = app
         .post(&explain, Some(HDJM_USER), &json!({"reason": "travel"}))
         .await;
@@ -204,7 +192,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
             &json!({"reason": "travel"}),
         )
         .await;
-    assert_error(s, &e, 422, Some("kind"));
+    assert_refused(s, &e, 422, Some("kind"));
     let (s, e) = app
         .post(
             &format!("/api/v1/orders/{late}/clocks/sideways/breach"),
@@ -212,7 +200,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
             &json!({"reason": "travel"}),
         )
         .await;
-    assert_error(s, &e, 422, Some("kind"));
+    assert_refused(s, &e, 422, Some("kind"));
     let (s, o) = app
         .post(
             &explain,
@@ -296,7 +284,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
             Some(HDJM_ADMIN),
         )
         .await;
-    assert_error(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
     let (s, e) = app.get(&path, Some(HDJM_USER)).await;
     assert!(
         s == 403 || s == 404,
@@ -317,7 +305,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
             &json!({"code": "firmware", "name": "固件"}),
         )
         .await;
-    assert_error(s, &e, 403, None);
+    assert_refused(s, &e, 403, None);
     let (s, e) = app
         .post(
             "/api/v1/failure-causes",
@@ -325,7 +313,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
             &json!({"code": "Bad Code", "name": "x"}),
         )
         .await;
-    assert_error(s, &e, 422, Some("code"));
+    assert_refused(s, &e, 422, Some("code"));
     let (s, c) = app
         .post(
             "/api/v1/failure-causes",
@@ -352,7 +340,7 @@ async fn attainment_satisfaction_and_causes_reach_the_report(app: TestApp) {
         json!({"resolution": "升级", "cause": "firmware"}),
     )
     .await;
-    assert_error(s, &e, 422, Some("cause"));
+    assert_refused(s, &e, 422, Some("cause"));
 }
 
 /// The text of a PDF by poppler's `pdftotext` (installed by scripts/ensure-chromium; required in
@@ -400,7 +388,7 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
     let (s, e) = app
         .post("/api/v1/service-level-reports", Some(ENGINEER), &draft)
         .await;
-    assert_error(s, &e, 403, None);
+    assert_refused(s, &e, 403, None);
     let (s, e) = app
         .post(
             "/api/v1/service-level-reports",
@@ -408,7 +396,7 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
             &json!({"client_org_id": hdjm, "month": "2999-01"}),
         )
         .await;
-    assert_error(s, &e, 422, Some("month"));
+    assert_refused(s, &e, 422, Some("month"));
     let (s, e) = app
         .post(
             "/api/v1/service-level-reports",
@@ -416,7 +404,7 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
             &json!({"client_org_id": hdjm, "month": "March"}),
         )
         .await;
-    assert_error(s, &e, 422, Some("month"));
+    assert_refused(s, &e, 422, Some("month"));
     let (s, r) = app
         .post("/api/v1/service-level-reports", Some(SLM), &draft)
         .await;
@@ -432,14 +420,14 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
     // Not the client's until published.
     let mine = "/api/v1/reports/service-level?month=2026-03";
     let (s, e) = app.get(mine, Some(HDJM_ADMIN)).await;
-    assert_error(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
     let (s, e) = app
         .get(
             &format!("/api/v1/service-level-reports/{rid}"),
             Some(HDJM_ADMIN),
         )
         .await;
-    assert_error(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
     let listed = app
         .get_ok("/api/v1/service-level-reports", HDJM_ADMIN)
         .await;
@@ -459,7 +447,7 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
             &json!({"version": again["version"].as_i64().unwrap_or(0) - 1}),
         )
         .await;
-    assert_error(s, &e, 409, None);
+    assert_refused(s, &e, 409, None);
     let (s, e) = app
         .post(
             &publish,
@@ -474,11 +462,11 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
     let (s, e) = app
         .post(&publish, Some(SLM), &json!({"version": p["version"]}))
         .await;
-    assert_error(s, &e, 422, Some("state"));
+    assert_refused(s, &e, 422, Some("state"));
     let (s, e) = app
         .post("/api/v1/service-level-reports", Some(SLM), &draft)
         .await;
-    assert_error(s, &e, 422, Some("month"));
+    assert_refused(s, &e, 422, Some("month"));
 
     // The client's administrator reads it now, is notified, and sees the issued figures.
     let issued = app.get_ok(mine, HDJM_ADMIN).await;
@@ -510,14 +498,14 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
             Some(JNYY_ADMIN),
         )
         .await;
-    assert_error(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
     let (s, e) = app
         .get(
             &format!("/api/v1/service-level-reports/{rid}"),
             Some(JNYY_ADMIN),
         )
         .await;
-    assert_error(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
 
     // An outage corrected after publication does not change what was issued; the report says so.
     let (s, o) = app
@@ -589,7 +577,7 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
             Some(JNYY_ADMIN),
         )
         .await;
-    assert_error(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
 
     // Drafting every client at once: the month is checked once, for the request.
     for bad in ["", "2026-13", "2999-01"] {
@@ -600,7 +588,7 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
                 &json!({"month": bad}),
             )
             .await;
-        assert_error(s, &e, 422, Some("month"));
+        assert_refused(s, &e, 422, Some("month"));
     }
     // It skips the published one.
     let (s, sum) = app
@@ -701,7 +689,7 @@ async fn early_warning_flags_what_is_at_risk_this_month(app: TestApp) {
     let (s, e) = app
         .get("/api/v1/service-levels/warnings", Some(HDJM_USER))
         .await;
-    assert_error(s, &e, 403, None);
+    assert_refused(s, &e, 403, None);
     // A closed month has figures, not projections.
     let march = app
         .get_ok(
@@ -724,11 +712,11 @@ async fn reviews_keep_a_plan_until_it_is_done(app: TestApp) {
     let (s, e) = app
         .post("/api/v1/sla-reviews", Some(ENGINEER), &review)
         .await;
-    assert_error(s, &e, 403, None);
+    assert_refused(s, &e, 403, None);
     let mut bad = review.clone();
     bad["items"][0]["due_on"] = json!("六月底");
     let (s, e) = app.post("/api/v1/sla-reviews", Some(SLM), &bad).await;
-    assert_error(s, &e, 422, Some("items[0].due_on"));
+    assert_refused(s, &e, 422, Some("items[0].due_on"));
     let mut many = review.clone();
     many["items"] = json!(
         (0..51)
@@ -736,7 +724,7 @@ async fn reviews_keep_a_plan_until_it_is_done(app: TestApp) {
             .collect::<Vec<_>>()
     );
     let (s, e) = app.post("/api/v1/sla-reviews", Some(SLM), &many).await;
-    assert_error(s, &e, 422, Some("items"));
+    assert_refused(s, &e, 422, Some("items"));
     let (s, r) = app.post("/api/v1/sla-reviews", Some(SLM), &review).await;
     assert_eq!(s, 201, "{r}");
     let rid = id(&r);
@@ -752,11 +740,11 @@ async fn reviews_keep_a_plan_until_it_is_done(app: TestApp) {
     let (s, e) = app
         .get(&format!("/api/v1/sla-reviews/{rid}"), Some(JNYY_ADMIN))
         .await;
-    assert_error(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
     let (s, e) = app
         .get(&format!("/api/v1/sla-reviews/{rid}"), Some(HDJM_USER))
         .await;
-    assert_error(s, &e, 404, None);
+    assert_refused(s, &e, 404, None);
 
     // May's report lists the open plan; April's counts the review... held in May: May's.
     let may = app
@@ -780,11 +768,11 @@ async fn reviews_keep_a_plan_until_it_is_done(app: TestApp) {
             &json!({"version": item["version"], "state": "finished"}),
         )
         .await;
-    assert_error(s, &e, 422, Some("state"));
+    assert_refused(s, &e, 422, Some("state"));
     let (s, e) = app
         .patch(&path, Some(SLM), &json!({"version": 99, "state": "done"}))
         .await;
-    assert_error(s, &e, 409, None);
+    assert_refused(s, &e, 409, None);
     let (s, e) = app
         .patch(
             &path,
@@ -792,7 +780,7 @@ async fn reviews_keep_a_plan_until_it_is_done(app: TestApp) {
             &json!({"version": item["version"], "state": "done"}),
         )
         .await;
-    assert_error(s, &e, 403, None);
+    assert_refused(s, &e, 403, None);
     let (s, after) = app
         .patch(
             &path,

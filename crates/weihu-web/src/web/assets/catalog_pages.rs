@@ -52,7 +52,7 @@ pub(super) async fn catalog_list(
     let a = &session.actor;
     match catalog::list(&s.store, a).await {
         Ok(items) => render(&CatalogPage {
-            clients: client_orgs(&s, a).await,
+            clients: crate::web::active_clients(&s, a).await,
             can_edit: a.role.can_manage_service_levels(),
             ctx,
             items,

@@ -16,7 +16,7 @@ use weihu_store::assets::{
     self, Asset, AssetFilter, AssetInput, AssetType, HistoryEntry, ImportPlan, RegistryDiff,
 };
 use weihu_store::catalog::{self, CatalogInput, CatalogItem};
-use weihu_store::organizations::{self, OrgFilter, OrgKind, Organization};
+use weihu_store::organizations::{self, Organization};
 use weihu_store::{ListParams, Page, StoreError};
 
 use super::{PageCtx, back, page_error, render};
@@ -79,27 +79,6 @@ fn flash(ctx: &mut PageCtx, ok: &Option<String>, error: &Option<String>) -> Opti
         ctx.flash = Some(ctx.t("flash.saved").to_owned());
     }
     error.clone()
-}
-
-async fn client_orgs(s: &AppState, a: &weihu_store::Actor) -> Vec<Organization> {
-    if a.is_client() {
-        return Vec::new();
-    }
-    organizations::list(
-        &s.store,
-        a,
-        &OrgFilter {
-            kind: Some(OrgKind::Client),
-            active: Some(true),
-        },
-        &ListParams {
-            limit: Some(500),
-            ..Default::default()
-        },
-    )
-    .await
-    .map(|p| p.items)
-    .unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -169,7 +148,7 @@ async fn list(
         .join("&");
     render(&AssetList {
         types: assets::types(&s.store).await.unwrap_or_default(),
-        clients: client_orgs(&s, a).await,
+        clients: super::active_clients(&s, a).await,
         can_edit: a.role.can_write_registry(),
         prev: f.offset.filter(|o| *o > 0).map(|o| (o - 100).max(0)),
         ctx,
