@@ -489,6 +489,16 @@ pub struct DraftSummary {
 /// Drafts every active client's report for `month` that has none yet; one client's failure is
 /// reported and does not stop the others.
 pub async fn draft_all(store: &Store, actor: &Actor, month: &str) -> Result<DraftSummary> {
+    draft_all_with(store, actor, month, |_, _| {}).await
+}
+
+/// [`draft_all`], telling `progress` (clients done, clients in all) after each client.
+pub async fn draft_all_with(
+    store: &Store,
+    actor: &Actor,
+    month: &str,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<DraftSummary> {
     may_manage(actor)?;
     // A bad month is the request's fault, not every client's.
     let month = &check_month(store, month)?.to_string();
@@ -501,7 +511,9 @@ pub async fn draft_all(store: &Store, actor: &Actor, month: &str) -> Result<Draf
         month: month.to_owned(),
         ..DraftSummary::default()
     };
-    for c in clients {
+    let all = clients.len();
+    for (i, c) in clients.into_iter().enumerate() {
+        progress(i, all);
         match draft(store, actor, c, month).await {
             Ok((_, true)) => sum.created += 1,
             Ok((_, false)) => {}
@@ -510,6 +522,7 @@ pub async fn draft_all(store: &Store, actor: &Actor, month: &str) -> Result<Draf
             Err(e) => sum.failed.push((c, e.to_string())),
         }
     }
+    progress(all, all);
     Ok(sum)
 }
 

@@ -6,6 +6,7 @@ mod bench;
 mod calendar;
 mod data;
 mod generate;
+mod reports;
 mod serve;
 mod sla;
 mod statements;
@@ -94,6 +95,9 @@ pub enum Command {
     /// Monthly statements.
     #[command(subcommand)]
     Statements(statements::StatementsCommand),
+    /// Monthly service-level reports: draft a month's, or build and time one.
+    #[command(subcommand)]
+    Reports(reports::ReportsCommand),
     /// Service-level figures (availability) from a calendar file, without a database.
     #[command(subcommand)]
     Sla(sla::SlaCommand),
@@ -174,6 +178,7 @@ pub async fn run(args: Args) -> ExitCode {
         Command::Import { from } => data::import(&settings, &from).await,
         Command::Generate(g) => generate::run(&settings, g).await,
         Command::Statements(c) => statements::run(&settings, c).await,
+        Command::Reports(c) => reports::run(&settings, c).await,
         Command::Calendar(_) | Command::Bench(_) | Command::Sla(_) => Ok(()),
     };
     finish(result)
@@ -191,7 +196,11 @@ fn finish(result: Result<(), Failure>) -> ExitCode {
 
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WEIHU_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+        // usvg warns on every chart that names web fonts the PDF's embedded fonts do not have;
+        // the PDF falls back to the embedded CJK font, so the warning is noise.
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info,usvg=error")
+        });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
