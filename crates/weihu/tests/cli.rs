@@ -836,3 +836,69 @@ fn calendar_due_warns_beyond_holiday_years() {
     );
     assert!(inside.stderr.is_empty(), "{}", describe(&args, &inside));
 }
+
+#[test]
+fn reports_draft_every_client_and_refuse_a_bad_month() {
+    let dir = TempDir::new("reports");
+    let d = dir.join("d");
+    ok(&dir.0, &["--data-dir", path(&d), "demo"]);
+    let out = ok(
+        &dir.0,
+        &[
+            "--data-dir",
+            path(&d),
+            "reports",
+            "draft",
+            "--month",
+            "2026-03",
+        ],
+    );
+    // The demo's four clients, none with a report of March yet.
+    assert!(
+        out.contains("2026-03: 4 reports drafted, 0 failed"),
+        "summary: {out}"
+    );
+    let again = ok(
+        &dir.0,
+        &[
+            "--data-dir",
+            path(&d),
+            "reports",
+            "draft",
+            "--month",
+            "2026-03",
+        ],
+    );
+    assert!(
+        again.contains("0 reports drafted"),
+        "drafts are refreshed, not doubled: {again}"
+    );
+    let err = fails_with(
+        &dir.0,
+        &[
+            "--data-dir",
+            path(&d),
+            "reports",
+            "draft",
+            "--month",
+            "March",
+        ],
+        2,
+    );
+    assert!(err.contains("month"), "names the argument: {err}");
+    let err = fails_with(
+        &dir.0,
+        &[
+            "--data-dir",
+            path(&d),
+            "reports",
+            "build",
+            "--client",
+            "999999",
+            "--month",
+            "2026-03",
+        ],
+        2,
+    );
+    assert!(err.contains("--client"), "names the argument: {err}");
+}

@@ -61,7 +61,14 @@ pub async fn run(settings: &Settings, cmd: ReportsCommand) -> Result<(), Failure
         }
         ReportsCommand::Build { client, month, pdf } => {
             let started = Instant::now();
-            let r = reports::current(&store, &system, client, &month).await?;
+            let r = reports::current(&store, &system, client, &month)
+                .await
+                .map_err(|e| match e {
+                    weihu_store::StoreError::NotFound => {
+                        Failure::input(format!("--client: no client organisation {client}"))
+                    }
+                    e => e.into(),
+                })?;
             let built = started.elapsed();
             let json = serde_json::to_vec(&r).map_err(|e| Failure {
                 code: 1,
