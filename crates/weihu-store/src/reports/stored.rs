@@ -136,9 +136,10 @@ fn stored_from(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
 async fn changed_since(store: &Store, s: &StoredReport) -> Result<Vec<i64>> {
     let from = s.report.from.as_millisecond();
     let to = s.report.to.as_millisecond();
+    // Outages of no service (the client's IT as a whole) are not in any service's figures.
     let now: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, version FROM outages WHERE client_org_id = $1 AND (ended_at IS NULL OR ended_at > $2) \
-         AND started_at < $3 ORDER BY id",
+        "SELECT id, version FROM outages WHERE client_org_id = $1 AND catalog_item_id IS NOT NULL \
+         AND (ended_at IS NULL OR ended_at > $2) AND started_at < $3 ORDER BY id",
     )
     .bind(s.report.client_org_id)
     .bind(from)
@@ -151,18 +152,9 @@ async fn changed_since(store: &Store, s: &StoredReport) -> Result<Vec<i64>> {
         .iter()
         .flat_map(|f| f.outages.iter().map(|o| (o.id, o.version)))
         .collect();
-    // Outages of no service (the client's IT as a whole) are not in any service's figures.
-    let of_services: std::collections::HashSet<i64> = sqlx::query_scalar(
-        "SELECT id FROM outages WHERE client_org_id = $1 AND catalog_item_id IS NULL",
-    )
-    .bind(s.report.client_org_id)
-    .fetch_all(&store.pool)
-    .await?
-    .into_iter()
-    .collect();
     Ok(now
         .into_iter()
-        .filter(|(id, v)| !of_services.contains(id) && issued.get(id) != Some(v))
+        .filter(|(id, v)| issued.get(id) != Some(v))
         .map(|(id, _)| id)
         .collect())
 }
@@ -221,6 +213,22 @@ pub async fn current(
 
 /// One stored report by id (a client's administrator: its own published ones).
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<StoredReport> {
+    let s = stored(store, actor, id).await?;
+    if s.state == "published" {
+        let changed = changed_since(store, &s).await?;
+        Ok(StoredReport {
+            changed_since: changed,
+            ..s
+        })
+    } else {
+        let report = build(store, actor, s.report.client_org_id, &s.report.month).await?;
+        Ok(StoredReport { report, ..s })
+    }
+}
+
+/// One stored report as saved, scoped like [`get`] but without rebuilding a draft's figures
+/// (publishing builds them once itself).
+async fn stored(store: &Store, actor: &Actor, id: i64) -> Result<StoredReport> {
     // Another tenant's report, or a draft, does not exist for a client (404 before any 403).
     if actor.role.is_client_side() && actor.role != Role::ClientAdmin {
         return Err(StoreError::NotFound);
@@ -236,17 +244,7 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<StoredReport> 
     {
         return Err(StoreError::NotFound);
     }
-    let s = stored_from(&row)?;
-    if s.state == "published" {
-        let changed = changed_since(store, &s).await?;
-        Ok(StoredReport {
-            changed_since: changed,
-            ..s
-        })
-    } else {
-        let report = build(store, actor, client, &s.report.month).await?;
-        Ok(StoredReport { report, ..s })
-    }
+    stored_from(&row)
 }
 
 /// Stored reports by client, month and state, newest month first; a client's administrator sees
@@ -391,7 +389,7 @@ pub async fn draft(
 /// Publishes a draft: the report is built once more and kept as issued; the client's
 /// administrators are notified.
 pub async fn publish(store: &Store, actor: &Actor, id: i64, p: &Publish) -> Result<StoredReport> {
-    let s = get(store, actor, id).await?;
+    let s = stored(store, actor, id).await?;
     may_manage(actor)?;
     let summary = crate::orders::text("summary", &p.summary, 5000, false)?;
     if s.state == "published" {
