@@ -227,12 +227,19 @@ pub async fn warnings(
         Some(c) => format!("{sql} AND o.client_org_id = {c}"),
         None => sql.to_owned(),
     };
+    // Clocks carry their order's client: no join through the orders.
+    let clock_scope = |sql: &str| match only {
+        Some(c) => format!("{sql} AND c.client_org_id = {c}"),
+        None => sql.to_owned(),
+    };
     let mut tallies: BTreeMap<i64, (Tally, u64, Satisfaction)> = BTreeMap::new();
-    let ended: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(scope(
-        "SELECT o.client_org_id, sum(CASE WHEN c.outcome = 'met' THEN 1 ELSE 0 END), \
-         sum(CASE WHEN c.outcome = 'breached' THEN 1 ELSE 0 END) FROM order_clocks c JOIN orders o ON o.id = c.order_id \
+    let ended: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(
+        clock_scope(
+            "SELECT c.client_org_id, sum(CASE WHEN c.outcome = 'met' THEN 1 ELSE 0 END), \
+         sum(CASE WHEN c.outcome = 'breached' THEN 1 ELSE 0 END) FROM order_clocks c \
          WHERE c.outcome IS NOT NULL AND c.stopped_at >= $1 AND c.stopped_at < $2",
-    ) + " GROUP BY o.client_org_id"))
+        ) + " GROUP BY c.client_org_id",
+    ))
     .bind(from)
     .bind(to)
     .fetch_all(&store.pool)
@@ -244,12 +251,11 @@ pub async fn warnings(
     }
     // Running clocks already past due this month, and running clocks at risk but not yet due.
     let running: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(
-        scope(
-            "SELECT o.client_org_id, sum(CASE WHEN c.due_at < $2 THEN 1 ELSE 0 END), \
+        clock_scope(
+            "SELECT c.client_org_id, sum(CASE WHEN c.due_at < $2 THEN 1 ELSE 0 END), \
          sum(CASE WHEN c.due_at >= $2 AND c.at_risk_notified = 1 THEN 1 ELSE 0 END) \
-         FROM order_clocks c JOIN orders o ON o.id = c.order_id \
-         WHERE c.stopped_at IS NULL AND c.state <> 'stopped' AND c.due_at >= $1",
-        ) + " GROUP BY o.client_org_id",
+         FROM order_clocks c WHERE c.stopped_at IS NULL AND c.state <> 'stopped' AND c.due_at >= $1",
+        ) + " GROUP BY c.client_org_id",
     ))
     .bind(from)
     .bind(now)

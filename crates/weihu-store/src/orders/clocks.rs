@@ -232,8 +232,9 @@ async fn insert_clock(
         Target::WallClock { minutes } => ("wall_clock", minutes),
     };
     sqlx::query(
-        "INSERT INTO order_clocks (order_id, kind, calendar, target_kind, target_minutes, at_risk_percent, \
-         started_at, due_at, state, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)",
+        "INSERT INTO order_clocks (order_id, client_org_id, kind, calendar, target_kind, target_minutes, at_risk_percent, \
+         started_at, due_at, state, next_check_at) \
+         VALUES ($1, (SELECT client_org_id FROM orders WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, 'running', $9)",
     )
     .bind(order_id)
     .bind(kind.as_str())

@@ -152,6 +152,13 @@ pub async fn import(
         progress(c.name, count);
         summary.tables.push((c.name.to_owned(), count));
     }
+    // An export from before clocks carried their order's client: fill it in.
+    sqlx::query(
+        "UPDATE order_clocks SET client_org_id = (SELECT o.client_org_id FROM orders o WHERE o.id = order_clocks.order_id) \
+         WHERE client_org_id IS NULL",
+    )
+    .execute(&mut *tx)
+    .await?;
     // The search index is derived data: rebuilt here rather than carried in the file.
     crate::orders::search::rebuild_all(&mut tx, store.backend()).await?;
     if store.backend() == Backend::Postgres {

@@ -39,6 +39,7 @@ const ADDED_LATER: &[(&str, &str)] = &[
     ("order_clocks", "outcome"),
     ("order_clocks", "breach_reason"),
     ("order_clocks", "breach_note"),
+    ("order_clocks", "client_org_id"),
 ];
 
 #[derive(Clone, Copy)]

@@ -374,6 +374,7 @@ pub(super) const TABLES: &[Table] = &[
             T("outcome"),
             T("breach_reason"),
             T("breach_note"),
+            I("client_org_id"),
         ],
     },
     Table {

@@ -86,12 +86,12 @@ pub async fn build(
         "SELECT c.kind, c.outcome, c.stopped_at, c.due_at, c.breach_reason, c.breach_note, \
          o.id AS order_id, o.number, o.subject, o.priority, o.catalog_item_id, i.name AS service_name, i.name_en AS service_name_en \
          FROM order_clocks c JOIN orders o ON o.id = c.order_id LEFT JOIN catalog_items i ON i.id = o.catalog_item_id \
-         WHERE o.client_org_id = $1 AND c.outcome IS NOT NULL AND c.stopped_at >= $2 AND c.stopped_at < $3 \
+         WHERE c.client_org_id = $1 AND c.outcome IS NOT NULL AND c.stopped_at >= $2 AND c.stopped_at < $3 \
          UNION ALL \
          SELECT c.kind, 'breached' AS outcome, c.stopped_at, c.due_at, c.breach_reason, c.breach_note, \
          o.id AS order_id, o.number, o.subject, o.priority, o.catalog_item_id, i.name AS service_name, i.name_en AS service_name_en \
          FROM order_clocks c JOIN orders o ON o.id = c.order_id LEFT JOIN catalog_items i ON i.id = o.catalog_item_id \
-         WHERE o.client_org_id = $1 AND c.stopped_at IS NULL AND c.state <> 'stopped' \
+         WHERE c.client_org_id = $1 AND c.stopped_at IS NULL AND c.state <> 'stopped' \
          AND c.due_at >= $2 AND c.due_at < $3 AND c.due_at < $4",
     )
     .bind(client)
@@ -423,7 +423,7 @@ pub async fn build(
     let bucket = month_bucket("c.stopped_at", &bounds);
     let clocks_per: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {bucket} AS m, count(*) AS n, sum(CASE WHEN c.outcome = 'met' THEN 1 ELSE 0 END) AS met \
-         FROM order_clocks c JOIN orders o ON o.id = c.order_id WHERE o.client_org_id = $1 \
+         FROM order_clocks c WHERE c.client_org_id = $1 \
          AND c.outcome IS NOT NULL AND c.stopped_at >= $2 AND c.stopped_at < $3 GROUP BY 1"
     )))
     .bind(client)

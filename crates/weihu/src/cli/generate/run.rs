@@ -242,6 +242,7 @@ struct Output {
 /// What one generated order looks like, before it becomes rows.
 struct Story<'a> {
     id: i64,
+    client: i64,
     number: String,
     state: &'static str,
     engineer: Option<&'a Engineer>,
@@ -354,6 +355,7 @@ impl Output {
         };
         let story = Story {
             id: cursor.next_order,
+            client: client.id,
             number: order_number(year, seq),
             state,
             engineer,
@@ -547,6 +549,7 @@ impl Output {
                 Val::I(i64::from(late)),
                 Val::I(i64::from(late)),
                 Val::O(next_check),
+                Val::I(s.client),
             ]);
         }
     }

@@ -135,6 +135,7 @@ pub(super) const CLOCK_COLUMNS: &[&str] = &[
     "at_risk_notified",
     "breach_notified",
     "next_check_at",
+    "client_org_id",
 ];
 pub(super) const EVENT_COLUMNS: &[&str] = &[
     "id",
