@@ -121,15 +121,33 @@ test('the service-level manager edits a calendar and an SLA policy in forms', { 
     assert.match(await day(5).innerText(), /09:00–12:00/, 'Saturday 5 December is a half day');
     assert.match(await day(25).innerText(), /圣诞停机检修/, 'the holiday is on the month');
 
-    // The default policy: P1 resolution in hours, published as a new version.
+    // The default policy is in force: P1 resolution in hours is proposed as a change request,
+    // assessed, approved and implemented, and only then is it the policy's new version.
     await page.goto('/sla-policies');
     await clickAndWait(page, 'a:has-text("标准 SLA")');
+    const policyPath = pathOf(page);
+    assert.match(await page.locator('[data-testid=policy-in-force]').innerText(), /变更申请/);
     const policy = page.locator('[data-testid=policy-form]');
     assert.equal(await policy.locator('[data-testid=target-P1-resolution]').inputValue(), '120');
     await policy.locator('[data-testid=target-P1-resolution]').fill('3h');
     await policy.locator('input[name=note]').fill('P1 放宽到 3 小时');
     await clickAndWait(page, '[data-testid=policy-form] button.primary');
-    await expectNoError(page, 'revising the policy');
+    await expectNoError(page, 'proposing the policy change');
+    assert.match(pathOf(page), /^\/changes\/\d+$/, 'the proposal is a change request');
+    assert.equal(await page.locator('[data-testid=change-state]').innerText(), '已提出');
+    assert.match(await page.locator('[data-testid=change-proposal]').textContent(), /"minutes": 180/);
+    await page.goto(policyPath);
+    assert.doesNotMatch(await page.locator('h1').innerText(), /v2/, 'nothing changed yet');
+    await page.goBack();
+    const steps = page.locator('[data-testid=change-steps]');
+    await steps.locator('textarea[name=impact]').fill('新建 P1 工单的解决时限');
+    await steps.locator('textarea[name=rollback]').fill('再发布上一版本');
+    await clickAndWait(page, '[data-action=assess]');
+    await clickAndWait(page, '[data-action=approve]');
+    assert.equal(await page.locator('[data-testid=change-state]').innerText(), '已批准');
+    await clickAndWait(page, '[data-action=implement]');
+    assert.equal(await page.locator('[data-testid=change-state]').innerText(), '已实施');
+    await page.goto(policyPath);
     assert.match(await page.locator('h1').innerText(), /v2/);
     assert.match(await page.locator('table').first().innerText(), /3 h/);
     assert.match(await page.locator('body').innerText(), /P1 放宽到 3 小时/);

@@ -233,6 +233,9 @@ pub struct StoredPolicy {
     pub name: String,
     /// The provider default, used when a contract names no policy.
     pub is_default: bool,
+    /// The default policy, or one a contract in force names: its targets change only through an
+    /// approved change request (`/api/v1/change-requests`), never by a direct revision.
+    pub in_force: bool,
     pub current_version: i64,
     /// The current version's definition.
     #[schema(value_type = Object)]
@@ -264,14 +267,17 @@ pub struct NewPolicy {
     pub is_default: bool,
 }
 
-const POLICY_SELECT: &str = "SELECT p.id, p.name, p.is_default, p.current_version, p.version, p.created_at, p.updated_at, v.definition \
+const POLICY_SELECT: &str = "SELECT p.id, p.name, p.is_default, p.current_version, p.version, p.created_at, p.updated_at, v.definition, \
+     (SELECT count(*) FROM contracts c WHERE c.policy_id = p.id AND c.status IN ('active', 'terminating')) AS contracts_in_force \
      FROM sla_policies p JOIN sla_policy_versions v ON v.policy_id = p.id AND v.number = p.current_version";
 
 fn policy_from_row(r: &AnyRow) -> Result<StoredPolicy> {
+    let is_default = r.try_get::<i64, _>("is_default")? != 0;
     Ok(StoredPolicy {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        is_default: r.try_get::<i64, _>("is_default")? != 0,
+        is_default,
+        in_force: is_default || r.try_get::<i64, _>("contracts_in_force")? > 0,
         current_version: r.try_get("current_version")?,
         definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
             .map_err(|e| StoreError::Format(e.to_string()))?,
@@ -392,7 +398,13 @@ pub async fn create_policy(store: &Store, actor: &Actor, new: &NewPolicy) -> Res
     get_policy(store, actor, id).await
 }
 
-/// Adds a new version of a policy. Orders keep the version they started under.
+/// Why a direct revision of a policy in force is refused (the page offers a change request
+/// instead).
+pub const POLICY_IN_FORCE: &str = "this policy is in force (the default, or named by a contract in force): propose the change as a change request";
+
+/// Adds a new version of a policy not in force yet (a draft policy being prepared). Orders keep
+/// the version they started under; a policy in force changes only through an approved change
+/// request, which adds its version by [`add_policy_version`] as well.
 pub async fn revise_policy(
     store: &Store,
     actor: &Actor,
@@ -403,47 +415,16 @@ pub async fn revise_policy(
 ) -> Result<StoredPolicy> {
     let current = get_policy(store, actor, id).await?;
     writable(actor)?;
-    let number = current.current_version + 1;
-    let policy = check_policy(store, definition, number).await?;
-    let canonical = serde_json::to_value(&policy).map_err(|e| StoreError::Format(e.to_string()))?;
-    let now = now_ms();
-    let mut tx = store.pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE sla_policies SET name = $1, current_version = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5",
-    )
-    .bind(policy.name.clone())
-    .bind(number)
-    .bind(now)
-    .bind(id)
-    .bind(version)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
+    if current.in_force {
+        return Err(StoreError::invalid("definition", POLICY_IN_FORCE));
+    }
+    if version != current.version {
         return Err(StoreError::Conflict {
             current: current.version,
         });
     }
-    sqlx::query(
-        "INSERT INTO sla_policy_versions (policy_id, number, definition, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id)
-    .bind(number)
-    .bind(canonical.to_string())
-    .bind(note.trim().to_owned())
-    .bind(actor.username.clone())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        None,
-        "sla_policy",
-        id,
-        "revise",
-        json!({"version": number, "note": note}),
-    )
-    .await?;
+    let mut tx = store.pool.begin().await?;
+    add_policy_version(store, &mut tx, actor, id, definition, note).await?;
     tx.commit().await?;
     get_policy(store, actor, id).await
 }

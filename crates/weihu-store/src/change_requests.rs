@@ -29,6 +29,8 @@ pub struct ChangeRequest {
     pub title: String,
     pub description: String,
     /// For an SLA change: the policy definition proposed (as `/api/v1/sla-policies` takes it).
+    /// For a contract change: the fields it changes (`policy_id`, `calendar_id`, `scope`,
+    /// `resident_slot`, `notice_days`, `auto_renew`), applied when implemented.
     #[schema(value_type = Option<Object>)]
     pub proposal: Option<Value>,
     /// low, medium or high, once assessed.
@@ -73,7 +75,8 @@ pub struct NewChange {
     #[serde(default)]
     pub description: String,
     /// For an SLA change: the new policy definition (checked now, added as a version when
-    /// implemented).
+    /// implemented). For a contract change: the fields it changes (see
+    /// [`crate::contracts::ContractChange`]), checked now and applied when implemented.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub proposal: Option<Value>,
@@ -293,6 +296,12 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewChange) -> Result<Cha
             client =
                 Some(owner.ok_or_else(|| StoreError::invalid("contract_id", "no such contract"))?);
             contract = Some(id);
+            // What it would change (policy, calendar, scope…), checked now like an SLA proposal;
+            // none for a change agreed in words only.
+            if let Some(p) = new.proposal.as_ref().filter(|p| !p.is_null()) {
+                crate::contracts::check_change(store, id, p).await?;
+                proposal = Some(p.to_string());
+            }
         }
         ChangeKind::Technical => {
             if client.is_none() {
@@ -460,6 +469,13 @@ pub async fn step(
             .await?;
         data["policy_version"] = json!(number);
     }
+    if action == ChangeStep::Implement
+        && kind == ChangeKind::Contract
+        && let (Some(contract), Some(p)) = (c.contract_id, c.proposal.as_ref())
+    {
+        crate::contracts::apply_change(store, &mut tx, actor, contract, p).await?;
+        data["contract"] = json!(contract);
+    }
     if to == ChangeState::AwaitingConsent
         && let Some(client) = c.client_org_id
     {
@@ -487,13 +503,13 @@ pub async fn step(
     get(store, actor, id).await
 }
 
-/// The background job: approved SLA changes whose effective date has come are implemented (a
-/// new policy version each). Returns how many. Safe on several instances: each step is guarded
+/// The background job: approved SLA and contract changes with a proposal whose effective date
+/// has come are implemented (a new policy version, or the contract's new service terms). Returns how many. Safe on several instances: each step is guarded
 /// by the request's version, so a second instance gets a conflict and moves on.
 pub async fn implement_due(store: &Store) -> Result<u64> {
     let due: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, version FROM change_requests WHERE kind = 'sla_policy' AND state = 'approved' \
-         AND effective_from IS NOT NULL AND effective_from <= $1 ORDER BY id LIMIT 100",
+        "SELECT id, version FROM change_requests WHERE kind IN ('sla_policy', 'contract') \
+         AND proposal IS NOT NULL AND state = 'approved' AND effective_from IS NOT NULL AND effective_from <= $1 ORDER BY id LIMIT 100",
     )
     .bind(today(store))
     .fetch_all(&store.pool)

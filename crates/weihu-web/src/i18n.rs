@@ -115,7 +115,7 @@ impl Tr {
 /// The shapes of the store's refusal messages that pages translate: the English text with at
 /// most one `{}` hole, and the key of its translation (whose `{}` takes what filled the hole).
 /// The API keeps the English text; a page reads it in the user's language.
-const REFUSALS: [(&str, &str); 36] = [
+const REFUSALS: [(&str, &str); 38] = [
     ("must have at most {} characters", "refusal.too_long"),
     ("must have at most {} bytes", "refusal.too_long_bytes"),
     ("must have {} characters", "refusal.length_between"),
@@ -141,6 +141,14 @@ const REFUSALS: [(&str, &str); 36] = [
     ("no such SLA policy", "refusal.no_such_policy"),
     ("no such organisation", "refusal.no_such_org"),
     ("not found", "error.not_found"),
+    (
+        weihu_store::calendars::POLICY_IN_FORCE,
+        "refusal.policy_in_force",
+    ),
+    (
+        weihu_store::contracts::CONTRACT_IN_FORCE,
+        "refusal.contract_in_force",
+    ),
     (
         "the record was changed by someone else (current version {})",
         "refusal.conflict",

@@ -109,15 +109,60 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewContract) -> Result<C
     get(store, actor, id).await
 }
 
-pub async fn update(
-    store: &Store,
-    actor: &Actor,
-    id: i64,
-    version: i64,
-    patch: &ContractPatch,
-) -> Result<Contract> {
-    let current = get(store, actor, id).await?;
-    may_write(actor)?;
+/// What a contract in force changes only through an approved change request (kind `contract`,
+/// its `proposal` naming these fields): the service it owes. Its dates and terms change by
+/// amendment (a new contract), its title and internal note directly.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractChange {
+    /// `0` clears it (the provider default applies).
+    pub policy_id: Option<i64>,
+    /// `0` clears it.
+    pub calendar_id: Option<i64>,
+    pub scope: Option<String>,
+    pub resident_slot: Option<String>,
+    pub notice_days: Option<i64>,
+    pub auto_renew: Option<bool>,
+}
+
+impl ContractChange {
+    fn patch(&self) -> ContractPatch {
+        ContractPatch {
+            policy_id: self.policy_id,
+            calendar_id: self.calendar_id,
+            scope: self.scope.clone(),
+            resident_slot: self.resident_slot.clone(),
+            notice_days: self.notice_days,
+            auto_renew: self.auto_renew,
+            ..ContractPatch::default()
+        }
+    }
+
+    /// Reads a change request's proposal.
+    pub fn parse(proposal: &Value) -> Result<Self> {
+        let c: Self = serde_json::from_value(proposal.clone())
+            .map_err(|e| StoreError::invalid("proposal", e.to_string()))?;
+        if c.policy_id.is_none()
+            && c.calendar_id.is_none()
+            && c.scope.is_none()
+            && c.resident_slot.is_none()
+            && c.notice_days.is_none()
+            && c.auto_renew.is_none()
+        {
+            return Err(StoreError::invalid(
+                "proposal",
+                "name at least one of: policy_id, calendar_id, scope, resident_slot, notice_days, auto_renew",
+            ));
+        }
+        Ok(c)
+    }
+}
+
+/// Why a direct edit of what a contract in force owes is refused.
+pub const CONTRACT_IN_FORCE: &str = "this contract is in force: its SLA policy, calendar, scope and service terms change through a change request";
+
+/// The contract as `patch` would leave it, every field checked (nothing written).
+fn patched(current: &Contract, patch: &ContractPatch) -> Result<Contract> {
     if current.status == "ended" {
         return Err(StoreError::invalid(
             "status",
@@ -173,14 +218,32 @@ pub async fn update(
     if let Some(v) = &patch.internal_note {
         next.internal_note = Some(text("internal_note", v, 5000, false)?);
     }
-    check_refs(
-        store,
-        current.client_org_id,
-        next.policy_id,
-        next.calendar_id,
-    )
-    .await?;
-    let mut tx = store.pool.begin().await?;
+    Ok(next)
+}
+
+/// The first field a change request must carry that `next` changes, if any.
+fn owed_change(current: &Contract, next: &Contract) -> Option<&'static str> {
+    [
+        ("policy_id", current.policy_id != next.policy_id),
+        ("calendar_id", current.calendar_id != next.calendar_id),
+        ("scope", current.scope != next.scope),
+        ("resident_slot", current.resident_slot != next.resident_slot),
+        ("notice_days", current.notice_days != next.notice_days),
+        ("auto_renew", current.auto_renew != next.auto_renew),
+    ]
+    .into_iter()
+    .find_map(|(field, changed)| changed.then_some(field))
+}
+
+/// Writes `next` over the contract read at `version`, with its audit row.
+async fn write(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    current: &Contract,
+    next: &Contract,
+    version: i64,
+    action: &str,
+) -> Result<()> {
     let done = sqlx::query(
         "UPDATE contracts SET title = $1, start_date = $2, end_date = $3, terms = $4, pricing_model = $5, \
          policy_id = $6, calendar_id = $7, scope = $8, resident_slot = $9, notice_days = $10, \
@@ -200,9 +263,9 @@ pub async fn update(
     .bind(i64::from(next.auto_renew))
     .bind(next.internal_note.clone().unwrap_or_default())
     .bind(now_ms())
-    .bind(id)
+    .bind(current.id)
     .bind(version)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict {
@@ -210,17 +273,77 @@ pub async fn update(
         });
     }
     audit::record(
-        &mut tx,
+        conn,
         actor,
         Some(current.client_org_id),
         "contract",
-        id,
-        "update",
-        crate::diff(&current, &next),
+        current.id,
+        action,
+        crate::diff(current, next),
     )
     .await?;
+    Ok(())
+}
+
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    patch: &ContractPatch,
+) -> Result<Contract> {
+    let current = get(store, actor, id).await?;
+    may_write(actor)?;
+    let next = patched(&current, patch)?;
+    if current.status != "draft"
+        && let Some(field) = owed_change(&current, &next)
+    {
+        return Err(StoreError::invalid(field, CONTRACT_IN_FORCE));
+    }
+    check_refs(
+        store,
+        current.client_org_id,
+        next.policy_id,
+        next.calendar_id,
+    )
+    .await?;
+    let mut tx = store.pool.begin().await?;
+    write(&mut tx, actor, &current, &next, version, "update").await?;
     tx.commit().await?;
     get(store, actor, id).await
+}
+
+/// Checks a contract change request's proposal against the contract as it is now.
+pub(crate) async fn check_change(store: &Store, id: i64, proposal: &Value) -> Result<()> {
+    let current = get(store, &Actor::system(0), id).await?;
+    let next = patched(&current, &ContractChange::parse(proposal)?.patch())?;
+    check_refs(
+        store,
+        current.client_org_id,
+        next.policy_id,
+        next.calendar_id,
+    )
+    .await
+}
+
+/// Applies an implemented contract change request inside its transaction.
+pub(crate) async fn apply_change(
+    store: &Store,
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: i64,
+    proposal: &Value,
+) -> Result<()> {
+    let current = get(store, &Actor::system(0), id).await?;
+    let next = patched(&current, &ContractChange::parse(proposal)?.patch())?;
+    check_refs(
+        store,
+        current.client_org_id,
+        next.policy_id,
+        next.calendar_id,
+    )
+    .await?;
+    write(conn, actor, &current, &next, current.version, "change").await
 }
 
 /// Puts a draft into force. Two contracts of one client in force on the same day would make

@@ -42,6 +42,7 @@ struct ListPage {
     state: String,
     clients: Vec<weihu_store::organizations::Organization>,
     contracts: Vec<weihu_store::contracts::Contract>,
+    policies: Vec<weihu_store::calendars::StoredPolicy>,
     can_propose: bool,
     error: Option<String>,
 }
@@ -100,11 +101,20 @@ async fn list_page(
     } else {
         (Vec::new(), Vec::new())
     };
+    let policies = if contracts.is_empty() {
+        Vec::new()
+    } else {
+        weihu_store::calendars::list_policies(&s.store, a, &ListParams::default())
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default()
+    };
     render(&ListPage {
         items: page.items,
         state: q.state.unwrap_or_default(),
         clients,
         contracts,
+        policies,
         can_propose,
         ctx,
         error: q.error,
@@ -125,6 +135,12 @@ struct ProposeForm {
     description: String,
     #[serde(default)]
     effective_from: String,
+    /// A contract change: the SLA policy it moves the contract to.
+    #[serde(default)]
+    new_policy_id: String,
+    /// A contract change: the scope of service it agrees.
+    #[serde(default)]
+    new_scope: String,
 }
 
 async fn propose(
@@ -135,6 +151,15 @@ async fn propose(
     if let Err(e) = session.check_csrf(&f.csrf) {
         return e.into_response();
     }
+    let mut proposal = serde_json::Map::new();
+    if f.kind == "contract" {
+        if let Ok(p) = f.new_policy_id.trim().parse::<i64>() {
+            proposal.insert("policy_id".into(), p.into());
+        }
+        if !f.new_scope.trim().is_empty() {
+            proposal.insert("scope".into(), f.new_scope.trim().into());
+        }
+    }
     let new = NewChange {
         kind: f.kind,
         client_org_id: f.client_org_id.parse().ok(),
@@ -142,7 +167,7 @@ async fn propose(
         contract_id: f.contract_id.parse().ok(),
         title: f.title,
         description: f.description,
-        proposal: None,
+        proposal: (!proposal.is_empty()).then(|| proposal.into()),
         effective_from: Some(f.effective_from).filter(|d| !d.trim().is_empty()),
     };
     match change_requests::create(&s.store, &session.actor, &new).await {
@@ -162,6 +187,14 @@ struct DetailPage {
 impl DetailPage {
     fn can(&self, step: &str) -> bool {
         self.c.steps.iter().any(|s| s == step)
+    }
+
+    /// What the change would write, as the API takes it.
+    fn proposal(&self) -> Option<String> {
+        self.c
+            .proposal
+            .as_ref()
+            .and_then(|p| serde_json::to_string_pretty(p).ok())
     }
 }
 

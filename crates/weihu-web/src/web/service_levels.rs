@@ -14,6 +14,7 @@ use serde_json::Value;
 use weihu_domain::calendar::DayKind;
 use weihu_domain::priority::Level;
 use weihu_store::calendars::{self, NewPolicy, PolicyVersion, StoredCalendar, StoredPolicy};
+use weihu_store::change_requests;
 use weihu_store::{ListParams, StoreError};
 
 use super::{PageCtx, back, page_error, render};
@@ -511,6 +512,8 @@ async fn pol_detail(
     })
 }
 
+/// Saves a revision: a new version of a policy not in force yet, or, for a policy in force, a
+/// proposed change request carrying the definition (the store refuses a direct revision of it).
 async fn pol_revise(
     State(s): State<AppState>,
     session: WebSession,
@@ -523,7 +526,31 @@ async fn pol_revise(
     let r = async {
         let current = calendars::get_policy(&s.store, &session.actor, id).await?;
         let def = posted_definition(&pairs, |f| forms::policy_definition(f, &current.definition))?;
-        let note = Posted(&pairs).get("note").unwrap_or("").to_owned();
+        let posted = Posted(&pairs);
+        let note = posted.get("note").unwrap_or("").trim().to_owned();
+        if current.in_force {
+            let title = if note.is_empty() {
+                format!("{} v{}", current.name, current.current_version + 1)
+            } else {
+                note.chars().take(200).collect()
+            };
+            let change = change_requests::create(
+                &s.store,
+                &session.actor,
+                &change_requests::NewChange {
+                    kind: "sla_policy".into(),
+                    client_org_id: None,
+                    policy_id: Some(id),
+                    contract_id: None,
+                    title,
+                    description: note,
+                    proposal: Some(def),
+                    effective_from: posted.get("effective_from").map(str::to_owned),
+                },
+            )
+            .await?;
+            return Ok::<Option<i64>, ApiError>(Some(change.id));
+        }
         calendars::revise_policy(
             &s.store,
             &session.actor,
@@ -533,10 +560,14 @@ async fn pol_revise(
             &note,
         )
         .await?;
-        Ok::<(), ApiError>(())
+        Ok(None)
     }
     .await;
-    back(&format!("/sla-policies/{id}"), r)
+    match r {
+        Ok(Some(change)) => Redirect::to(&format!("/changes/{change}?ok=1")).into_response(),
+        Ok(None) => back(&format!("/sla-policies/{id}"), Ok::<(), ApiError>(())),
+        Err(e) => back(&format!("/sla-policies/{id}"), Err(e)),
+    }
 }
 
 // ---- calculator -------------------------------------------------------------------------

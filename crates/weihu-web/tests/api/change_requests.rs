@@ -10,7 +10,8 @@ use crate::helpers::{TestApp, assert_refused};
 
 both_backends!(
     an_sla_change_goes_from_proposal_to_a_new_policy_version,
-    change_pages_offer_exactly_the_steps_the_store_takes
+    change_pages_offer_exactly_the_steps_the_store_takes,
+    what_is_in_force_changes_only_by_request
 );
 
 const SLM: &str = "zhao.min";
@@ -324,4 +325,169 @@ async fn change_pages_offer_exactly_the_steps_the_store_takes(app: TestApp) {
     let other = signed_in(&app, "qian.min").await;
     let resp = other.get(app.url(&page)).send().await.expect("GET");
     assert_eq!(resp.status(), 404);
+}
+
+/// The default policy and a contract in force are not edited in place: a direct revision is
+/// refused naming the field, and the same change goes through as an approved request.
+async fn what_is_in_force_changes_only_by_request(app: TestApp) {
+    let hdjm = app.org_id("HDJM").await;
+    let list = app.get_ok("/api/v1/sla-policies", SLM).await;
+    let default = list["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["is_default"] == true))
+        .cloned()
+        .expect("the default policy");
+    assert_eq!(default["in_force"], true, "{default}");
+    let (s, e) = app
+        .patch(
+            &format!("/api/v1/sla-policies/{}", default["id"]),
+            Some(SLM),
+            &json!({"version": default["version"], "definition": default["definition"], "note": "直接改"}),
+        )
+        .await;
+    assert_refused(s, &e, 422, Some("definition"));
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("change request")),
+        "{e}"
+    );
+
+    // A policy being prepared is revised freely until a contract in force names it.
+    let mut def = default["definition"].clone();
+    def["name"] = json!("HDJM 加强 SLA");
+    let (s, fresh) = app
+        .post(
+            "/api/v1/sla-policies",
+            Some(SLM),
+            &json!({"definition": def}),
+        )
+        .await;
+    assert_eq!(s, 201, "{fresh}");
+    assert_eq!(fresh["in_force"], false);
+    let fresh_id = fresh["id"].as_i64().expect("id");
+    def["targets"]["P1"]["resolution"]["minutes"] = json!(60);
+    let (s, revised) = app
+        .patch(
+            &format!("/api/v1/sla-policies/{fresh_id}"),
+            Some(SLM),
+            &json!({"version": fresh["version"], "definition": def, "note": "P1 一小时"}),
+        )
+        .await;
+    assert_eq!(
+        (s, revised["current_version"].as_i64()),
+        (200, Some(2)),
+        "{revised}"
+    );
+
+    // HDJM's contract in force: its policy and scope are refused in place, its title is not.
+    let contracts = app
+        .get_ok(
+            &format!("/api/v1/contracts?client_org_id={hdjm}&status=active"),
+            "liu.yang",
+        )
+        .await;
+    let contract = contracts["items"][0].clone();
+    let cid = contract["id"]
+        .as_i64()
+        .expect("HDJM has a contract in force");
+    let path = format!("/api/v1/contracts/{cid}");
+    for (field, body) in [
+        ("policy_id", json!({"policy_id": fresh_id})),
+        ("scope", json!({"scope": "全部终端及服务器"})),
+    ] {
+        let mut b = body.clone();
+        b["version"] = contract["version"].clone();
+        let (s, e) = app.patch(&path, Some("liu.yang"), &b).await;
+        assert_refused(s, &e, 422, Some(field));
+    }
+    let (s, renamed) = app
+        .patch(
+            &path,
+            Some("liu.yang"),
+            &json!({"version": contract["version"], "title": "海淀教委运维合同（2026）"}),
+        )
+        .await;
+    assert_eq!(s, 200, "the title is not what the contract owes: {renamed}");
+    assert_eq!(renamed["policy_id"], contract["policy_id"]);
+
+    // The same change as a request: a proposal is checked when proposed.
+    for (bad, field) in [
+        (json!({"terms": {}}), "proposal"),
+        (json!({}), "proposal"),
+        (json!({"policy_id": 987_654}), "policy_id"),
+        (json!({"notice_days": 1000}), "notice_days"),
+    ] {
+        let (s, e) = app
+            .post(
+                "/api/v1/change-requests",
+                Some("wang.fang"),
+                &json!({"kind": "contract", "contract_id": cid, "title": "x", "proposal": bad}),
+            )
+            .await;
+        assert_refused(s, &e, 422, Some(field));
+    }
+    let (s, cr) = app
+        .post(
+            "/api/v1/change-requests",
+            Some("wang.fang"),
+            &json!({"kind": "contract", "contract_id": cid, "title": "改用加强 SLA，范围扩至服务器",
+                    "proposal": {"policy_id": fresh_id, "scope": "全部终端及服务器"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{cr}");
+    let id = cr["id"].as_i64().expect("id");
+    for (who, body) in [
+        (
+            "wang.fang",
+            json!({"action": "assess", "risk": "medium", "impact": "新工单按加强 SLA 计时", "rollback": "改回原策略"}),
+        ),
+        ("wang.fang", json!({"action": "approve"})),
+        ("zhou.jg", json!({"action": "consent"})),
+    ] {
+        let (s, r) = step(&app, who, id, body).await;
+        assert_eq!(s, 200, "{who}: {r}");
+    }
+    let untouched = app.get_ok(&path, "liu.yang").await;
+    assert_eq!(
+        untouched["policy_id"], contract["policy_id"],
+        "not before it is implemented"
+    );
+    let (s, done) = step(&app, "wang.fang", id, json!({"action": "implement"})).await;
+    assert_eq!(
+        (s, done["state"].as_str()),
+        (200, Some("implemented")),
+        "{done}"
+    );
+    let after = app.get_ok(&path, "liu.yang").await;
+    assert_eq!(after["policy_id"], fresh_id, "{after}");
+    assert_eq!(after["scope"], "全部终端及服务器");
+    assert_eq!(
+        after["title"], "海淀教委运维合同（2026）",
+        "the rest is kept"
+    );
+    let audit = app
+        .get_ok(
+            &format!("/api/v1/audit-log?entity=contract&entity_id={cid}"),
+            crate::helpers::ADMIN,
+        )
+        .await;
+    assert!(
+        audit.to_string().contains("\"change\""),
+        "the contract's audit records the change: {audit}"
+    );
+
+    // Now a contract in force names the new policy: it too changes only by request.
+    let now = app
+        .get_ok(&format!("/api/v1/sla-policies/{fresh_id}"), SLM)
+        .await;
+    assert_eq!(now["in_force"], true);
+    let (s, e) = app
+        .patch(
+            &format!("/api/v1/sla-policies/{fresh_id}"),
+            Some(SLM),
+            &json!({"version": now["version"], "definition": def}),
+        )
+        .await;
+    assert_refused(s, &e, 422, Some("definition"));
 }
