@@ -7,7 +7,7 @@ use jiff::SignedDuration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use weihu_domain::availability::{ServiceTargets, assess, project};
+use weihu_domain::availability::{ServiceTargets, assess, project, stability};
 
 use crate::outages;
 use crate::{Actor, Result, Store, StoreError, calendars, instant, now_ms};
@@ -33,6 +33,10 @@ pub struct ServiceFigures {
     /// Counted interruptions starting this month; excluded ones (force majeure, third party).
     pub interruptions: u32,
     pub excluded: u32,
+    /// Counted interruptions from 1 January to the end of this month: stability is the year's
+    /// count against `max_interruptions` (SPEC §9).
+    #[serde(default)]
+    pub interruptions_year: u32,
     pub stability_met: Option<bool>,
     pub longest_restore_minutes: i64,
     pub reliability_met: Option<bool>,
@@ -85,6 +89,20 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
     let (from, to) = (instant(from_ms), instant(to_ms));
     let now = instant(now_ms());
     let all = outages::in_period(store, client, from_ms, to_ms).await?;
+    // Stability is counted over the year (SPEC §9): the interruptions that started since 1
+    // January, per service, with the flags that exclude them.
+    let january = weihu_domain::billing::YearMonth::new(ym.year, 1)
+        .map_err(|e| StoreError::Format(e.to_string()))?;
+    let (year_ms, _, _, _) = crate::statements::activity::month_bounds(january, store.time_zone())?;
+    let year_rows: Vec<(Option<i64>, i64, i64, i64)> = sqlx::query_as(
+        "SELECT catalog_item_id, started_at, force_majeure, third_party FROM outages \
+         WHERE client_org_id = $1 AND started_at >= $2 AND started_at < $3",
+    )
+    .bind(client)
+    .bind(year_ms)
+    .bind(to_ms)
+    .fetch_all(&store.pool)
+    .await?;
     let rows = sqlx::query(
         "SELECT i.id, i.code, i.name, i.name_en, i.availability_target, i.max_interruptions, i.max_restore_minutes, \
          c.name AS calendar_name FROM catalog_items i JOIN catalog_item_clients u ON u.item_id = i.id \
@@ -120,6 +138,20 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
         let measured: Vec<_> = mine.iter().map(outages::Outage::measured).collect();
         let a = assess(&calendar, from, to, &measured, &targets, now)
             .map_err(|e| StoreError::Format(e.to_string()))?;
+        let year: Vec<weihu_domain::availability::Outage> = year_rows
+            .iter()
+            .filter(|(item, ..)| *item == Some(id))
+            .map(|(_, start, fm, tp)| weihu_domain::availability::Outage {
+                start: instant(*start),
+                end: None,
+                force_majeure: *fm != 0,
+                third_party: *tp != 0,
+            })
+            .collect();
+        let stability_year = targets
+            .max_interruptions
+            .map(|max| stability(&year, instant(year_ms), to, max));
+        let interruptions_year = stability(&year, instant(year_ms), to, 0).interruptions;
         let projection = if now < to {
             Some(
                 project(&calendar, from, to, &measured, &targets, now)
@@ -143,13 +175,18 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
             availability_met: a.availability_met,
             interruptions: a.availability.interruptions,
             excluded: a.availability.excluded,
-            stability_met: a.stability.map(|s| s.met),
+            interruptions_year,
+            stability_met: stability_year.map(|s| s.met),
             longest_restore_minutes: minutes(a.availability.longest_restore),
             reliability_met: a.reliability_met,
             all_met: a.all_met(),
             projected_percent: projection.map(|p| format!("{:.4}", p.percent)),
             downtime_left_minutes: projection.and_then(|p| p.budget_left).map(minutes),
-            at_risk: projection.is_some_and(|p| p.at_risk),
+            // The year's allowance counts too: at the maximum, one more interruption misses it.
+            at_risk: projection.is_some_and(|p| {
+                p.at_risk
+                    || stability_year.is_some_and(|s| s.interruptions >= s.allowed && s.allowed > 0)
+            }),
             outages: mine,
         });
     }

@@ -154,6 +154,48 @@ async fn outages_make_the_months_figures(app: TestApp) {
     assert_eq!(entry["changes"]["reason"], "网管日志核对");
     assert!(entry["changes"]["before"]["ended_at"].is_i64());
 
+    // Stability counts the year: five brief interruptions in February (one excluded as a third
+    // party's) bring March's year to 2 + 4 = 6 of 6 allowed — still met — and one more in
+    // January to 7, which misses it although March alone has only two.
+    for (day, third_party) in [(2, false), (3, false), (4, true), (5, false), (6, false)] {
+        record(json!({"client_org_id": hdjm, "catalog_item_id": network,
+            "started_at": format!("2026-02-{day:02}T09:00:00+08:00"),
+            "ended_at": format!("2026-02-{day:02}T09:05:00+08:00"),
+            "cause": "链路闪断", "third_party": third_party, "vendor": "电信", "underpinning_contract": "UC-1"}))
+        .await;
+    }
+    let year = |month: &'static str| {
+        let app = &app;
+        async move {
+            let m = app
+                .get_ok(
+                    &format!(
+                        "/api/v1/service-levels/availability?client_org_id={hdjm}&month={month}"
+                    ),
+                    SLM,
+                )
+                .await;
+            let n = figures_of(&m, network).clone();
+            (
+                n["interruptions"].clone(),
+                n["interruptions_year"].clone(),
+                n["stability_met"].clone(),
+            )
+        }
+    };
+    assert_eq!(year("2026-02").await, (json!(4), json!(4), json!(true)));
+    assert_eq!(year("2026-03").await, (json!(2), json!(6), json!(true)));
+    record(json!({"client_org_id": hdjm, "catalog_item_id": network,
+        "started_at": "2026-01-20T09:00:00+08:00", "ended_at": "2026-01-20T09:01:00+08:00",
+        "cause": "误操作重启"}))
+    .await;
+    assert_eq!(
+        year("2026-03").await,
+        (json!(2), json!(7), json!(false)),
+        "seven interruptions this year, six allowed"
+    );
+    assert_eq!(year("2026-02").await, (json!(4), json!(5), json!(true)));
+
     // Opening one from an order: the order's client, linked, starting when it was reported.
     let orders = app
         .get_ok(&format!("/api/v1/orders?client_org_id={hdjm}&limit=1"), SLM)
