@@ -218,14 +218,22 @@ fn status(met: Option<bool>) -> String {
 /// The state line of a report: draft, live, or published when and by whom.
 pub fn state_line(s: &StoredReport, tr: Tr) -> String {
     match s.state.as_str() {
-        "published" => format!(
-            "{} {} {}",
-            tr.t("slr.state_published"),
-            s.published_at.map(show_time).unwrap_or_default(),
-            s.published_by.clone().unwrap_or_default()
-        )
-        .trim()
-        .to_owned(),
+        "published" => {
+            // A reissued report says which revision it is, on the page and in the PDF.
+            let revision = if s.revision > 1 {
+                format!(" · {} {}", tr.t("slr.revision"), s.revision)
+            } else {
+                String::new()
+            };
+            format!(
+                "{} {} {}{revision}",
+                tr.t("slr.state_published"),
+                s.published_at.map(show_time).unwrap_or_default(),
+                s.published_by.clone().unwrap_or_default()
+            )
+            .trim()
+            .to_owned()
+        }
         "draft" => tr.t("slr.state_draft").to_owned(),
         _ => tr.t("slr.state_live").to_owned(),
     }
@@ -321,7 +329,7 @@ pub fn sections(r: &ServiceLevelReport, tr: Tr) -> Vec<ReportSection> {
             t("slr.target"),
             t("slm.availability"),
             t("slm.downtime"),
-            t("slm.interruptions"),
+            t("slm.interruptions_year"),
             t("slm.longest_restore"),
             t("slr.result"),
         ],
@@ -342,8 +350,10 @@ pub fn sections(r: &ServiceLevelReport, tr: Tr) -> Vec<ReportSection> {
                             minutes(tr, s.agreed_minutes)
                         ),
                         match s.max_interruptions {
-                            Some(m) => format!("{} / {m}", s.interruptions),
-                            None => s.interruptions.to_string(),
+                            Some(m) => {
+                                format!("{} · {} / {m}", s.interruptions, s.interruptions_year)
+                            }
+                            None => format!("{} · {}", s.interruptions, s.interruptions_year),
                         },
                         match s.max_restore_minutes {
                             Some(m) => format!(

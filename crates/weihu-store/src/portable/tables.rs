@@ -633,6 +633,22 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "service_level_report_revisions",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("report_id"),
+            I("revision"),
+            T("body"),
+            T("summary"),
+            I("published_at"),
+            I("published_by"),
+            I("superseded_at"),
+            I("superseded_by"),
+            T("reason"),
+        ],
+    },
+    Table {
         name: "sla_reviews",
         identity: true,
         cols: &[

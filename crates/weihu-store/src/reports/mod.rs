@@ -9,6 +9,6 @@ pub mod stored;
 pub use build::build;
 pub use model::*;
 pub use stored::{
-    DraftSummary, Publish, ReportFilter, ReportItem, StoredReport, current, draft, draft_all,
-    draft_all_with, get, list, publish, run_month_reports,
+    DraftSummary, Publish, Reissue, ReportFilter, ReportItem, StoredReport, Superseded, current,
+    draft, draft_all, draft_all_with, get, list, publish, reissue, run_month_reports,
 };

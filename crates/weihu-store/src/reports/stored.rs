@@ -35,11 +35,37 @@ pub struct StoredReport {
     pub published_at: Option<Timestamp>,
     pub published_by: Option<String>,
     /// Outages of the month created or changed after publication (ids): the issued figures do
-    /// not include them.
+    /// not include them until the report is reissued.
     pub changed_since: Vec<i64>,
+    /// Earlier revisions this one superseded, newest first.
+    pub superseded: Vec<Superseded>,
     pub version: i64,
     #[serde(flatten)]
     pub report: ServiceLevelReport,
+}
+
+/// An issued revision that a reissue superseded; its body is kept as it was issued.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Superseded {
+    pub revision: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub superseded_at: Timestamp,
+    pub superseded_by: Option<String>,
+    /// Why it was reissued.
+    pub reason: String,
+}
+
+/// Reissuing a published report: its version as read, why, and (optionally) new words.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Reissue {
+    pub version: i64,
+    /// Why the issued figures are replaced (required; the client reads it).
+    pub reason: String,
+    /// The words for the client; the issued ones are kept when absent.
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 /// A report in a list, without its body.
@@ -127,9 +153,32 @@ fn stored_from(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
         published_at: r.try_get::<Option<i64>, _>("published_at")?.map(instant),
         published_by: r.try_get("published_by")?,
         changed_since: Vec::new(),
+        superseded: Vec::new(),
         version: r.try_get("version")?,
         report,
     })
+}
+
+async fn superseded(store: &Store, report: i64) -> Result<Vec<Superseded>> {
+    let rows = sqlx::query(
+        "SELECT v.revision, v.published_at, v.superseded_at, u.display_name AS superseded_by, v.reason \
+         FROM service_level_report_revisions v LEFT JOIN users u ON u.id = v.superseded_by \
+         WHERE v.report_id = $1 ORDER BY v.revision DESC",
+    )
+    .bind(report)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Superseded {
+                revision: r.try_get("revision")?,
+                published_at: r.try_get::<Option<i64>, _>("published_at")?.map(instant),
+                superseded_at: instant(r.try_get("superseded_at")?),
+                superseded_by: r.try_get("superseded_by")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
 }
 
 /// Outages of the report's month that are not in it as they are now (new, or changed since).
@@ -189,6 +238,9 @@ pub async fn current(
     match stored {
         Some(mut s) if s.state == "published" => {
             s.changed_since = changed_since(store, &s).await?;
+            if let Some(id) = s.id {
+                s.superseded = superseded(store, id).await?;
+            }
             Ok(s)
         }
         _ if actor.role.is_client_side() => Err(StoreError::NotFound),
@@ -205,6 +257,7 @@ pub async fn current(
             published_at: None,
             published_by: None,
             changed_since: Vec::new(),
+            superseded: Vec::new(),
             version: 0,
             report: build(store, actor, client, &month).await?,
         }),
@@ -218,6 +271,7 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<StoredReport> 
         let changed = changed_since(store, &s).await?;
         Ok(StoredReport {
             changed_since: changed,
+            superseded: superseded(store, id).await?,
             ..s
         })
     } else {
@@ -452,6 +506,92 @@ pub async fn publish(store: &Store, actor: &Actor, id: i64, p: &Publish) -> Resu
         id,
         "publish",
         json!({"month": month, "summary": summary}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+/// Reissues a published report: its figures rebuilt as the month stands now (outages corrected
+/// since, late ratings), the issued revision kept with the reason, the client's administrators
+/// told. Nothing changes an issued report silently; this is the one way it changes.
+pub async fn reissue(store: &Store, actor: &Actor, id: i64, r: &Reissue) -> Result<StoredReport> {
+    let s = stored(store, actor, id).await?;
+    may_manage(actor)?;
+    let reason = crate::orders::text("reason", &r.reason, 2000, true)?;
+    let summary = match &r.summary {
+        Some(v) => crate::orders::text("summary", v, 5000, false)?,
+        None => s.summary.clone(),
+    };
+    if s.state != "published" {
+        return Err(StoreError::invalid(
+            "state",
+            "only a published report is reissued; a draft is published",
+        ));
+    }
+    if s.version != r.version {
+        return Err(StoreError::Conflict { current: s.version });
+    }
+    let changed = changed_since(store, &s).await?;
+    let client = s.report.client_org_id;
+    let month = s.report.month.clone();
+    let report = build(store, actor, client, &month).await?;
+    let body = serde_json::to_string(&report).map_err(|e| StoreError::Format(e.to_string()))?;
+    let now = now_ms();
+    let me = (actor.user_id > 0).then_some(actor.user_id);
+    let mut tx = store.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO service_level_report_revisions (report_id, revision, body, summary, published_at, published_by, \
+         superseded_at, superseded_by, reason) \
+         SELECT id, revision, body, summary, published_at, published_by, $1, $2, $3 FROM service_level_reports \
+         WHERE id = $4 AND version = $5",
+    )
+    .bind(now)
+    .bind(me)
+    .bind(reason.clone())
+    .bind(id)
+    .bind(r.version)
+    .execute(&mut *tx)
+    .await?;
+    let done = sqlx::query(
+        "UPDATE service_level_reports SET body = $1, summary = $2, built_at = $3, published_at = $3, \
+         published_by = $4, revision = revision + 1, version = version + 1, updated_at = $3 \
+         WHERE id = $5 AND version = $6 AND state = 'published'",
+    )
+    .bind(body)
+    .bind(summary)
+    .bind(now)
+    .bind(me)
+    .bind(id)
+    .bind(r.version)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict { current: s.version });
+    }
+    let admins: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE org_id = $1 AND role = 'client_admin' AND active = 1",
+    )
+    .bind(client)
+    .fetch_all(&mut *tx)
+    .await?;
+    for u in admins {
+        crate::notifications::notify_about(
+            &mut tx,
+            u,
+            "report_reissued",
+            &format!("{month} {}", s.report.client_name),
+        )
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        Some(client),
+        "service_level_report",
+        id,
+        "reissue",
+        json!({"month": month, "revision": s.revision + 1, "reason": reason, "outages_changed": changed}),
     )
     .await?;
     tx.commit().await?;

@@ -58,7 +58,7 @@ use crate::error::ErrorBody;
         outages::list, outages::create, outages::get_one, outages::update, outages::open_from_order,
         outages::availability,
         reports::service_level, reports::service_level_pdf, reports::service_level_xlsx, reports::list,
-        reports::draft, reports::draft_all, reports::get_one, reports::publish, reports::list_causes,
+        reports::draft, reports::draft_all, reports::get_one, reports::publish, reports::reissue, reports::list_causes,
         reports::put_cause, reports::explain_breach, reports::warnings,
         reviews::list, reviews::create, reviews::get_one, reviews::update_item,
         change_requests::list, change_requests::create, change_requests::get_one, change_requests::step,

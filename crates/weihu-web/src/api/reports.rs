@@ -12,7 +12,7 @@ use serde::Deserialize;
 use weihu_store::Page;
 use weihu_store::failure_causes::{self, CauseInput, FailureCause};
 use weihu_store::orders::{self, BreachExplanation, Order};
-use weihu_store::reports::{self, Publish, ReportFilter, ReportItem, StoredReport};
+use weihu_store::reports::{self, Publish, Reissue, ReportFilter, ReportItem, StoredReport};
 use weihu_store::service_levels::{self, ClientWarning};
 
 use super::ListQuery;
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/service-level-reports/draft-all", post(draft_all))
         .route("/api/v1/service-level-reports/{id}", get(get_one))
         .route("/api/v1/service-level-reports/{id}/publish", post(publish))
+        .route("/api/v1/service-level-reports/{id}/reissue", post(reissue))
         .route("/api/v1/failure-causes", get(list_causes).post(put_cause))
         .route("/api/v1/service-levels/warnings", get(warnings))
         .route(
@@ -224,6 +225,20 @@ pub async fn publish(
     ApiJson(b): ApiJson<Publish>,
 ) -> ApiResult<Json<StoredReport>> {
     Ok(Json(reports::publish(&s.store, &a, id, &b).await?))
+}
+
+/// Reissue a published report with its `version` and a `reason` (required): the figures are
+/// built again as the month stands now (corrected outages, late ratings), the issued revision is
+/// kept (listed in `superseded`) and `revision` moves on; the client's administrators are told.
+#[utoipa::path(post, path = "/api/v1/service-level-reports/{id}/reissue", tag = "service-levels", params(("id" = i64, Path)), request_body = Reissue,
+    responses((status = 200, body = StoredReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reissue(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(b): ApiJson<Reissue>,
+) -> ApiResult<Json<StoredReport>> {
+    Ok(Json(reports::reissue(&s.store, &a, id, &b).await?))
 }
 
 /// The failure causes a resolution names (retired ones too, `active` false).

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/draft-all", post(draft_all))
         .route("/reports/{id}", get(by_id))
         .route("/reports/{id}/publish", post(publish))
+        .route("/reports/{id}/reissue", post(reissue))
         .route("/reviews", post(record_review))
         .route("/reviews/{id}/items/{item_id}", post(item_state))
 }
@@ -333,6 +334,40 @@ async fn publish(
         summary: f.summary,
     };
     match reports::publish(&s.store, &session.actor, id, &p).await {
+        Ok(r) => Redirect::to(&format!(
+            "/reports/service-level?client={}&month={}&ok=1",
+            r.report.client_org_id, r.report.month
+        ))
+        .into_response(),
+        Err(e) => back(&format!("/reports/{id}"), Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReissueForm {
+    csrf: String,
+    version: i64,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    summary: String,
+}
+
+async fn reissue(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<ReissueForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = reports::Reissue {
+        version: f.version,
+        reason: f.reason,
+        summary: Some(f.summary),
+    };
+    match reports::reissue(&s.store, &session.actor, id, &r).await {
         Ok(r) => Redirect::to(&format!(
             "/reports/service-level?client={}&month={}&ok=1",
             r.report.client_org_id, r.report.month

@@ -579,6 +579,67 @@ async fn reports_are_drafted_published_and_frozen(app: TestApp) {
         .await;
     assert_refused(s, &e, 404, None);
 
+    // Reissuing: the service-level manager, with a reason, on the version read; the issued
+    // revision is kept and listed, the figures are the month as it stands, the client is told.
+    let current = app.get_ok(mine, HDJM_ADMIN).await;
+    let reissue = format!("/api/v1/service-level-reports/{rid}/reissue");
+    let (s, e) = app
+        .post(
+            &reissue,
+            Some(HDJM_ADMIN),
+            &json!({"version": current["version"], "reason": "x"}),
+        )
+        .await;
+    assert_refused(s, &e, 403, None);
+    let (s, e) = app
+        .post(
+            &reissue,
+            Some(SLM),
+            &json!({"version": current["version"], "reason": "  "}),
+        )
+        .await;
+    assert_refused(s, &e, 422, Some("reason"));
+    let (s, e) = app
+        .post(
+            &reissue,
+            Some(SLM),
+            &json!({"version": 0, "reason": "网管日志核对后更正"}),
+        )
+        .await;
+    assert_refused(s, &e, 409, None);
+    let (s, again) = app
+        .post(
+            &reissue,
+            Some(SLM),
+            &json!({"version": current["version"], "reason": "网管日志核对后更正"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["revision"], 2);
+    assert_eq!(again["changed_since"], json!([]), "the correction is in");
+    assert_eq!(again["summary"], current["summary"], "the words are kept");
+    let seen = app.get_ok(mine, HDJM_ADMIN).await;
+    let net = seen["availability"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["catalog_item_id"] == network))
+        .expect("network");
+    assert_eq!(net["downtime_minutes"], 180, "{net}");
+    assert_eq!(seen["superseded"][0]["revision"], 1, "{seen}");
+    assert_eq!(seen["superseded"][0]["reason"], "网管日志核对后更正");
+    let notes = app.get_ok("/api/v1/notifications", HDJM_ADMIN).await;
+    assert!(
+        notes.to_string().contains("report_reissued"),
+        "the client's administrator is told: {notes}"
+    );
+    let (s, e) = app
+        .post(
+            &reissue,
+            Some(SLM),
+            &json!({"version": current["version"], "reason": "再来一次"}),
+        )
+        .await;
+    assert_refused(s, &e, 409, None);
+
     // Drafting every client at once: the month is checked once, for the request.
     for bad in ["", "2026-13", "2999-01"] {
         let (s, e) = app
