@@ -6,6 +6,7 @@ pub mod availability;
 pub mod billing;
 pub mod calendar;
 pub mod change;
+pub mod maintenance;
 pub mod money;
 pub mod order;
 pub mod order_access;

@@ -267,6 +267,12 @@ impl Calendar {
         }
     }
 
+    /// Whether `date` is a working day: it has service hours (the weekly hours, minus holidays,
+    /// plus make-up days, 调休).
+    pub fn is_working_day(&self, date: Date) -> bool {
+        !self.schedule_for(super::zone::day_number(date)).is_empty()
+    }
+
     /// The local date of an instant in the calendar's zone.
     pub fn local_date(&self, at: Timestamp) -> Date {
         at.to_zoned_datetime(self.tz.clone()).date()

@@ -6,6 +6,7 @@ mod bench;
 mod calendar;
 mod data;
 mod generate;
+mod maintenance;
 mod reports;
 mod serve;
 mod sla;
@@ -101,6 +102,9 @@ pub enum Command {
     /// Service-level figures (availability) from a calendar file, without a database.
     #[command(subcommand)]
     Sla(sla::SlaCommand),
+    /// Maintenance plans: their inspection dates from a calendar file, without a database.
+    #[command(subcommand)]
+    Maintenance(maintenance::MaintenanceCommand),
 }
 
 /// A failed command: what to print and which exit code to use.
@@ -147,6 +151,9 @@ pub async fn run(args: Args) -> ExitCode {
     if let Command::Sla(c) = &args.command {
         return finish(sla::run(c));
     }
+    if let Command::Maintenance(c) = &args.command {
+        return finish(maintenance::run(c));
+    }
     if let Command::Bench(b) = args.command {
         return finish(bench::run(b).await);
     }
@@ -179,7 +186,9 @@ pub async fn run(args: Args) -> ExitCode {
         Command::Generate(g) => generate::run(&settings, g).await,
         Command::Statements(c) => statements::run(&settings, c).await,
         Command::Reports(c) => reports::run(&settings, c).await,
-        Command::Calendar(_) | Command::Bench(_) | Command::Sla(_) => Ok(()),
+        Command::Calendar(_) | Command::Bench(_) | Command::Sla(_) | Command::Maintenance(_) => {
+            Ok(())
+        }
     };
     finish(result)
 }

@@ -1,0 +1,71 @@
+//! `weihu maintenance`: a maintenance plan's inspection dates from a calendar file and a rule,
+//! without a database, so operators and tests can check a plan before it is saved (SPEC §8).
+
+use clap::Subcommand;
+use jiff::civil::Date;
+use weihu_domain::maintenance::{Rule, Shift, dates};
+
+use super::Failure;
+use super::calendar::load;
+
+#[derive(Subcommand, Debug)]
+pub enum MaintenanceCommand {
+    /// Print a plan's dates, one YYYY-MM-DD per line in order: the rule's occurrences from
+    /// --from (the series start), each shifted off a non-working day, within --from..--to.
+    Dates {
+        /// The plan's calendar (the JSON format of `weihu calendar due`).
+        #[arg(long)]
+        calendar: std::path::PathBuf,
+        /// An RRULE subset: FREQ=WEEKLY|MONTHLY|YEARLY, INTERVAL, BYDAY (2TU, -1FR), BYMONTHDAY
+        /// (-1 = the last), BYMONTH, BYSETPOS, and X-WORKDAY=N (the N-th working day of the
+        /// month; negative from its end), e.g. FREQ=MONTHLY;X-WORKDAY=2.
+        #[arg(long)]
+        rule: String,
+        /// The series start and first day printed, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// The last day printed, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// A date on a non-working day moves to the next or previous working day, or stays.
+        #[arg(long, default_value = "next")]
+        shift: String,
+    },
+}
+
+fn date(field: &str, s: &str) -> Result<Date, Failure> {
+    s.trim()
+        .parse::<Date>()
+        .map_err(|e| Failure::input(format!("{field}: not a YYYY-MM-DD date ({e})")))
+}
+
+pub fn run(cmd: &MaintenanceCommand) -> Result<(), Failure> {
+    match cmd {
+        MaintenanceCommand::Dates {
+            calendar,
+            rule,
+            from,
+            to,
+            shift,
+        } => {
+            let rule = Rule::parse(rule).map_err(|e| Failure::input(format!("--rule: {e}")))?;
+            let shift = Shift::parse(shift).ok_or_else(|| {
+                Failure::input(format!(
+                    "--shift: must be one of: next, previous, none (not {shift:?})"
+                ))
+            })?;
+            let (from, to) = (date("--from", from)?, date("--to", to)?);
+            let cal =
+                load(calendar).map_err(|f| Failure::input(format!("--calendar: {}", f.message)))?;
+            let list = dates(&rule, &cal, from, to, shift)
+                .map_err(|e| Failure::input(format!("--{}: {}", e.field, e.message)))?;
+            let mut out = String::with_capacity(list.len() * 11);
+            for d in list {
+                out.push_str(&d.to_string());
+                out.push('\n');
+            }
+            print!("{out}");
+            Ok(())
+        }
+    }
+}
