@@ -1,8 +1,9 @@
 //! Preventive maintenance (SPEC §8): when a plan's inspections fall, on the plan's business
 //! calendar. [`rule`] reads the schedule rule (an RRULE subset plus `X-WORKDAY`); [`dates`] turns
 //! a rule, a calendar and a range into the inspection dates, shifting those that fall on a
-//! non-working day.
+//! non-working day; [`checklist`] holds what an inspection checks (the seed's default templates).
 
+pub mod checklist;
 pub mod dates;
 pub mod rule;
 
