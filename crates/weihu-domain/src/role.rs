@@ -77,6 +77,14 @@ impl Role {
         self.is_provider_side()
     }
 
+    /// Plan preventive maintenance: checklist templates and maintenance plans.
+    pub fn can_plan_maintenance(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::Dispatcher | Role::ServiceLevelManager
+        )
+    }
+
     /// Manage calendars, holiday sets and SLA policies.
     pub fn can_manage_service_levels(self) -> bool {
         matches!(self, Role::Admin | Role::ServiceLevelManager)

@@ -126,6 +126,7 @@ pub struct DemoLogin {
 pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
     let provider_id = organizations::ensure_provider(store, PROVIDER_NAME).await?;
     let system = Actor::system(provider_id);
+    crate::maintenance::templates::ensure_defaults(store, &system).await?;
     // One hash for every demo user: argon2 is deliberately slow.
     let hash = hash_password(DEMO_PASSWORD)?;
     let mut logins = Vec::new();

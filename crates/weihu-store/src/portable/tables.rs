@@ -729,6 +729,34 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "checklist_templates",
+        identity: true,
+        cols: &[
+            I("id"),
+            T("code"),
+            I("scope"),
+            I("client_org_id"),
+            T("name"),
+            I("current_version"),
+            I("active"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+        ],
+    },
+    Table {
+        name: "checklist_template_versions",
+        identity: false,
+        cols: &[
+            I("template_id"),
+            I("number"),
+            T("definition"),
+            T("note"),
+            T("created_by"),
+            I("created_at"),
+        ],
+    },
+    Table {
         name: "audit_log",
         identity: true,
         cols: &[

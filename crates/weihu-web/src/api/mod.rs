@@ -7,6 +7,7 @@ mod change_requests;
 pub mod contracts;
 mod documents;
 pub use documents::base_url as documents_base_url;
+mod checklists;
 mod me;
 pub mod order_work;
 mod orders;
@@ -61,6 +62,7 @@ use crate::error::ErrorBody;
         reports::draft, reports::draft_all, reports::get_one, reports::publish, reports::reissue, reports::list_causes,
         reports::put_cause, reports::explain_breach, reports::warnings,
         reviews::list, reviews::create, reviews::get_one, reviews::update_item,
+        checklists::list, checklists::create, checklists::get_one, checklists::revise, checklists::versions,
         change_requests::list, change_requests::create, change_requests::get_one, change_requests::step,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
         orders::export, orders::bulk, orders::escalate, orders::link, orders::unlink, orders::merge,
@@ -98,6 +100,7 @@ use crate::error::ErrorBody;
         (name = "catalog", description = "The service catalog, quotes and the price list"),
         (name = "contracts", description = "Contracts: pricing models, fees, fixed engineers, devices, termination, invoicing schedule"),
         (name = "statements", description = "Monthly statements: preview, generate, review, issue, pay, adjust"),
+        (name = "maintenance", description = "Preventive maintenance: inspection checklist templates"),
         (name = "service-levels", description = "Business calendars, holiday sets, SLA policies, the SLA calculator, outages, availability, monthly service-level reports, failure causes"),
     )
 )]
@@ -138,6 +141,7 @@ pub fn router() -> Router<AppState> {
         .merge(outages::router())
         .merge(reports::router())
         .merge(reviews::router())
+        .merge(checklists::router())
         .merge(change_requests::router())
         .merge(orders::router())
         .merge(order_work::router())

@@ -440,6 +440,13 @@ async fn foreign_id(app: &TestApp, t: &Tenants, resource: &str) -> i64 {
                 .and_then(|i| i["id"].as_i64())
                 .expect("the demo's machine-room service, which HDJM does not use");
         }
+        // Checklist templates are the provider's: clients find none of them.
+        "checklist-templates" => {
+            let list = app.get_ok("/api/v1/checklist-templates", ADMIN).await;
+            return list[0]["id"]
+                .as_i64()
+                .expect("the default checklists are seeded");
+        }
         // `/me/views/{id}`: another user's saved view must stay hidden.
         "me" => {
             let owner = app.user_id(ADMIN).await;

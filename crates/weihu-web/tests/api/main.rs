@@ -38,6 +38,7 @@ mod bad_input;
 mod billing;
 mod board;
 mod change_requests;
+mod checklists;
 mod concurrency;
 mod escalation;
 mod helpers;

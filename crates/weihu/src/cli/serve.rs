@@ -45,8 +45,8 @@ pub struct ServeArgs {
 }
 
 /// Creates the provider, the built-in China 5×8 calendar and default SLA policy when there is no
-/// default policy (so new orders get clocks without `--demo`), and a first administrator when the
-/// database has no users. Idempotent; safe when several instances start at once.
+/// default policy (so new orders get clocks without `--demo`), the default inspection checklists
+/// that are missing, and a first administrator when the database has no users. Idempotent; safe when several instances start at once.
 pub async fn bootstrap(store: &Store) -> Result<(), Failure> {
     let provider = organizations::ensure_provider(store, demo::PROVIDER_NAME).await?;
     if weihu_store::calendars::ensure_builtin(store, &Actor::system(provider)).await? {
@@ -55,6 +55,12 @@ pub async fn bootstrap(store: &Store) -> Result<(), Failure> {
             weihu_store::calendars::BUILTIN_CALENDAR,
             weihu_store::calendars::BUILTIN_POLICY
         );
+    }
+    let added =
+        weihu_store::maintenance::templates::ensure_defaults(store, &Actor::system(provider))
+            .await?;
+    if added > 0 {
+        println!("Added {added} default inspection checklists (hardware, software, machine room)");
     }
     if users::count(store).await? > 0 {
         return Ok(());
