@@ -483,6 +483,15 @@ pub async fn build(
     .bind(to)
     .fetch_one(pool)
     .await?;
+    // Change requests about this client raised in the month (SLA, contract or technical).
+    let changes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM change_requests WHERE client_org_id = $1 AND created_at >= $2 AND created_at < $3",
+    )
+    .bind(client)
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await?;
     let (first_day, last_day) = {
         let r = ym.range().map_err(|e| StoreError::Format(e.to_string()))?;
         (r.start.to_string(), r.end.to_string())
@@ -505,7 +514,7 @@ pub async fn build(
         attainment_percent: attainment.overall.percent.clone(),
         incidents: failures.total,
         problems: None,
-        changes: None,
+        changes: Some(u64::try_from(changes).unwrap_or(0)),
         trend,
     };
 

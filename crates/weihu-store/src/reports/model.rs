@@ -190,7 +190,8 @@ pub struct Kpis {
     pub satisfaction_percent: Option<String>,
     pub attainment_percent: Option<String>,
     pub incidents: u64,
-    /// Problems and changes of the month (none until those records exist).
+    /// Problems of the month (none until problem records exist) and change requests about the
+    /// client raised in the month.
     pub problems: Option<u64>,
     pub changes: Option<u64>,
     /// The last 12 months, oldest first, ending with the report's month.

@@ -477,6 +477,23 @@ async fn what_is_in_force_changes_only_by_request(app: TestApp) {
         "the contract's audit records the change: {audit}"
     );
 
+    // The month's service-level report counts the client's change requests.
+    let month = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone"))
+        .strftime("%Y-%m")
+        .to_string();
+    let report = app
+        .get_ok(
+            &format!("/api/v1/reports/service-level?client_org_id={hdjm}&month={month}"),
+            SLM,
+        )
+        .await;
+    assert!(
+        report["kpis"]["changes"].as_u64().is_some_and(|n| n >= 1),
+        "{}",
+        report["kpis"]
+    );
+
     // Now a contract in force names the new policy: it too changes only by request.
     let now = app
         .get_ok(&format!("/api/v1/sla-policies/{fresh_id}"), SLM)
