@@ -159,14 +159,39 @@ async fn arrival_target_from_the_policy_version_the_order_started_under(app: Tes
             }
         }
     }
-    let (status, v2) = app
-        .patch(
-            &path,
+    // The policy is in force: version 2 comes by an implemented change request.
+    let (status, cr) = app
+        .post(
+            "/api/v1/change-requests",
             Some("zhao.min"),
-            &json!({"version": v1["version"], "definition": def, "note": "到场时限调整"}),
+            &json!({"kind": "sla_policy", "policy_id": policy_id, "title": "到场时限调整", "proposal": def}),
         )
         .await;
-    assert_eq!(status, 200, "revise the policy: {v2}");
+    assert_eq!(status, 201, "propose the revision: {cr}");
+    for step in [
+        json!({"action": "assess", "risk": "low", "impact": "新工单的目标", "rollback": "上一版本"}),
+        json!({"action": "approve"}),
+        json!({"action": "implement"}),
+    ] {
+        let now = app
+            .get_ok(&format!("/api/v1/change-requests/{}", id(&cr)), "zhao.min")
+            .await;
+        let mut body = step.clone();
+        body["version"] = now["version"].clone();
+        let (status, r) = app
+            .post(
+                &format!("/api/v1/change-requests/{}/steps", id(&cr)),
+                Some("zhao.min"),
+                &body,
+            )
+            .await;
+        assert_eq!(status, 200, "{step}: {r}");
+    }
+    let v2 = app.get_ok(&path, "zhao.min").await;
+    assert_eq!(
+        v2["current_version"].as_i64(),
+        v1["current_version"].as_i64().map(|v| v + 1)
+    );
     let v2_arrival = v2["definition"]["targets"][&priority]["arrival"]["minutes"]
         .as_i64()
         .expect("v2 arrival");
