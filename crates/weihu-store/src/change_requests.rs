@@ -479,15 +479,8 @@ pub async fn step(
     if to == ChangeState::AwaitingConsent
         && let Some(client) = c.client_org_id
     {
-        let admins: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM users WHERE org_id = $1 AND role = 'client_admin' AND active = 1",
-        )
-        .bind(client)
-        .fetch_all(&mut *tx)
-        .await?;
-        for u in admins {
-            crate::notifications::notify_about(&mut tx, u, "change_consent", &c.title).await?;
-        }
+        crate::notifications::notify_client_admins(&mut tx, client, "change_consent", &c.title)
+            .await?;
     }
     audit::record(
         &mut tx,

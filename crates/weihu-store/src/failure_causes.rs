@@ -76,7 +76,9 @@ pub(crate) async fn check(conn: &mut sqlx::AnyConnection, code: &str) -> Result<
     }
 }
 
-fn check_code(code: &str) -> Result<()> {
+/// A code of an editable list (a failure cause, a checklist template): 1–40 lower-case letters,
+/// digits and `_`.
+pub(crate) fn check_code(code: &str) -> Result<()> {
     let ok = !code.is_empty()
         && code.len() <= 40
         && code

@@ -93,17 +93,19 @@ pub(crate) async fn notify(
     Ok(())
 }
 
-/// A notification about something other than an order (a published report).
-pub(crate) async fn notify_about(
+/// Notifies every active administrator of a client about something other than an order (a
+/// published report, a change awaiting consent), in one statement.
+pub(crate) async fn notify_client_admins(
     conn: &mut AnyConnection,
-    user_id: i64,
+    client: i64,
     kind: &str,
     body: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO notifications (user_id, kind, body, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO notifications (user_id, kind, body, created_at) \
+         SELECT id, $2, $3, $4 FROM users WHERE org_id = $1 AND role = 'client_admin' AND active = 1",
     )
-    .bind(user_id)
+    .bind(client)
     .bind(kind.to_owned())
     .bind(body.to_owned())
     .bind(now_ms())
@@ -111,3 +113,4 @@ pub(crate) async fn notify_about(
     .await?;
     Ok(())
 }
+

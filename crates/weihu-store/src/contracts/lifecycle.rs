@@ -313,8 +313,9 @@ pub async fn update(
     get(store, actor, id).await
 }
 
-/// Checks a contract change request's proposal against the contract as it is now.
-pub(crate) async fn check_change(store: &Store, id: i64, proposal: &Value) -> Result<()> {
+/// The contract now and as a change request's proposal would leave it, every field and
+/// reference checked.
+async fn proposed(store: &Store, id: i64, proposal: &Value) -> Result<(Contract, Contract)> {
     let current = get(store, &Actor::system(0), id).await?;
     let next = patched(&current, &ContractChange::parse(proposal)?.patch())?;
     check_refs(
@@ -323,7 +324,13 @@ pub(crate) async fn check_change(store: &Store, id: i64, proposal: &Value) -> Re
         next.policy_id,
         next.calendar_id,
     )
-    .await
+    .await?;
+    Ok((current, next))
+}
+
+/// Checks a contract change request's proposal against the contract as it is now.
+pub(crate) async fn check_change(store: &Store, id: i64, proposal: &Value) -> Result<()> {
+    proposed(store, id, proposal).await.map(|_| ())
 }
 
 /// Applies an implemented contract change request inside its transaction.
@@ -334,15 +341,7 @@ pub(crate) async fn apply_change(
     id: i64,
     proposal: &Value,
 ) -> Result<()> {
-    let current = get(store, &Actor::system(0), id).await?;
-    let next = patched(&current, &ContractChange::parse(proposal)?.patch())?;
-    check_refs(
-        store,
-        current.client_org_id,
-        next.policy_id,
-        next.calendar_id,
-    )
-    .await?;
+    let (current, next) = proposed(store, id, proposal).await?;
     write(conn, actor, &current, &next, current.version, "change").await
 }
 

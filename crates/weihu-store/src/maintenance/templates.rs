@@ -114,19 +114,8 @@ pub fn parse(definition: &Value) -> Result<Template> {
 
 fn check_code(code: &str) -> Result<String> {
     let code = code.trim();
-    let ok = !code.is_empty()
-        && code.len() <= 40
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
-        Ok(code.to_owned())
-    } else {
-        Err(StoreError::invalid(
-            "code",
-            "1–40 characters: lower-case letters, digits and _",
-        ))
-    }
+    crate::failure_causes::check_code(code)?;
+    Ok(code.to_owned())
 }
 
 pub async fn list(store: &Store, actor: &Actor) -> Result<Vec<Checklist>> {

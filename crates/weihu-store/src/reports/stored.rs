@@ -483,21 +483,13 @@ pub async fn publish(store: &Store, actor: &Actor, id: i64, p: &Publish) -> Resu
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict { current: s.version });
     }
-    let admins: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE org_id = $1 AND role = 'client_admin' AND active = 1",
+    crate::notifications::notify_client_admins(
+        &mut tx,
+        client,
+        "report_published",
+        &format!("{month} {}", s.report.client_name),
     )
-    .bind(client)
-    .fetch_all(&mut *tx)
     .await?;
-    for u in admins {
-        crate::notifications::notify_about(
-            &mut tx,
-            u,
-            "report_published",
-            &format!("{month} {}", s.report.client_name),
-        )
-        .await?;
-    }
     audit::record(
         &mut tx,
         actor,
@@ -569,21 +561,13 @@ pub async fn reissue(store: &Store, actor: &Actor, id: i64, r: &Reissue) -> Resu
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict { current: s.version });
     }
-    let admins: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE org_id = $1 AND role = 'client_admin' AND active = 1",
+    crate::notifications::notify_client_admins(
+        &mut tx,
+        client,
+        "report_reissued",
+        &format!("{month} {}", s.report.client_name),
     )
-    .bind(client)
-    .fetch_all(&mut *tx)
     .await?;
-    for u in admins {
-        crate::notifications::notify_about(
-            &mut tx,
-            u,
-            "report_reissued",
-            &format!("{month} {}", s.report.client_name),
-        )
-        .await?;
-    }
     audit::record(
         &mut tx,
         actor,
