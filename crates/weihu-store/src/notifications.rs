@@ -113,4 +113,3 @@ pub(crate) async fn notify_client_admins(
     .await?;
     Ok(())
 }
-
