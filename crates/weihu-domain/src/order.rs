@@ -5,6 +5,34 @@ use thiserror::Error;
 
 use crate::role::Role;
 
+/// What an order is for: a fault the client reported, or a planned inspection (preventive
+/// maintenance, SPEC §8) that a maintenance plan generated. Inspections run no SLA clocks and are
+/// not faults in the service-level figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    #[default]
+    Fault,
+    Inspection,
+}
+
+impl OrderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Fault => "fault",
+            OrderKind::Inspection => "inspection",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderKind> {
+        match s {
+            "fault" => Some(OrderKind::Fault),
+            "inspection" => Some(OrderKind::Inspection),
+            _ => None,
+        }
+    }
+}
+
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

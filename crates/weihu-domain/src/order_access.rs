@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::order::{Action, OrderState, Relation, TransitionError, may, next_state};
+use crate::order::{Action, OrderKind, OrderState, Relation, TransitionError, may, next_state};
 use crate::role::Role;
 
 /// Everything a person can do to an order, as named in the API's `actions` field.
@@ -70,10 +70,12 @@ pub enum OrderAction {
     Merge,
     /// Say why a breached clock was breached (a reason from the short list and a note).
     ExplainBreach,
+    /// Walk an inspection's checklist: answer its items and raise follow-up orders from issues.
+    Inspect,
 }
 
 impl OrderAction {
-    pub const ALL: [OrderAction; 31] = [
+    pub const ALL: [OrderAction; 32] = [
         OrderAction::Assign,
         OrderAction::Start,
         OrderAction::WaitClient,
@@ -105,6 +107,7 @@ impl OrderAction {
         OrderAction::Link,
         OrderAction::Merge,
         OrderAction::ExplainBreach,
+        OrderAction::Inspect,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -140,6 +143,7 @@ impl OrderAction {
             OrderAction::Link => "link",
             OrderAction::Merge => "merge",
             OrderAction::ExplainBreach => "explain_breach",
+            OrderAction::Inspect => "inspect",
         }
     }
 
@@ -178,6 +182,9 @@ pub struct OrderFacts {
     pub within_reopen_window: bool,
     /// The client has already rated the order (a rating is given once).
     pub rated: bool,
+    pub kind: OrderKind,
+    /// For an inspection: checklist items not answered yet (it is resolved once none is left).
+    pub unanswered: u32,
 }
 
 /// Why an action is refused: the role (answered 403) or the order's state (answered 422 on
@@ -258,6 +265,15 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
                 e => Refusal::state("action", e.to_string()),
             })?;
             next_state(facts.state, m).map_err(|e| Refusal::state("action", e.to_string()))?;
+            if m == Action::Resolve && facts.kind == OrderKind::Inspection && facts.unanswered > 0 {
+                return Err(Refusal::state(
+                    "checklist",
+                    format!(
+                        "{} checklist item(s) are not answered yet: answer every item (n.a. where it does not apply) before the inspection is resolved",
+                        facts.unanswered
+                    ),
+                ));
+            }
             if m == Action::Reopen && !facts.within_reopen_window {
                 return Err(Refusal::state(
                     "action",
@@ -309,6 +325,12 @@ pub fn check(role: Role, facts: &OrderFacts, action: OrderAction) -> Result<(), 
             }
         }
         A::EscalateFunctional => work(true),
+        A::Inspect => {
+            if facts.kind != OrderKind::Inspection {
+                return Err(Refusal::state("order", "this order is not an inspection"));
+            }
+            work(true)
+        }
         // The client's administrator may ask for management's attention too.
         A::EscalateHierarchical => {
             if works_on(role, rel) || matches!(role, Role::ServiceLevelManager | Role::ClientAdmin)
@@ -402,6 +424,8 @@ mod tests {
             rel,
             within_reopen_window: true,
             rated: false,
+            kind: OrderKind::Fault,
+            unanswered: 0,
         }
     }
 
@@ -523,6 +547,42 @@ mod tests {
     }
 
     #[test]
+    fn inspections_are_walked_by_their_engineers_and_resolved_when_every_item_is_answered() {
+        let open = OrderFacts {
+            kind: OrderKind::Inspection,
+            unanswered: 3,
+            ..facts(OrderState::InProgress, ASSIGNEE)
+        };
+        assert!(check(Role::Engineer, &open, OrderAction::Inspect).is_ok());
+        assert!(check(Role::Dispatcher, &open, OrderAction::Inspect).is_ok());
+        assert!(check(Role::ClientAdmin, &open, OrderAction::Inspect).is_err());
+        let other = OrderFacts { rel: NONE, ..open };
+        assert!(check(Role::Engineer, &other, OrderAction::Inspect).is_err());
+        // A fault has no checklist.
+        let fault = facts(OrderState::InProgress, ASSIGNEE);
+        assert!(check(Role::Engineer, &fault, OrderAction::Inspect).is_err());
+        // Unanswered items hold the resolution back, naming the checklist.
+        match check(Role::Engineer, &open, OrderAction::Resolve) {
+            Err(Refusal::State { field, message }) => {
+                assert_eq!(field, "checklist");
+                assert!(message.starts_with("3 checklist item(s)"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let answered = OrderFacts {
+            unanswered: 0,
+            ..open
+        };
+        assert!(check(Role::Engineer, &answered, OrderAction::Resolve).is_ok());
+        // Once done, nothing more is walked.
+        let done = OrderFacts {
+            state: OrderState::Resolved,
+            ..answered
+        };
+        assert!(check(Role::Engineer, &done, OrderAction::Inspect).is_err());
+    }
+
+    #[test]
     fn escalation_links_and_merges() {
         use OrderAction as A;
         for state in OrderState::ALL {
@@ -594,6 +654,12 @@ mod tests {
                             rel,
                             within_reopen_window: window,
                             rated: window,
+                            kind: if window {
+                                OrderKind::Inspection
+                            } else {
+                                OrderKind::Fault
+                            },
+                            unanswered: u32::from(!window),
                         };
                         let listed = actions(role, &f);
                         for a in OrderAction::ALL {

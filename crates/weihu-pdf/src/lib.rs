@@ -74,8 +74,10 @@ pub fn quote(doc: &QuoteDoc) -> Result<Vec<u8>, PdfError> {
 /// (title, provider, client, period, state), the summary, the headline figures as tiles
 /// ("met" green with ✓, "missed" red with ✗, readable in greyscale too), the charts (full text
 /// width, at most 8 cm tall), then each section's table (header repeated on every page,
-/// "missed" rows bold on a red tint) or its `empty` text, the notes as footnotes, and
-/// "printed at" and "page X / Y" in the footer.
+/// "missed" rows bold on a red tint) or its `empty` text, the client's signature when
+/// [`ReportDoc::signature`] is set ("客户签字 / Client signature": the PNG about 5 cm wide,
+/// the signer's name and the time), the notes as footnotes, and "printed at" and
+/// "page X / Y" in the footer.
 ///
 /// Bounds, so hostile input cannot blow up the renderer: at most 12 headline figures, 12
 /// charts, 40 sections, 12 columns, 2000 rows per section and 5000 rows in all (the rest is
@@ -86,6 +88,9 @@ pub fn quote(doc: &QuoteDoc) -> Result<Vec<u8>, PdfError> {
 /// normally) when its text does not start with `<svg` (or `<?xml`), is larger than 2 MiB,
 /// does not parse as SVG with a positive size, or still makes typst fail while laying out
 /// (e.g. it links an external image); an unusable chart is never an error.
+///
+/// Signature: its PNG is passed as a virtual file like a service order's; bytes that are not
+/// a PNG are [`PdfError::Image`].
 pub fn report(doc: &ReportDoc) -> Result<Vec<u8>, PdfError> {
     render::export(&render::report(doc)?)
 }

@@ -238,6 +238,11 @@ pub struct ReportDoc {
     /// Charts, each an SVG document (`<svg …>…</svg>`, with width/height or a viewBox).
     pub charts: Vec<ReportChart>,
     pub sections: Vec<ReportSection>,
+    /// Printed at the end, after the sections (before the notes): the client's drawn signature,
+    /// name and time, e.g. for an inspection report the client signed. `None` prints nothing.
+    /// The PNG is checked like a service order's: bytes that are not a PNG make
+    /// [`crate::report`] return [`crate::PdfError::Image`].
+    pub signature: Option<SignatureBlock>,
     /// Footnotes (how figures are computed).
     pub notes: Vec<String>,
     pub printed_at: String,

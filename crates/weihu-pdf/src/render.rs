@@ -306,7 +306,12 @@ pub fn chart_svg(svg: &str) -> Option<(&str, f64)> {
     (w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0).then(|| (svg, (h / w).clamp(0.02, 50.0)))
 }
 
+/// Virtual file of a report's signature PNG (the same name a single service order uses).
+const REPORT_SIGNATURE_PATH: &str = "/img/signature-0.png";
+
 /// The JSON view of a report (clipped and capped) and the charts to add as virtual files.
+/// `signature` and `signature_image` are `null` when the report carries no signature; the
+/// caller adds the PNG at `signature_image` (after checking it with [`check_png`]).
 fn report_value(doc: &ReportDoc) -> (Value, Vec<ChartFile>) {
     let short = |s: &str| clip(s, 200, 2);
     let headline: Vec<Value> = doc
@@ -408,6 +413,17 @@ fn report_value(doc: &ReportDoc) -> (Value, Vec<ChartFile>) {
         .map(|n| Value::String(clip(n, 1000, 10)))
         .collect();
 
+    let (signature, signature_image) = match &doc.signature {
+        Some(sig) => (
+            json!({
+                "name": short(&sig.name),
+                "signed_at": clip(&sig.signed_at, 100, 1),
+            }),
+            Value::String(REPORT_SIGNATURE_PATH.to_owned()),
+        ),
+        None => (Value::Null, Value::Null),
+    };
+
     let data = json!({
         "title": clip(&doc.title, 120, 2),
         "provider_name": short(&doc.provider_name),
@@ -419,6 +435,8 @@ fn report_value(doc: &ReportDoc) -> (Value, Vec<ChartFile>) {
         "headline": headline,
         "charts": charts,
         "sections": sections,
+        "signature": signature,
+        "signature_image": signature_image,
         "notes": notes,
         "more": {
             "headline": doc.headline.len().saturating_sub(REPORT_MAX_HEADLINE),
@@ -430,10 +448,20 @@ fn report_value(doc: &ReportDoc) -> (Value, Vec<ChartFile>) {
     (data, files)
 }
 
-fn compile_report(data: &Value, charts: &[ChartFile], ident: &str) -> Result<Rendered, PdfError> {
+/// Compiles the report template with `data`, the chart files and, when given, the signature
+/// PNG (added at [`REPORT_SIGNATURE_PATH`]).
+fn compile_report(
+    data: &Value,
+    charts: &[ChartFile],
+    signature_png: Option<&[u8]>,
+    ident: &str,
+) -> Result<Rendered, PdfError> {
     let mut world = RenderWorld::new("/report_main.typ");
     for c in charts {
         world.add_file(&c.path, c.svg.clone());
+    }
+    if let Some(png) = signature_png {
+        world.add_file(REPORT_SIGNATURE_PATH, png.to_vec());
     }
     compile(world, data.clone(), ident.to_owned())
 }
@@ -454,10 +482,19 @@ fn drop_chart(data: &mut Value, index: usize) {
 /// out, e.g. one linking an external image), each chart is compiled on its own in the same
 /// template, the failing ones are replaced by a "chart unavailable" line and the report is
 /// compiled once more (all charts are dropped if none fails on its own).
+///
+/// A signature whose bytes are not a PNG is [`PdfError::Image`], as for a service order.
 pub fn report(doc: &ReportDoc) -> Result<Rendered, PdfError> {
+    let signature_png = match &doc.signature {
+        Some(sig) => {
+            check_png(&sig.png, "signature")?;
+            Some(sig.png.as_slice())
+        }
+        None => None,
+    };
     let ident = format!("report-{}-{}", doc.client_name, doc.period);
     let (mut data, mut charts) = report_value(doc);
-    let err = match compile_report(&data, &charts, &ident) {
+    let err = match compile_report(&data, &charts, signature_png, &ident) {
         Ok(r) => return Ok(r),
         Err(e) if charts.is_empty() => return Err(e),
         Err(e) => e,
@@ -467,6 +504,7 @@ pub fn report(doc: &ReportDoc) -> Result<Rendered, PdfError> {
         let mut probe = json!({
             "title": "", "provider_name": "", "client_name": "", "period": "", "state": "",
             "summary": "", "printed_at": "", "headline": [], "sections": [], "notes": [],
+            "signature": null, "signature_image": null,
             "more": { "headline": 0, "charts": 0, "sections": 0, "notes": 0 },
         });
         if let (Some(map), Some(chart)) = (
@@ -475,7 +513,7 @@ pub fn report(doc: &ReportDoc) -> Result<Rendered, PdfError> {
         ) {
             map.insert("charts".into(), Value::Array(vec![chart.clone()]));
         }
-        if compile_report(&probe, std::slice::from_ref(c), &ident).is_err() {
+        if compile_report(&probe, std::slice::from_ref(c), None, &ident).is_err() {
             bad.push(c.index);
         }
     }
@@ -486,7 +524,7 @@ pub fn report(doc: &ReportDoc) -> Result<Rendered, PdfError> {
         drop_chart(&mut data, i);
     }
     charts.retain(|c| !bad.contains(&c.index));
-    compile_report(&data, &charts, &ident).map_err(|e| match e {
+    compile_report(&data, &charts, signature_png, &ident).map_err(|e| match e {
         PdfError::Compile(m) => PdfError::Compile(format!("{m} (first attempt: {err})")),
         other => other,
     })

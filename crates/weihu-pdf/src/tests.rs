@@ -365,6 +365,7 @@ pub(crate) fn sample_report() -> ReportDoc {
             "达成率 = 达成 / (达成 + 违约)。Attainment = met / (met + breached).".into(),
             "可用性按服务日历计算 / Availability on the service's calendar.".into(),
         ],
+        signature: None,
         printed_at: "2026-12-02 10:00".into(),
     }
 }
@@ -988,6 +989,96 @@ fn bad_signature_is_an_image_error() {
     assert!(matches!(service_order(&d), Err(PdfError::Image(_))));
 }
 
+/// The sample report signed by the client (as an inspection report would be).
+fn signed_report() -> ReportDoc {
+    ReportDoc {
+        signature: Some(SignatureBlock {
+            name: "陈静 Chen Jing".into(),
+            signed_at: "2026-12-03 16:45".into(),
+            png: signature_png(),
+        }),
+        ..sample_report()
+    }
+}
+
+#[test]
+fn report_with_signature_prints_it_after_the_sections() {
+    let unsigned = render::report(&sample_report()).expect("unsigned report");
+    assert!(
+        !text_of(&unsigned).contains("客户签字"),
+        "no signature block"
+    );
+
+    let r = render::report(&signed_report()).expect("signed report");
+    assert_clean(&r);
+    assert_eq!(
+        image_count(&r),
+        image_count(&unsigned) + 1,
+        "the signature image is placed besides the charts"
+    );
+    let text = text_of(&r);
+    let at = |want: &str| {
+        text.find(want)
+            .unwrap_or_else(|| panic!("{want:?} missing in:\n{text}"))
+    };
+    let block = at("客户签字 / Client signature");
+    assert!(at("陈静 Chen Jing") > block);
+    assert!(at("2026-12-03 16:45") > block);
+    assert!(block > at("本月无违约 No breaches"), "after the sections");
+    assert!(block < at("Attainment = met"), "before the notes");
+
+    let signed = render::export(&r).expect("export");
+    pdf_ok(&signed);
+    let plain = render::export(&unsigned).expect("export");
+    assert!(
+        signed.len() > plain.len(),
+        "{} vs {}",
+        signed.len(),
+        plain.len()
+    );
+    // Image XObjects in the PDF: the signature (and its alpha mask); the charts are SVG,
+    // drawn as vectors.
+    let images = |pdf: &[u8]| {
+        pdf.windows(b"/Subtype/Image".len())
+            .filter(|w| *w == b"/Subtype/Image")
+            .count()
+    };
+    assert!(images(&signed) > images(&plain));
+    pdf_ok(&report(&signed_report()).expect("public signed report"));
+
+    // Markup in the name and time is printed literally; an otherwise empty report still signs.
+    let doc = ReportDoc {
+        signature: Some(SignatureBlock {
+            name: "#panic(\"x\") *b*".into(),
+            signed_at: "$x$ ".repeat(100),
+            png: signature_png(),
+        }),
+        ..Default::default()
+    };
+    let r = render::report(&doc).expect("signed empty report");
+    let text = text_of(&r);
+    assert!(text.contains("#panic"), "{text}");
+    assert!(text.contains("$x$"), "{text}");
+    assert_eq!(image_count(&r), 1);
+}
+
+#[test]
+fn bad_report_signature_is_an_image_error() {
+    let mut doc = signed_report();
+    if let Some(s) = doc.signature.as_mut() {
+        s.png = b"GIF89a not a png".to_vec();
+    }
+    assert!(matches!(report(&doc), Err(PdfError::Image(_))));
+    assert!(matches!(render::report(&doc), Err(PdfError::Image(_))));
+    if let Some(s) = doc.signature.as_mut() {
+        s.png.clear();
+    }
+    assert!(
+        matches!(report(&doc), Err(PdfError::Image(_))),
+        "empty bytes"
+    );
+}
+
 #[test]
 fn renders_concurrently() {
     let handles: Vec<_> = (0..3)
@@ -1086,6 +1177,11 @@ fn write_samples() {
     let rep = report(&sample_report()).expect("report");
     println!("report: {:?}", t.elapsed());
     std::fs::write(dir.join("report.pdf"), rep).expect("write");
+    std::fs::write(
+        dir.join("report_signed.pdf"),
+        report(&signed_report()).expect("signed report"),
+    )
+    .expect("write");
     let cover = BundleCover {
         provider_name: "正信IT服务有限公司".into(),
         client_name: "华东精密机械有限公司".into(),

@@ -542,6 +542,155 @@ pub async fn quote_pdf(
     render(move || weihu_pdf::quote(&doc)).await
 }
 
+fn answer_label(a: &str) -> String {
+    match a {
+        "ok" => "正常 / OK".into(),
+        "issue" => "问题 / Issue".into(),
+        "not_applicable" => "不适用 / N/A".into(),
+        "" => "—".into(),
+        a => a.into(),
+    }
+}
+
+/// One inspection's report: a table of findings for the visit and per asset, the issues with
+/// their follow-up orders, and the client's signature; read as `actor` may see it.
+pub async fn inspection_pdf(
+    store: &Store,
+    actor: &Actor,
+    order_id: i64,
+) -> Result<(Vec<u8>, String), ApiError> {
+    use weihu_store::maintenance::inspections;
+    let i = inspections::get(store, actor, order_id).await?;
+    let signature = work::signature(store, actor, order_id).await?;
+    let provider = weihu_store::organizations::provider(store)
+        .await?
+        .map(|(_, n)| n)
+        .unwrap_or_default();
+    let findings = inspections::findings(&i);
+    let mut sections: Vec<weihu_pdf::ReportSection> = Vec::new();
+    let headers = vec![
+        "检查项 / Item".to_owned(),
+        "结果 / Result".to_owned(),
+        "备注 / Note".to_owned(),
+        "后续工单 / Follow-up".to_owned(),
+    ];
+    let mut by_asset: Vec<(String, Vec<weihu_pdf::ReportRow>)> = Vec::new();
+    for (tag, item, answer, note, follow) in &findings {
+        let row = weihu_pdf::ReportRow {
+            cells: vec![
+                item.clone(),
+                answer_label(answer),
+                note.clone(),
+                follow.clone(),
+            ],
+            flag: if answer == "issue" {
+                "missed".into()
+            } else {
+                String::new()
+            },
+        };
+        match by_asset.last_mut() {
+            Some((t, rows)) if t == tag => rows.push(row),
+            _ => by_asset.push((tag.clone(), vec![row])),
+        }
+    }
+    for (tag, rows) in by_asset {
+        let title = if tag.is_empty() {
+            "本次巡检 / The visit".to_owned()
+        } else {
+            let a = i.assets.iter().find(|a| a.tag == tag);
+            match a {
+                Some(a) => format!("{} · {} · {}", a.tag, a.model, a.location)
+                    .trim_end_matches(" · ")
+                    .to_owned(),
+                None => tag,
+            }
+        };
+        sections.push(weihu_pdf::ReportSection {
+            title,
+            note: String::new(),
+            headers: headers.clone(),
+            rows,
+            empty: String::new(),
+        });
+    }
+    let issues: Vec<weihu_pdf::ReportRow> = findings
+        .iter()
+        .filter(|f| f.2 == "issue")
+        .map(|(tag, item, _, note, follow)| weihu_pdf::ReportRow {
+            cells: vec![tag.clone(), item.clone(), note.clone(), follow.clone()],
+            flag: String::new(),
+        })
+        .collect();
+    sections.push(weihu_pdf::ReportSection {
+        title: "发现的问题 / Issues found".into(),
+        note: String::new(),
+        headers: vec![
+            "资产 / Asset".into(),
+            "检查项 / Item".into(),
+            "备注 / Note".into(),
+            "后续工单 / Follow-up".into(),
+        ],
+        rows: issues,
+        empty: "未发现问题 / No issues".into(),
+    });
+    let answered = findings.iter().filter(|f| !f.2.is_empty()).count();
+    let follow_ups = findings.iter().filter(|f| !f.4.is_empty()).count();
+    let doc = weihu_pdf::ReportDoc {
+        title: "巡检报告 / Inspection report".into(),
+        provider_name: provider,
+        client_name: i.row.client_name.clone(),
+        period: format!("{} · {}", i.row.due_on, i.row.number),
+        state: format!(
+            "{} · {} · {}",
+            state_label(&i.row.state),
+            i.row.plan_name,
+            i.row.assignee_name.clone().unwrap_or_default()
+        ),
+        summary: String::new(),
+        headline: vec![
+            weihu_pdf::ReportFigure {
+                label: "资产 / Assets".into(),
+                value: i.assets.len().to_string(),
+                status: String::new(),
+            },
+            weihu_pdf::ReportFigure {
+                label: "已检查 / Checked".into(),
+                value: format!("{answered} / {}", findings.len()),
+                status: if i.unanswered == 0 {
+                    "met".into()
+                } else {
+                    "missed".into()
+                },
+            },
+            weihu_pdf::ReportFigure {
+                label: "问题 / Issues".into(),
+                value: i.issues.to_string(),
+                status: String::new(),
+            },
+            weihu_pdf::ReportFigure {
+                label: "后续工单 / Follow-ups".into(),
+                value: follow_ups.to_string(),
+                status: String::new(),
+            },
+        ],
+        charts: Vec::new(),
+        sections,
+        signature: signature.map(|(sig, png)| weihu_pdf::SignatureBlock {
+            name: sig.signer_name,
+            signed_at: show_time(sig.signed_at),
+            png,
+        }),
+        notes: vec![format!(
+            "检查表 / Checklist: {} (v{})",
+            i.checklist.name, i.template_version
+        )],
+        printed_at: now_text(),
+    };
+    let bytes = render(move || weihu_pdf::report(&doc)).await?;
+    Ok((bytes, format!("inspection-{}.pdf", i.row.number)))
+}
+
 /// A stored or live service-level report as PDF, in the reader's language; and its file name.
 pub async fn service_report_pdf(
     store: &Store,

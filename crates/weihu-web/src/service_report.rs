@@ -680,6 +680,7 @@ pub fn pdf_doc(s: &StoredReport, tr: Tr, provider: String) -> ReportDoc {
             })
             .collect(),
         sections: sections(r, tr),
+        signature: None,
         notes,
         printed_at: show_time(jiff::Timestamp::now()),
     }

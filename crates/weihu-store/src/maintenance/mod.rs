@@ -2,4 +2,6 @@
 //! inspections and their answers follow. The schedule and checklist rules are the domain's
 //! ([`weihu_domain::maintenance`]).
 
+pub mod inspections;
+pub mod plans;
 pub mod templates;

@@ -2,7 +2,7 @@
 //! (`weihu_domain::order_access`), answers with the list of actions, and turns a refusal into the
 //! store's error. Every order operation asks here; no role is compared in the store.
 
-use weihu_domain::order::{REOPEN_WINDOW_MS, Relation};
+use weihu_domain::order::{OrderKind, REOPEN_WINDOW_MS, Relation};
 use weihu_domain::order_access::{self, OrderAction, OrderFacts, Refusal};
 
 use super::Order;
@@ -32,6 +32,13 @@ pub(super) async fn facts(store: &Store, actor: &Actor, order: &Order) -> Result
         rel: relation(store, actor, order).await?,
         within_reopen_window: now - resolved <= REOPEN_WINDOW_MS,
         rated: order.rating.is_some(),
+        kind: order.kind,
+        unanswered: match order.kind {
+            OrderKind::Inspection if order.state.is_open() => {
+                crate::maintenance::inspections::unanswered(store, order.id).await?
+            }
+            _ => 0,
+        },
     })
 }
 

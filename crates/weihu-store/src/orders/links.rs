@@ -141,6 +141,36 @@ async fn linked(store: &Store, a: i64, b: i64) -> Result<bool> {
     Ok(n > 0)
 }
 
+/// Writes a link and its two timeline events inside the caller's transaction: `order` is `kind`
+/// of `other` (ids and numbers).
+pub(crate) async fn write_link(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    order: (i64, &str),
+    other: (i64, &str),
+    kind: LinkKind,
+) -> Result<i64> {
+    let link_id: i64 = sqlx::query_scalar(
+        "INSERT INTO order_links (order_id, other_id, kind, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(order.0)
+    .bind(other.0)
+    .bind(kind.as_str())
+    .bind(actor.audit_id())
+    .bind(now_ms())
+    .fetch_one(&mut *conn)
+    .await?;
+    for (on, relation, with) in [
+        (order, kind.as_str(), other),
+        (other, kind.inverse_str(), order),
+    ] {
+        let data = json!({"relation": relation, "number": with.1, "order_id": with.0});
+        timeline::record(conn, actor, on.0, "linked", true, "", data).await?;
+    }
+    Ok(link_id)
+}
+
 pub async fn link(store: &Store, actor: &Actor, id: i64, new: &NewLink) -> Result<Order> {
     let order = get(store, actor, id).await?;
     access::require(store, actor, &order, OrderAction::Link).await?;
@@ -166,24 +196,14 @@ pub async fn link(store: &Store, actor: &Actor, id: i64, new: &NewLink) -> Resul
     )
     .map_err(|m| StoreError::invalid("other_id", m))?;
     let mut tx = store.pool.begin().await?;
-    let link_id: i64 = sqlx::query_scalar(
-        "INSERT INTO order_links (order_id, other_id, kind, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    let link_id = write_link(
+        &mut tx,
+        actor,
+        (order.id, &order.number),
+        (to.id, &to.number),
+        kind,
     )
-    .bind(order.id)
-    .bind(to.id)
-    .bind(kind.as_str())
-    .bind(actor.user_id)
-    .bind(now_ms())
-    .fetch_one(&mut *tx)
     .await?;
-    for (on, relation, with) in [
-        (&order, kind.as_str(), &to),
-        (&to, kind.inverse_str(), &order),
-    ] {
-        let data = json!({"relation": relation, "number": with.number, "order_id": with.id});
-        timeline::record(&mut tx, actor, on.id, "linked", true, "", data).await?;
-    }
     audit::record(
         &mut tx,
         actor,

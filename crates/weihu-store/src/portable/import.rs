@@ -123,7 +123,7 @@ pub async fn import(
         for c in missing {
             args.push(match c {
                 Col::Int(_) => Arg::Int(None),
-                Col::Text(_) => Arg::Text(None),
+                Col::Text(n) => Arg::Text(added_later_default(t.name, n).map(str::to_owned)),
             });
         }
         let cols: Vec<&str> = t.cols.iter().map(|c| c.name()).collect();

@@ -40,7 +40,14 @@ const ADDED_LATER: &[(&str, &str)] = &[
     ("order_clocks", "breach_reason"),
     ("order_clocks", "breach_note"),
     ("order_clocks", "client_org_id"),
+    ("orders", "kind"),
 ];
+
+/// What a column added later holds in an older export's rows when NULL would break its
+/// constraint: every order before inspections existed was a fault.
+fn added_later_default(table: &str, col: &str) -> Option<&'static str> {
+    (table, col).eq(&("orders", "kind")).then_some("fault")
+}
 
 #[derive(Clone, Copy)]
 enum Col {

@@ -8,6 +8,7 @@ pub mod contracts;
 mod documents;
 pub use documents::base_url as documents_base_url;
 mod checklists;
+mod maintenance;
 mod me;
 pub mod order_work;
 mod orders;
@@ -63,6 +64,9 @@ use crate::error::ErrorBody;
         reports::put_cause, reports::explain_breach, reports::warnings,
         reviews::list, reviews::create, reviews::get_one, reviews::update_item,
         checklists::list, checklists::create, checklists::get_one, checklists::revise, checklists::versions,
+        maintenance::list_plans, maintenance::create_plan, maintenance::get_plan, maintenance::update_plan,
+        maintenance::generate, maintenance::list_inspections, maintenance::get_inspection, maintenance::answer,
+        maintenance::follow_up, maintenance::report_pdf, maintenance::month,
         change_requests::list, change_requests::create, change_requests::get_one, change_requests::step,
         orders::list, orders::create, orders::get_one, orders::update, orders::events, orders::comment, orders::transition, orders::rate,
         orders::export, orders::bulk, orders::escalate, orders::link, orders::unlink, orders::merge,
@@ -100,7 +104,7 @@ use crate::error::ErrorBody;
         (name = "catalog", description = "The service catalog, quotes and the price list"),
         (name = "contracts", description = "Contracts: pricing models, fees, fixed engineers, devices, termination, invoicing schedule"),
         (name = "statements", description = "Monthly statements: preview, generate, review, issue, pay, adjust"),
-        (name = "maintenance", description = "Preventive maintenance: inspection checklist templates"),
+        (name = "maintenance", description = "Preventive maintenance: checklist templates, maintenance plans, generated inspections, the checklist walk, follow-up orders, inspection reports, a client's month"),
         (name = "service-levels", description = "Business calendars, holiday sets, SLA policies, the SLA calculator, outages, availability, monthly service-level reports, failure causes"),
     )
 )]
@@ -142,6 +146,7 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(reviews::router())
         .merge(checklists::router())
+        .merge(maintenance::router())
         .merge(change_requests::router())
         .merge(orders::router())
         .merge(order_work::router())
