@@ -4,6 +4,7 @@
 
 mod assets;
 mod billing;
+mod maintenance;
 mod outages;
 
 use weihu_domain::role::Role;
@@ -238,6 +239,7 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
     }
     assets::load(store, &system).await?;
     outages::load(store, &system).await?;
+    maintenance::load(store, &system).await?;
     // Last month's service-level reports, drafted as the month-end job would on the first
     // working day, for the service-level manager to review and publish.
     let last = jiff::Timestamp::now()

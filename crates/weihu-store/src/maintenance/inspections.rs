@@ -1228,27 +1228,38 @@ pub fn findings(i: &Inspection) -> Vec<(String, String, String, String, String)>
 
 /// A client's month of inspections (`YYYY-MM`, the provider's zone), for provider staff and the
 /// client's administrator.
-pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Result<MonthSummary> {
+pub async fn month(
+    store: &Store,
+    actor: &Actor,
+    client: Option<i64>,
+    month: Option<&str>,
+) -> Result<MonthSummary> {
     if actor.role == weihu_domain::role::Role::ClientUser {
         return Err(StoreError::Forbidden(
             "inspections are shown to the client's administrator",
         ));
     }
-    if actor.client_scope().is_some_and(|own| own != client) {
-        return Err(StoreError::NotFound);
-    }
-    let ym = crate::statements::parse_month("month", month)?;
+    let client = match (actor.client_scope(), client) {
+        (Some(own), Some(c)) if c != own => return Err(StoreError::NotFound),
+        (Some(own), _) => own,
+        (None, Some(c)) => c,
+        (None, None) => return Err(StoreError::invalid("client_org_id", "is required")),
+    };
+    let ym = match month {
+        Some(m) => crate::statements::parse_month("month", m)?,
+        None => weihu_domain::billing::YearMonth::of(plans::today(store)),
+    };
     let (start, end, _, _) = crate::statements::activity::month_bounds(ym, store.time_zone())?;
     month_summary(store, client, &ym.to_string(), start, end).await
 }
 
 /// Runs the generation of one plan now (after an edit, without waiting for the job).
 pub async fn generate_now(store: &Store, actor: &Actor, plan_id: i64) -> Result<GenerateSummary> {
+    plans::get(store, actor, plan_id).await?;
     if !actor.role.can_plan_maintenance() {
         return Err(StoreError::Forbidden(
             "administrators, dispatchers and service-level managers plan maintenance",
         ));
     }
-    plans::get(store, actor, plan_id).await?;
     generate_plan(store, plan_id, plans::today(store)).await
 }

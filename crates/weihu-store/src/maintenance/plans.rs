@@ -582,8 +582,9 @@ fn parse_shift(s: &str) -> Result<Shift> {
 }
 
 pub async fn update(store: &Store, actor: &Actor, id: i64, patch: &PlanPatch) -> Result<Plan> {
-    writable(actor)?;
+    // Another tenant's plan does not exist for the actor (404 before 403).
     let current = get(store, actor, id).await?;
+    writable(actor)?;
     if patch.version != current.version {
         return Err(StoreError::Conflict {
             current: current.version,

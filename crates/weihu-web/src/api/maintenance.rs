@@ -186,9 +186,10 @@ pub async fn report_pdf(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct MonthQuery {
-    pub client_org_id: i64,
-    /// YYYY-MM.
-    pub month: String,
+    /// Required for provider staff; a client's administrator reads its own.
+    pub client_org_id: Option<i64>,
+    /// YYYY-MM; default this month.
+    pub month: Option<String>,
 }
 
 /// A client's month of inspections: planned, done, overdue, issues found, follow-up orders,
@@ -201,6 +202,6 @@ pub async fn month(
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<Json<MonthSummary>> {
     Ok(Json(
-        inspections::month(&s.store, &a, q.client_org_id, &q.month).await?,
+        inspections::month(&s.store, &a, q.client_org_id, q.month.as_deref()).await?,
     ))
 }

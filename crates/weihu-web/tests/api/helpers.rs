@@ -20,6 +20,7 @@ const TOKEN_USERS: &[&str] = &[
     ADMIN,
     "wang.fang",
     "li.qiang",
+    "zhang.wei",
     "zhao.min",
     "liu.yang",
     "zhou.jg",

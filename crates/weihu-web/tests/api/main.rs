@@ -49,6 +49,7 @@ mod hostile_orders;
 mod hostile_setup;
 mod hostile_sheets;
 mod isolation;
+mod maintenance;
 mod matrix;
 mod ops;
 mod order_actions;

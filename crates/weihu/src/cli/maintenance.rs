@@ -1,5 +1,6 @@
 //! `weihu maintenance`: a maintenance plan's inspection dates from a calendar file and a rule,
-//! without a database, so operators and tests can check a plan before it is saved (SPEC §8).
+//! without a database, so operators and tests can check a plan before it is saved (SPEC §8);
+//! and, on the database, the generation and overdue jobs run once by hand.
 
 use clap::Subcommand;
 use jiff::civil::Date;
@@ -31,6 +32,59 @@ pub enum MaintenanceCommand {
         #[arg(long, default_value = "next")]
         shift: String,
     },
+    /// Generate every plan's inspections up to its horizon now (the server does it every ten
+    /// minutes), then flag the overdue ones; prints what it did.
+    Generate {
+        /// The day to generate from, YYYY-MM-DD (default today in the provider's zone).
+        #[arg(long)]
+        today: Option<String>,
+    },
+}
+
+impl MaintenanceCommand {
+    /// Whether the command runs without settings or a database.
+    pub fn is_offline(&self) -> bool {
+        matches!(self, MaintenanceCommand::Dates { .. })
+    }
+}
+
+/// The commands that work on the database.
+pub async fn run_on(
+    settings: &crate::config::Settings,
+    cmd: MaintenanceCommand,
+) -> Result<(), Failure> {
+    match cmd {
+        MaintenanceCommand::Dates { .. } => run(&cmd),
+        MaintenanceCommand::Generate { today } => {
+            let today = today.map(|t| date("--today", &t)).transpose()?;
+            let store = super::open(settings).await?;
+            let started = std::time::Instant::now();
+            let sum = weihu_store::maintenance::inspections::generate(&store, today).await?;
+            let flagged = weihu_store::maintenance::inspections::flag_overdue(&store, None).await?;
+            println!(
+                "plans: {}, inspections created: {}, updated: {}, cancelled: {}, skipped: {}, failed: {}, overdue flagged: {} ({:.1} s)",
+                sum.plans,
+                sum.created,
+                sum.updated,
+                sum.cancelled,
+                sum.skipped,
+                sum.failed.len(),
+                flagged,
+                started.elapsed().as_secs_f64()
+            );
+            for (plan, why) in &sum.failed {
+                eprintln!("plan {plan}: {why}");
+            }
+            if sum.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure {
+                    code: 1,
+                    message: format!("{} plan(s) failed", sum.failed.len()),
+                })
+            }
+        }
+    }
 }
 
 fn date(field: &str, s: &str) -> Result<Date, Failure> {
@@ -67,5 +121,6 @@ pub fn run(cmd: &MaintenanceCommand) -> Result<(), Failure> {
             print!("{out}");
             Ok(())
         }
+        MaintenanceCommand::Generate { .. } => Err(Failure::input("needs the database")),
     }
 }

@@ -102,7 +102,8 @@ pub enum Command {
     /// Service-level figures (availability) from a calendar file, without a database.
     #[command(subcommand)]
     Sla(sla::SlaCommand),
-    /// Maintenance plans: their inspection dates from a calendar file, without a database.
+    /// Maintenance plans: their inspection dates from a calendar file (without a database), and
+    /// the generation of inspections.
     #[command(subcommand)]
     Maintenance(maintenance::MaintenanceCommand),
 }
@@ -151,7 +152,9 @@ pub async fn run(args: Args) -> ExitCode {
     if let Command::Sla(c) = &args.command {
         return finish(sla::run(c));
     }
-    if let Command::Maintenance(c) = &args.command {
+    if let Command::Maintenance(c) = &args.command
+        && c.is_offline()
+    {
         return finish(maintenance::run(c));
     }
     if let Command::Bench(b) = args.command {
@@ -186,9 +189,8 @@ pub async fn run(args: Args) -> ExitCode {
         Command::Generate(g) => generate::run(&settings, g).await,
         Command::Statements(c) => statements::run(&settings, c).await,
         Command::Reports(c) => reports::run(&settings, c).await,
-        Command::Calendar(_) | Command::Bench(_) | Command::Sla(_) | Command::Maintenance(_) => {
-            Ok(())
-        }
+        Command::Maintenance(c) => maintenance::run_on(&settings, c).await,
+        Command::Calendar(_) | Command::Bench(_) | Command::Sla(_) => Ok(()),
     };
     finish(result)
 }

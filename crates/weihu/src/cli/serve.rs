@@ -221,8 +221,9 @@ async fn clock_job(store: Store, login_window_ms: i64) {
     }
 }
 
-/// Every 10 minutes: ends expired contracts, marks overdue statements, and once a month drafts
-/// last month's statements and service-level reports. Safe with several instances: the month is claimed by one row insert,
+/// Every 10 minutes: ends expired contracts, marks overdue statements, generates inspections
+/// and flags overdue ones, and once a month drafts last month's statements and service-level
+/// reports. Safe with several instances: the month is claimed by one row insert,
 /// and a statement's (contract, month) is unique.
 async fn month_end_job(store: Store) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -238,6 +239,31 @@ async fn month_end_job(store: Store) {
             ),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "month-end job failed; retrying at the next tick"),
+        }
+        // Preventive maintenance: every plan's inspections up to its horizon, then the ones not
+        // done by the end of their day flagged to the dispatchers and the client.
+        match weihu_store::maintenance::inspections::generate(&store, None).await {
+            Ok(sum) if sum.created + sum.updated + sum.cancelled > 0 || !sum.failed.is_empty() => {
+                tracing::info!(
+                    plans = sum.plans,
+                    created = sum.created,
+                    updated = sum.updated,
+                    cancelled = sum.cancelled,
+                    failed = sum.failed.len(),
+                    "inspections generated"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "inspection generation failed; retrying at the next tick")
+            }
+        }
+        match weihu_store::maintenance::inspections::flag_overdue(&store, None).await {
+            Ok(n) if n > 0 => tracing::info!(flagged = n, "overdue inspections flagged"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "overdue inspection check failed; retrying at the next tick")
+            }
         }
         // On the first working day: last month's service-level report of every client, drafted
         // for the service-level manager to review and publish.
