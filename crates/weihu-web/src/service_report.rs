@@ -600,6 +600,59 @@ pub fn sections(r: &ServiceLevelReport, tr: Tr) -> Vec<ReportSection> {
             .collect(),
         empty: String::new(),
     });
+    let m = &r.maintenance;
+    let mut summary = format!(
+        "{} {} · {} {} · {} {} · {} {} · {} {}",
+        t("maintenance.planned"),
+        m.planned,
+        t("maintenance.done"),
+        m.done,
+        t("maintenance.overdue"),
+        m.overdue,
+        t("maintenance.issues"),
+        m.issues,
+        t("maintenance.follow_ups"),
+        m.follow_ups
+    );
+    if m.never_inspected > 0 {
+        summary.push_str(&format!(
+            " · {} {} ({})",
+            t("maintenance.never_inspected"),
+            m.never_inspected,
+            m.never_inspected_tags.join(", ")
+        ));
+    }
+    out.push(ReportSection {
+        title: t("maintenance.month"),
+        note: summary,
+        headers: vec![
+            t("maintenance.due_on"),
+            t("maintenance.order"),
+            t("maintenance.plan"),
+            t("maintenance.state"),
+        ],
+        rows: m
+            .inspections
+            .iter()
+            .map(|i| {
+                let state = if i.overdue {
+                    t("maintenance.state_overdue")
+                } else {
+                    t(&format!("state.{}", i.state))
+                };
+                row(
+                    vec![
+                        i.due_on.clone(),
+                        i.number.clone(),
+                        i.plan_name.clone(),
+                        state,
+                    ],
+                    i.overdue,
+                )
+            })
+            .collect(),
+        empty: t("maintenance.none"),
+    });
     out.push(ReportSection {
         title: t("slr.section_reviews"),
         note: String::new(),

@@ -198,6 +198,15 @@ pub async fn list(
     .await
 }
 
+/// One asset by its tag (case-insensitive: tags are stored upper-case), as `actor` may see it.
+pub async fn by_tag(store: &Store, actor: &Actor, tag: &str) -> Result<Asset> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM assets WHERE tag = $1")
+        .bind(tag.trim().to_uppercase())
+        .fetch_optional(&store.pool)
+        .await?;
+    get(store, actor, id.ok_or(StoreError::NotFound)?).await
+}
+
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Asset> {
     if !actor.role.can_read_registry() {
         return Err(StoreError::NotFound);

@@ -423,7 +423,7 @@ async fn cancel(conn: &mut sqlx::AnyConnection, actor: &Actor, order_id: i64) ->
 // ---- reading --------------------------------------------------------------------------------
 
 /// One inspection in a list (the dispatcher's week, a plan's upcoming inspections).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InspectionRow {
     pub order_id: i64,
     pub number: String,
@@ -570,6 +570,29 @@ pub async fn list(
     }
     w.push(" ORDER BY i.window_start_at, i.order_id LIMIT ")
         .bind(MAX_LISTED);
+    let rows = w.query().fetch_all(&store.pool).await?;
+    rows.iter().map(|r| row(r, now)).collect()
+}
+
+/// The open inspections covering an asset (what its page, opened from its QR label, links to).
+pub async fn open_for_asset(
+    store: &Store,
+    actor: &Actor,
+    asset_id: i64,
+) -> Result<Vec<InspectionRow>> {
+    if actor.role == weihu_domain::role::Role::ClientUser {
+        return Ok(Vec::new());
+    }
+    let mut w = SqlBuf::new(&format!(
+        "{ROW_SELECT} JOIN inspection_assets x ON x.order_id = i.order_id WHERE x.asset_id = "
+    ));
+    w.bind(asset_id)
+        .push(&format!(" AND i.superseded = 0 AND o.state IN {OPEN}"));
+    if let Some(own) = actor.client_scope() {
+        w.push(" AND i.client_org_id = ").bind(own);
+    }
+    w.push(" ORDER BY i.window_start_at LIMIT 5");
+    let now = now_ms();
     let rows = w.query().fetch_all(&store.pool).await?;
     rows.iter().map(|r| row(r, now)).collect()
 }
@@ -1104,7 +1127,7 @@ pub async fn flag_overdue(store: &Store, now: Option<i64>) -> Result<u64> {
 // ---- the month ------------------------------------------------------------------------------
 
 /// A client's month of preventive maintenance, for the service-level report.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MonthSummary {
     pub month: String,
     /// Inspections planned in the month (not cancelled).

@@ -240,7 +240,7 @@ pub async fn build(
          FROM orders o LEFT JOIN assets a ON a.id = o.asset_id LEFT JOIN asset_types t ON t.code = a.asset_type \
          LEFT JOIN failure_causes f ON f.code = o.cause \
          WHERE o.client_org_id = $1 AND o.created_at >= $2 AND o.created_at < $3 \
-         AND o.state NOT IN ('cancelled', 'refused') ORDER BY o.created_at, o.id",
+         AND o.state NOT IN ('cancelled', 'refused') AND o.kind = 'fault' ORDER BY o.created_at, o.id",
     )
     .bind(client)
     .bind(window_start)
@@ -343,7 +343,7 @@ pub async fn build(
     // Restores: orders resolved this month, time from report to resolution; per asset type too.
     let rows = sqlx::query(
         "SELECT o.created_at, o.resolved_at, a.asset_type FROM orders o LEFT JOIN assets a ON a.id = o.asset_id \
-         WHERE o.client_org_id = $1 AND o.resolved_at >= $2 AND o.resolved_at < $3",
+         WHERE o.client_org_id = $1 AND o.resolved_at >= $2 AND o.resolved_at < $3 AND o.kind = 'fault'",
     )
     .bind(client)
     .bind(from)
@@ -413,7 +413,7 @@ pub async fn build(
     let bucket = month_bucket("o.created_at", &bounds);
     let orders_per: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {bucket} AS m, count(*) AS n FROM orders o WHERE o.client_org_id = $1 AND o.created_at >= $2 \
-         AND o.created_at < $3 AND o.state NOT IN ('cancelled', 'refused') GROUP BY 1"
+         AND o.created_at < $3 AND o.state NOT IN ('cancelled', 'refused') AND o.kind = 'fault' GROUP BY 1"
     )))
     .bind(client)
     .bind(first)
@@ -498,6 +498,10 @@ pub async fn build(
     };
     let (reviews, improvement_plan) =
         crate::reviews::for_report(store, client, &first_day, &last_day).await?;
+    // Preventive maintenance: the month's inspections planned, done, overdue, what they found.
+    let maintenance =
+        crate::maintenance::inspections::month_summary(store, client, &ym.to_string(), from, to)
+            .await?;
     let kpis = Kpis {
         catalog_services: u64::try_from(figures.services.len()).unwrap_or(0),
         monitored_services: u64::try_from(
@@ -534,5 +538,6 @@ pub async fn build(
         kpis,
         reviews,
         improvement_plan,
+        maintenance,
     })
 }

@@ -36,6 +36,10 @@ pub struct ServiceLevelReport {
     /// by the month's end), soonest due first.
     #[serde(default)]
     pub improvement_plan: Vec<crate::reviews::ImprovementItem>,
+    /// The month's preventive maintenance: inspections planned, done, overdue, issues found,
+    /// follow-up orders, assets never inspected (empty in reports drafted before plans existed).
+    #[serde(default)]
+    pub maintenance: crate::maintenance::inspections::MonthSummary,
 }
 
 /// Met and breached clocks of one group.

@@ -10,6 +10,7 @@ mod changes;
 pub use billing::statement_file_name;
 mod home;
 mod login;
+mod maintenance;
 mod orders;
 mod outages;
 mod reports;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(outages::router())
         .merge(reports::router())
         .merge(changes::router())
+        .merge(maintenance::router())
 }
 
 pub struct NavItem {
@@ -200,6 +202,7 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
             items.push(("/service-levels".into(), "nav.service_levels"));
         }
         if r == weihu_domain::role::Role::ClientAdmin {
+            items.push(("/maintenance".into(), "nav.maintenance"));
             items.push(("/reports".into(), "nav.reports"));
             items.push(("/changes".into(), "nav.changes"));
         }
@@ -214,6 +217,7 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         items.push(("/catalog".into(), "nav.catalog"));
         items.push(("/quotes".into(), "nav.quotes"));
         items.push(("/contracts".into(), "nav.contracts"));
+        items.push(("/maintenance".into(), "nav.maintenance"));
         if actor.role.can_read_statements() {
             items.push(("/statements".into(), "nav.statements"));
         }

@@ -227,6 +227,8 @@ struct AssetDetail {
     a: Asset,
     types: Vec<AssetType>,
     history: Vec<HistoryEntry>,
+    /// Open inspections covering the asset: its QR label leads here, and here to the checklist.
+    inspections: Vec<weihu_store::maintenance::inspections::InspectionRow>,
     can_edit: bool,
     error: Option<String>,
 }
@@ -251,6 +253,9 @@ async fn detail(
     match assets::get(&s.store, a, id).await {
         Ok(asset) => render(&AssetDetail {
             history: assets::history(&s.store, a, id).await.unwrap_or_default(),
+            inspections: weihu_store::maintenance::inspections::open_for_asset(&s.store, a, id)
+                .await
+                .unwrap_or_default(),
             types: assets::types(&s.store).await.unwrap_or_default(),
             can_edit: a.role.can_write_registry(),
             ctx,
