@@ -123,7 +123,7 @@ mod tests {
             .into_iter()
             .find(|(c, _)| *c == "machine_room")
             .map(|(_, t)| t)
-            .unwrap()
+            .expect("present")
     }
 
     fn hardware() -> Template {
@@ -131,7 +131,7 @@ mod tests {
             .into_iter()
             .find(|(c, _)| *c == "hardware")
             .map(|(_, t)| t)
-            .unwrap()
+            .expect("present")
     }
 
     #[test]
@@ -160,44 +160,63 @@ mod tests {
         assert_eq!(unanswered(&t, &[3], &done), 0);
         // An answer for an asset no longer covered does not count.
         done.clear();
-        done.insert((99, all.last().unwrap().item.key.clone()));
+        done.insert((99, all.last().expect("present").item.key.clone()));
         assert_eq!(unanswered(&t, &[3], &done) as usize, all.len());
     }
 
     #[test]
     fn answers_are_checked_against_the_checklist() {
         let t = hardware();
-        let asset_item = t.items().find(|i| i.per == Per::Asset).unwrap().key.clone();
+        let asset_item = t
+            .items()
+            .find(|i| i.per == Per::Asset)
+            .expect("present")
+            .key
+            .clone();
         let ok = |a, item: &str, ans, note: &str| check_answer(&t, &[5], a, item, ans, note, 0);
         assert!(ok(5, &asset_item, Answer::Ok, "").is_ok());
-        assert_eq!(ok(5, "nope", Answer::Ok, "").unwrap_err().field, "item");
         assert_eq!(
-            ok(6, &asset_item, Answer::Ok, "").unwrap_err().field,
+            ok(5, "nope", Answer::Ok, "").expect_err("refused").field,
+            "item"
+        );
+        assert_eq!(
+            ok(6, &asset_item, Answer::Ok, "")
+                .expect_err("refused")
+                .field,
             "asset_id"
         );
         assert_eq!(
-            ok(VISIT, &asset_item, Answer::Ok, "").unwrap_err().field,
+            ok(VISIT, &asset_item, Answer::Ok, "")
+                .expect_err("refused")
+                .field,
             "asset_id"
         );
         assert_eq!(
-            ok(5, &asset_item, Answer::Issue, " ").unwrap_err().field,
+            ok(5, &asset_item, Answer::Issue, " ")
+                .expect_err("refused")
+                .field,
             "note"
         );
         assert!(ok(5, &asset_item, Answer::Issue, "风扇异响").is_ok());
         let long = "x".repeat(MAX_NOTE + 1);
         assert_eq!(
-            ok(5, &asset_item, Answer::Ok, &long).unwrap_err().field,
+            ok(5, &asset_item, Answer::Ok, &long)
+                .expect_err("refused")
+                .field,
             "note"
         );
         assert_eq!(
             check_answer(&t, &[5], 5, &asset_item, Answer::Ok, "", MAX_PHOTOS + 1)
-                .unwrap_err()
+                .expect_err("refused")
                 .field,
             "photos"
         );
         if let Some(v) = t.items().find(|i| i.per == Per::Visit) {
             assert!(ok(VISIT, &v.key, Answer::NotApplicable, "").is_ok());
-            assert_eq!(ok(5, &v.key, Answer::Ok, "").unwrap_err().field, "asset_id");
+            assert_eq!(
+                ok(5, &v.key, Answer::Ok, "").expect_err("refused").field,
+                "asset_id"
+            );
         }
     }
 }

@@ -161,7 +161,7 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
         sum.skipped = 1;
         return Ok(sum);
     }
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = sqlx::query(
         "SELECT i.order_id, i.due_on, i.plan_version, \
          CASE WHEN o.state IN ('new', 'assigned') \
               AND NOT EXISTS (SELECT 1 FROM inspection_answers a WHERE a.order_id = i.order_id) \
@@ -169,8 +169,8 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
               AND NOT EXISTS (SELECT 1 FROM order_signatures s WHERE s.order_id = i.order_id) \
          THEN 0 ELSE 1 END AS touched \
          FROM inspections i JOIN orders o ON o.id = i.order_id \
-         WHERE i.plan_id = $1 AND i.superseded = 0 AND i.due_on >= $2 AND o.state <> 'cancelled'"
-    )))
+         WHERE i.plan_id = $1 AND i.superseded = 0 AND i.due_on >= $2 AND o.state <> 'cancelled'",
+    )
     .bind(plan_id)
     .bind(today.to_string())
     .fetch_all(&mut *tx)

@@ -39,6 +39,16 @@ pub enum MaintenanceCommand {
         #[arg(long)]
         today: Option<String>,
     },
+    /// Time the dispatcher's "inspections this week" (the list the Maintenance page and
+    /// `GET /api/v1/inspections` answer) from a day: prints the count and each run's time.
+    Week {
+        /// The first day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Runs (the first warms the cache).
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+    },
 }
 
 impl MaintenanceCommand {
@@ -55,6 +65,26 @@ pub async fn run_on(
 ) -> Result<(), Failure> {
     match cmd {
         MaintenanceCommand::Dates { .. } => run(&cmd),
+        MaintenanceCommand::Week { from, runs } => {
+            date("--from", &from)?;
+            let store = super::open(settings).await?;
+            let actor = weihu_store::Actor::system(0);
+            let filter = weihu_store::maintenance::inspections::InspectionFilter {
+                from: Some(from.clone()),
+                ..Default::default()
+            };
+            for run in 1..=runs.clamp(1, 100) {
+                let t = std::time::Instant::now();
+                let rows =
+                    weihu_store::maintenance::inspections::list(&store, &actor, &filter).await?;
+                println!(
+                    "run {run}: {} inspections from {from} in {:.1} ms",
+                    rows.len(),
+                    t.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+            Ok(())
+        }
         MaintenanceCommand::Generate { today } => {
             let today = today.map(|t| date("--today", &t)).transpose()?;
             let store = super::open(settings).await?;
@@ -121,6 +151,8 @@ pub fn run(cmd: &MaintenanceCommand) -> Result<(), Failure> {
             print!("{out}");
             Ok(())
         }
-        MaintenanceCommand::Generate { .. } => Err(Failure::input("needs the database")),
+        MaintenanceCommand::Generate { .. } | MaintenanceCommand::Week { .. } => {
+            Err(Failure::input("needs the database"))
+        }
     }
 }

@@ -83,3 +83,73 @@ pub(super) async fn prepare_billing(
     tx.commit().await.map_err(db)?;
     Ok((contracts, attached, visits))
 }
+
+/// For `--maintenance-year`: every client without a contract gets one for the year, every client
+/// without assets gets 50, and every benchmark contract a monthly hardware plan (the second
+/// working day) over all its client's assets, generating a year ahead. Returns (contracts,
+/// assets, plans) created; `weihu maintenance generate --today YEAR-01-01` then generates.
+pub(super) async fn prepare_maintenance(
+    store: &weihu_store::Store,
+    year: i16,
+) -> Result<(u64, u64, u64), Failure> {
+    let pool = store.pool();
+    let (start, end) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
+    let terms = serde_json::json!({
+        "currency": "CNY",
+        "pricing": {"model": "monthly_capped", "monthly_fee": "3000.00", "visit_cap": 4, "over_cap_fee": "200.00"},
+        "emergency_fee": "100.00", "trial_months": 1, "penalty_rate": "0.5",
+        "payment": {"first_invoice_months": 3, "then_every_months": 3, "due_working_days": 5},
+    })
+    .to_string();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let system = Actor::system(0);
+    weihu_store::maintenance::templates::ensure_defaults(store, &system).await?;
+    let mut tx = pool.begin().await.map_err(db)?;
+    let contracts = sqlx::query(
+        "INSERT INTO contracts (client_org_id, number, title, status, pricing_model, start_date, end_date, \
+         terms, created_at, updated_at) \
+         SELECT o.id, 'BENCH-' || o.code, 'benchmark', 'active', 'monthly_capped', $1, $2, $3, $4, $4 \
+         FROM organizations o WHERE o.kind = 'client' \
+         AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.client_org_id = o.id)",
+    )
+    .bind(start.clone())
+    .bind(end.clone())
+    .bind(terms)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    let assets = sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
+         INSERT INTO assets (client_org_id, asset_type, tag, model, location, created_at, updated_at) \
+         SELECT o.id, (SELECT min(code) FROM asset_types), 'BM-' || o.id || '-' || n.i, 'Bench PC', '机房', $1, $1 \
+         FROM organizations o CROSS JOIN n WHERE o.kind = 'client' \
+         AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.client_org_id = o.id)",
+    )
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    let plans = sqlx::query(
+        "INSERT INTO maintenance_plans (contract_id, client_org_id, name, template_id, assets, rule, shift, \
+         engineer_id, window_start, window_minutes, ahead_days, starts_on, ends_on, created_at, updated_at) \
+         SELECT c.id, c.client_org_id, '月度硬件巡检 bench', \
+           (SELECT id FROM checklist_templates WHERE code = 'hardware' AND scope = 0), \
+           '{}', 'FREQ=MONTHLY;X-WORKDAY=2', 'next', \
+           (SELECT min(id) FROM users WHERE role = 'engineer' AND active = 1), '09:00', 240, 366, $1, $2, $3, $3 \
+         FROM contracts c WHERE c.number LIKE 'BENCH-%' AND c.status = 'active' \
+         AND c.start_date <= $1 AND c.end_date >= $2 \
+         AND NOT EXISTS (SELECT 1 FROM maintenance_plans p WHERE p.contract_id = c.id)",
+    )
+    .bind(start)
+    .bind(end)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    tx.commit().await.map_err(db)?;
+    Ok((contracts, assets, plans))
+}

@@ -53,6 +53,11 @@ pub struct GenerateArgs {
     /// mixed: regular, scheduled, repeat, emergency with travel): the statement benchmark.
     #[arg(long, value_name = "YYYY-MM")]
     pub billing_month: Option<String>,
+    /// Also give every client a contract for that year (if it has none), 50 assets (if it has
+    /// none) and a monthly inspection plan over them: the preventive-maintenance benchmark
+    /// (then `weihu maintenance generate --today YEAR-01-01`).
+    #[arg(long, value_name = "YYYY")]
+    pub maintenance_year: Option<i16>,
 }
 
 /// SQLite's limit on bound parameters per statement (PostgreSQL allows 65,535).

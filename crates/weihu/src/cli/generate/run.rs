@@ -81,6 +81,14 @@ pub async fn run(settings: &Settings, args: GenerateArgs) -> Result<(), Failure>
         );
         sqlx::query("ANALYZE").execute(&pool).await.map_err(db)?;
     }
+    if let Some(year) = args.maintenance_year {
+        let t = Instant::now();
+        let (contracts, assets, plans) = prepare_maintenance(&store, year).await?;
+        eprintln!(
+            "maintenance year {year}: {contracts} contracts, {assets} assets, {plans} plans created ({:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let secs = started.elapsed().as_secs_f64();
     println!(
         "generated {} orders ({} open, {} with the rare word {RARE_WORD}) for {} clients: \
