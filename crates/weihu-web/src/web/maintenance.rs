@@ -31,6 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/maintenance/plans", post(create_plan))
         .route("/maintenance/plans/{id}", get(plan_page).post(update_plan))
         .route("/maintenance/plans/{id}/generate", post(generate))
+        .route(
+            "/maintenance/checklists/{id}",
+            get(checklist_page).post(revise_checklist),
+        )
         .route("/inspections/{id}", get(walk_page))
         .route("/inspections/{id}/jump", get(jump))
         .route("/inspections/{id}/answer", post(answer))
@@ -66,6 +70,8 @@ struct WeekPage {
     can_plan: bool,
     contracts: Vec<weihu_store::contracts::Contract>,
     templates: Vec<Checklist>,
+    /// Every checklist template (staff), linked to its page.
+    checklists: Vec<Checklist>,
     engineers: Vec<weihu_store::users::User>,
     error: Option<String>,
 }
@@ -127,6 +133,11 @@ async fn week_page(
         .map(|p| p.items)
         .unwrap_or_default();
     let can_plan = a.role.can_plan_maintenance();
+    let checklists = if a.is_client() {
+        Vec::new()
+    } else {
+        templates::list(&s.store, a).await.unwrap_or_default()
+    };
     let (contracts, templates, engineers) = if can_plan {
         (
             weihu_store::contracts::list(&s.store, a, &Default::default(), &all())
@@ -160,6 +171,7 @@ async fn week_page(
         can_plan,
         contracts,
         templates,
+        checklists,
         engineers,
         error: q.error,
     })
@@ -449,6 +461,108 @@ async fn generate(
         .await
         .map(|_| ());
     back(&format!("/maintenance/plans/{id}"), r)
+}
+
+// ---- checklist templates --------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "checklist.html")]
+struct ChecklistPage {
+    ctx: PageCtx,
+    c: Checklist,
+    template: Option<weihu_domain::maintenance::checklist::Template>,
+    versions: Vec<templates::ChecklistVersion>,
+    /// The definition, pretty-printed for the editor.
+    definition: String,
+    can_edit: bool,
+    error: Option<String>,
+}
+
+impl ChecklistPage {
+    fn text<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.ctx.lang == "en" && !en.is_empty() {
+            en
+        } else {
+            zh
+        }
+    }
+    fn per_label(&self, it: &Item) -> &str {
+        self.ctx.t(match it.per {
+            Per::Asset => "maintenance.per_asset",
+            Per::Visit => "maintenance.per_visit",
+        })
+    }
+}
+
+async fn checklist_page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Id(id): Id,
+    Query(q): Query<Flash>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    if q.ok.is_some() {
+        ctx.flash = Some(ctx.t("flash.saved").to_owned());
+    }
+    let a = &session.actor;
+    let c = match templates::get(&s.store, a, id).await {
+        Ok(c) => c,
+        Err(e) => return page_error(ctx, e.into()),
+    };
+    render(&ChecklistPage {
+        template: templates::parse(&c.definition).ok(),
+        versions: templates::versions(&s.store, a, id)
+            .await
+            .unwrap_or_default(),
+        definition: serde_json::to_string_pretty(&c.definition).unwrap_or_default(),
+        can_edit: a.role.can_plan_maintenance(),
+        ctx,
+        c,
+        error: q.error,
+    })
+}
+
+#[derive(Deserialize)]
+struct RevisionForm {
+    csrf: String,
+    version: i64,
+    definition: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn revise_checklist(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<RevisionForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = async {
+        if f.definition.len() > 200_000 {
+            return Err(StoreError::invalid("definition", "is too long"));
+        }
+        let definition: serde_json::Value = serde_json::from_str(&f.definition)
+            .map_err(|e| StoreError::invalid("definition", format!("is not JSON: {e}")))?;
+        templates::revise(
+            &s.store,
+            &session.actor,
+            id,
+            &templates::ChecklistRevision {
+                version: f.version,
+                definition,
+                note: f.note.clone(),
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+    .await;
+    back(&format!("/maintenance/checklists/{id}"), r)
 }
 
 // ---- the walk -------------------------------------------------------------------------------

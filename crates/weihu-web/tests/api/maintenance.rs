@@ -12,6 +12,7 @@ use crate::helpers::{TestApp, assert_refused};
 both_backends!(
     a_plan_generates_inspections_that_are_walked_followed_up_signed_and_reported,
     plans_refuse_hostile_settings_naming_the_field,
+    maintenance_pages_follow_the_roles,
 );
 
 const SLM: &str = "zhao.min";
@@ -548,4 +549,78 @@ async fn plans_refuse_hostile_settings_naming_the_field(app: TestApp) {
         )
         .await;
     assert_refused(s, &e, 422, Some("to"));
+}
+
+/// The pages: the desk sees the week, the plans and the checklists; a client's administrator
+/// its own plans only; a client user none. The checklist editor refuses hostile JSON naming the
+/// field and keeps the version.
+async fn maintenance_pages_follow_the_roles(app: TestApp) {
+    use crate::helpers::{form_csrf, page_html, post_form, signed_in};
+    let desk = signed_in(&app, "wang.fang").await;
+    let html = page_html(&desk, &app, "/maintenance").await;
+    assert!(
+        html.contains("每周服务器与网络巡检"),
+        "the demo's HDJM plan is listed"
+    );
+    assert!(html.contains("data-testid=\"new-plan\""), "the desk plans");
+    assert!(
+        html.contains("data-testid=\"checklist-link\""),
+        "the checklists are linked"
+    );
+    let boss = signed_in(&app, "zhou.jg").await;
+    let html = page_html(&boss, &app, "/maintenance").await;
+    assert!(html.contains("每周服务器与网络巡检"), "HDJM's own plan");
+    assert!(!html.contains("江南"), "nothing of another client");
+    assert!(
+        !html.contains("data-testid=\"new-plan\""),
+        "clients do not plan"
+    );
+    let user = signed_in(&app, "wu.li").await;
+    let resp = user
+        .get(app.url("/maintenance"))
+        .send()
+        .await
+        .expect("GET /maintenance");
+    assert_eq!(resp.status().as_u16(), 403);
+
+    let hardware = template(&app, "hardware").await;
+    let path = format!("/maintenance/checklists/{hardware}");
+    let html = page_html(&desk, &app, &path).await;
+    assert!(html.contains("机箱除尘"), "the items are listed");
+    let csrf = form_csrf(&html);
+    for (definition, field) in [
+        ("{not json", "definition"),
+        (r#"{"name": "空", "groups": []}"#, "definition.groups"),
+        (
+            r#"{"name": "x", "groups": [{"title": "<script>", "items": [{"key": "a b", "text": "t"}]}]}"#,
+            "definition.groups[0].items[0].key",
+        ),
+    ] {
+        let (status, to) = post_form(
+            &desk,
+            &app,
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("version", "1"),
+                ("definition", definition),
+                ("note", ""),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303);
+        assert!(to.contains("error="), "refused: {to}");
+        let enc: String = form_urlencoded::byte_serialize(field.as_bytes()).collect();
+        assert!(to.contains(&enc), "names {field}: {to}");
+    }
+    let after = app
+        .get_ok(
+            &format!("/api/v1/checklist-templates/{hardware}"),
+            "wang.fang",
+        )
+        .await;
+    assert_eq!(after["current_version"], 1, "nothing was written");
+    // Clients never reach the checklist pages.
+    let resp = boss.get(app.url(&path)).send().await.expect("GET");
+    assert_eq!(resp.status().as_u16(), 404);
 }

@@ -258,11 +258,15 @@ async fn month_end_job(store: Store) {
                 tracing::warn!(error = %e, "inspection generation failed; retrying at the next tick")
             }
         }
-        match weihu_store::maintenance::inspections::flag_overdue(&store, None).await {
-            Ok(n) if n > 0 => tracing::info!(flagged = n, "overdue inspections flagged"),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "overdue inspection check failed; retrying at the next tick")
+        // In batches of 500 until none is left (a plan started in the past flags its whole past).
+        loop {
+            match weihu_store::maintenance::inspections::flag_overdue(&store, None).await {
+                Ok(n) if n > 0 => tracing::info!(flagged = n, "overdue inspections flagged"),
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "overdue inspection check failed; retrying at the next tick");
+                    break;
+                }
             }
         }
         // On the first working day: last month's service-level report of every client, drafted
