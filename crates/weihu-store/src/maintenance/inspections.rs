@@ -132,6 +132,7 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
         },
     )
     .await?;
+    let subject_of = |d: Date| format!("巡检 Inspection: {} · {d}", plan.name);
     let mut tx = store.pool.begin().await?;
     // Claim the plan: another instance generating it now is left to it.
     let claimed: Option<i64> = if store.backend() == Backend::Postgres {
@@ -211,7 +212,8 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
     }
     for d in wanted {
         let w = window(&plan, d, &tz)?;
-        let id = orders::write(&mut tx, store.backend(), &prepared).await?;
+        let id =
+            orders::write_with_subject(&mut tx, store.backend(), &prepared, &subject_of(d)).await?;
         sqlx::query(
             "INSERT INTO inspections (order_id, plan_id, client_org_id, due_on, window_start_at, window_end_at, \
              due_end_at, template_id, template_version, plan_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -411,10 +413,10 @@ async fn cancel(conn: &mut sqlx::AnyConnection, actor: &Actor, order_id: i64) ->
         conn,
         actor,
         order_id,
-        "state_changed",
+        "cancel",
         true,
         "维护计划已变更 The maintenance plan changed",
-        json!({"to": "cancelled", "reason": "plan_changed"}),
+        json!({"from": "assigned", "to": "cancelled", "reason": "plan_changed"}),
     )
     .await?;
     Ok(())
@@ -895,7 +897,7 @@ pub async fn answer(
             &mut tx,
             actor,
             order_id,
-            "state_changed",
+            "start",
             true,
             "",
             json!({"from": order.state.as_str(), "to": "in_progress"}),

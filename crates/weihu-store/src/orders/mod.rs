@@ -541,11 +541,31 @@ pub async fn prepare_inspection(
     })
 }
 
+/// [`write`] with another subject (one prepared inspection order written for many days).
+pub(crate) async fn write_with_subject(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+    p: &PreparedOrder,
+    subject: &str,
+) -> Result<i64> {
+    let subject = text("subject", subject, 200, true)?;
+    write_as(conn, backend, p, &subject).await
+}
+
 /// Writes a prepared order inside the caller's transaction and returns its id.
 pub async fn write(
     conn: &mut sqlx::AnyConnection,
     backend: crate::Backend,
     p: &PreparedOrder,
+) -> Result<i64> {
+    write_as(conn, backend, p, &p.subject).await
+}
+
+async fn write_as(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+    p: &PreparedOrder,
+    subject: &str,
 ) -> Result<i64> {
     let actor = &p.actor;
     let now = now_ms();
@@ -581,7 +601,7 @@ pub async fn write(
     .bind(p.urgency.as_str())
     .bind(p.impact.as_str())
     .bind(p.priority.as_str())
-    .bind(p.subject.clone())
+    .bind(subject.to_owned())
     .bind(p.description.clone())
     .bind(p.mode.clone())
     .bind(p.policy.as_ref().map(|(id, _, _)| *id))
@@ -614,7 +634,7 @@ pub async fn write(
         backend,
         id,
         &[
-            p.subject.clone(),
+            subject.to_owned(),
             p.description.clone(),
             String::new(),
             p.requester_name.clone(),
@@ -628,7 +648,7 @@ pub async fn write(
         id,
         "created",
         true,
-        &p.subject,
+        subject,
         json!({"number": number, "priority": p.priority.as_str(), "channel": p.channel}),
     )
     .await?;
@@ -639,7 +659,7 @@ pub async fn write(
         "order",
         id,
         "create",
-        json!({"number": number, "subject": p.subject}),
+        json!({"number": number, "subject": subject}),
     )
     .await?;
     Ok(id)
