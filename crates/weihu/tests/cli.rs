@@ -385,6 +385,8 @@ fn backup_restore_export_import_lose_nothing() {
     let dir = TempDir::new("data");
     let (d, d2, d3) = (dir.join("d"), dir.join("d2"), dir.join("d3"));
     ok(&dir.0, &["--data-dir", path(&d), "demo"]);
+    // The demo's maintenance plans generate their inspections, so these tables travel too.
+    ok(&dir.0, &["--data-dir", path(&d), "maintenance", "generate"]);
     let backup = dir.join("backup.db");
     ok(
         &dir.0,
@@ -901,4 +903,66 @@ fn reports_draft_every_client_and_refuse_a_bad_month() {
         2,
     );
     assert!(err.contains("--client"), "names the argument: {err}");
+}
+
+/// `weihu maintenance generate` runs the plans' job once: the demo's plans generate their
+/// inspections, a second run generates nothing more, and `week` lists and times them.
+#[test]
+fn maintenance_generate_is_idempotent_and_week_lists_them() {
+    let dir = TempDir::new("maintenance");
+    let d = dir.join("d");
+    ok(&dir.0, &["--data-dir", path(&d), "demo"]);
+    let created = |out: &str| -> u64 {
+        out.split("inspections created: ")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("a summary: {out}"))
+    };
+    let first = ok(&dir.0, &["--data-dir", path(&d), "maintenance", "generate"]);
+    assert!(
+        created(&first) >= 5,
+        "every demo plan has an inspection ahead: {first}"
+    );
+    let again = ok(&dir.0, &["--data-dir", path(&d), "maintenance", "generate"]);
+    assert_eq!(created(&again), 0, "{again}");
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone"))
+        .date()
+        .to_string();
+    let week = ok(
+        &dir.0,
+        &[
+            "--data-dir",
+            path(&d),
+            "maintenance",
+            "week",
+            "--from",
+            &today,
+            "--runs",
+            "2",
+        ],
+    );
+    assert!(
+        week.contains("run 2:") && week.contains("inspections from"),
+        "{week}"
+    );
+    let bad = weihu(
+        &dir.0,
+        &[
+            "--data-dir",
+            path(&d),
+            "maintenance",
+            "generate",
+            "--today",
+            "2026-13-01",
+        ],
+    );
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "{}",
+        describe(&["maintenance"], &bad)
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--today"));
 }
