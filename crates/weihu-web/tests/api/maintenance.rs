@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_refused};
+use crate::helpers::{ADMIN, TestApp, assert_refused};
 
 both_backends!(
     a_plan_generates_inspections_that_are_walked_followed_up_signed_and_reported,
@@ -147,6 +147,16 @@ async fn a_plan_generates_inspections_that_are_walked_followed_up_signed_and_rep
         .get_ok(&format!("/api/v1/orders/{first}/visits"), "li.qiang")
         .await;
     assert_eq!(visits[0]["kind"], "scheduled", "{visits}");
+    // On site: the scheduled visit is checked in, and counts against the contract's cap.
+    let preview = format!("/api/v1/contracts/{contract}/statement-preview");
+    let before = app.get_ok(&preview, ADMIN).await["counted_visits"]
+        .as_i64()
+        .expect("counted visits");
+    let visit = format!("/api/v1/orders/{first}/visits/{}", id(&visits[0]));
+    let (s, v) = app
+        .post(&format!("{visit}/check-in"), Some("li.qiang"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
 
     // The checklist: 8 hardware items, per asset or per visit.
     let path = format!("/api/v1/inspections/{first}");
@@ -365,6 +375,18 @@ async fn a_plan_generates_inspections_that_are_walked_followed_up_signed_and_rep
     assert_refused(s, &e, 422, Some("answer"));
 
     // Resolved, signed by the client, reported.
+    let (s, v) = app
+        .post(&format!("{visit}/check-out"), Some("li.qiang"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let after = app.get_ok(&preview, ADMIN).await["counted_visits"]
+        .as_i64()
+        .expect("counted visits");
+    assert_eq!(
+        after,
+        before + 1,
+        "the scheduled visit counts against the cap"
+    );
     let o = app
         .get_ok(&format!("/api/v1/orders/{first}"), "li.qiang")
         .await;
