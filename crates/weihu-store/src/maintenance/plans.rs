@@ -38,6 +38,8 @@ pub struct Plan {
     pub id: i64,
     pub contract_id: i64,
     pub contract_number: String,
+    /// draft, active, terminating or ended: an ended contract's plan is no longer changed.
+    pub contract_status: String,
     pub client_org_id: i64,
     pub client_name: String,
     pub name: String,
@@ -122,7 +124,7 @@ pub struct PlanFilter {
     pub active: Option<bool>,
 }
 
-const SELECT: &str = "SELECT p.id, p.contract_id, ct.number AS contract_number, p.client_org_id, g.name AS client_name, \
+const SELECT: &str = "SELECT p.id, p.contract_id, ct.number AS contract_number, ct.status AS contract_status, p.client_org_id, g.name AS client_name, \
      p.name, p.template_id, t.code AS template_code, t.name AS template_name, p.assets, p.rule, p.shift, \
      p.engineer_id, u.display_name AS engineer_name, p.team_id, tm.name AS team_name, p.window_start, \
      p.window_minutes, p.ahead_days, p.starts_on, p.ends_on, p.active, p.generated_on, p.version, \
@@ -136,6 +138,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Plan> {
         id: r.try_get("id")?,
         contract_id: r.try_get("contract_id")?,
         contract_number: r.try_get("contract_number")?,
+        contract_status: r.try_get("contract_status")?,
         client_org_id: r.try_get("client_org_id")?,
         client_name: r.try_get("client_name")?,
         name: r.try_get("name")?,
@@ -178,6 +181,11 @@ fn scope(actor: &Actor, w: &mut SqlBuf) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Whether a plan of a contract in this status may change (what `update` accepts).
+pub fn changeable(contract_status: &str) -> bool {
+    matches!(contract_status, "draft" | "active" | "terminating")
 }
 
 fn writable(actor: &Actor) -> Result<()> {
@@ -499,7 +507,7 @@ async fn contract_of(store: &Store, id: i64) -> Result<contracts::Contract> {
             StoreError::NotFound => StoreError::invalid("contract_id", "no such contract"),
             e => e,
         })?;
-    if !matches!(c.status.as_str(), "draft" | "active" | "terminating") {
+    if !changeable(&c.status) {
         return Err(StoreError::invalid("contract_id", "the contract has ended"));
     }
     Ok(c)

@@ -177,6 +177,8 @@ pub struct OrderFilter {
     pub unassigned: Option<bool>,
     /// Only orders raised to the provider's management.
     pub escalated: Option<bool>,
+    /// `fault` or `inspection`.
+    pub kind: Option<String>,
 }
 
 const SELECT: &str = "SELECT o.id, o.number, o.client_org_id, c.name AS client_name, o.requester_id, \
@@ -722,6 +724,15 @@ fn push_filter(actor: &Actor, filter: &OrderFilter, w: &mut SqlBuf) -> Result<()
     }
     if let Some(a) = filter.assignee_id {
         w.push(" AND o.assignee_id = ").bind(a);
+    }
+    if let Some(k) = filter
+        .kind
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        let k = one_of("kind", k, &["fault", "inspection"])?;
+        w.push(" AND o.kind = ").bind(k);
     }
     if let Some(t) = filter.team_id {
         w.push(" AND o.team_id = ").bind(t);

@@ -370,7 +370,8 @@ async fn plan_page(
     )
     .await
     .unwrap_or_default();
-    let can_plan = a.role.can_plan_maintenance();
+    // The page offers changes exactly when the store takes them (not on an ended contract).
+    let can_plan = a.role.can_plan_maintenance() && plans::changeable(&plan.contract_status);
     let mut tags = Vec::new();
     for aid in &plan.assets.asset_ids {
         if let Ok(x) = weihu_store::assets::get(&s.store, a, *aid).await {

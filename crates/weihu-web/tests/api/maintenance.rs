@@ -136,6 +136,20 @@ async fn a_plan_generates_inspections_that_are_walked_followed_up_signed_and_rep
         .await;
     assert_refused(s, &e, 422, Some("state"));
 
+    // The board filters by kind.
+    let only = app
+        .get_ok("/api/v1/orders?kind=inspection&limit=500", "wang.fang")
+        .await;
+    let items = only["items"].as_array().expect("items");
+    assert!(
+        items.len() >= 7 && items.iter().all(|o| o["kind"] == "inspection"),
+        "{only}"
+    );
+    let (s, e) = app
+        .get("/api/v1/orders?kind=robot", Some("wang.fang"))
+        .await;
+    assert_refused(s, &e, 422, Some("kind"));
+
     // The order: kind inspection, on-site, a scheduled visit for li.qiang, no SLA clocks.
     let order = app
         .get_ok(&format!("/api/v1/orders/{first}"), "li.qiang")

@@ -12,6 +12,8 @@ pub(super) struct BoardQuery {
     priority: Option<String>,
     assignee: Option<String>,
     at_risk: Option<String>,
+    /// fault or inspection.
+    kind: Option<String>,
     scope: Option<String>,
     sort: Option<String>,
     offset: Option<i64>,
@@ -181,6 +183,7 @@ async fn filter_for(
         at_risk: (scope == "at_risk" || f.at_risk.as_deref() == Some("1")).then_some(true),
         unassigned: (scope == "unassigned").then_some(true),
         escalated: (scope == "escalated").then_some(true),
+        kind: nonempty(&f.kind),
         ..Default::default()
     })
 }
