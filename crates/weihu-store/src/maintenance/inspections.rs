@@ -83,10 +83,14 @@ pub async fn generate(store: &Store, today: Option<Date>) -> Result<GenerateSumm
     Ok(sum)
 }
 
+/// A plan's inspection from today on. A cancelled one counts as touched: its day was taken
+/// out by someone, and the plan does not put it back.
 struct Existing {
     order_id: i64,
     due_on: Date,
     plan_version: i64,
+    /// The order's version: a plan change writes only if nobody moved the order meanwhile.
+    version: i64,
     touched: bool,
 }
 
@@ -103,7 +107,11 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
         let from = contracts::parse_date("starts_on", &plan.starts_on)?;
         let end = contracts::parse_date("ends_on", &plan.ends_on)?;
         let horizon = today
-            .checked_add(jiff::Span::new().days(plan.ahead_days))
+            .checked_add(
+                jiff::Span::new()
+                    .try_days(plan.ahead_days)
+                    .map_err(|_| StoreError::invalid("ahead_days", "is out of range"))?,
+            )
             .unwrap_or(end)
             .min(end);
         if horizon >= today && horizon >= from {
@@ -132,7 +140,6 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
         },
     )
     .await?;
-    let subject_of = |d: Date| format!("巡检 Inspection: {} · {d}", plan.name);
     let mut tx = store.pool.begin().await?;
     // Claim the plan: another instance generating it now is left to it.
     let claimed: Option<i64> = if store.backend() == Backend::Postgres {
@@ -163,14 +170,14 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
         return Ok(sum);
     }
     let rows = sqlx::query(
-        "SELECT i.order_id, i.due_on, i.plan_version, \
+        "SELECT i.order_id, i.due_on, i.plan_version, o.version, \
          CASE WHEN o.state IN ('new', 'assigned') \
               AND NOT EXISTS (SELECT 1 FROM inspection_answers a WHERE a.order_id = i.order_id) \
               AND NOT EXISTS (SELECT 1 FROM order_visits v WHERE v.order_id = i.order_id AND v.check_in_at IS NOT NULL) \
               AND NOT EXISTS (SELECT 1 FROM order_signatures s WHERE s.order_id = i.order_id) \
          THEN 0 ELSE 1 END AS touched \
          FROM inspections i JOIN orders o ON o.id = i.order_id \
-         WHERE i.plan_id = $1 AND i.superseded = 0 AND i.due_on >= $2 AND o.state <> 'cancelled'",
+         WHERE i.plan_id = $1 AND i.superseded = 0 AND i.due_on >= $2",
     )
     .bind(plan_id)
     .bind(today.to_string())
@@ -182,6 +189,7 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
             order_id: r.try_get("order_id")?,
             due_on: contracts::parse_date("due_on", &r.try_get::<String, _>("due_on")?)?,
             plan_version: r.try_get("plan_version")?,
+            version: r.try_get("version")?,
             touched: r.try_get::<i64, _>("touched")? != 0,
         });
     }
@@ -193,27 +201,21 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
             continue;
         }
         if !keep {
-            cancel(&mut tx, &system, e.order_id).await?;
-            sum.cancelled += 1;
+            if cancel(&mut tx, &system, &e).await? {
+                sum.cancelled += 1;
+            }
         } else if e.plan_version != plan.version {
             let w = window(&plan, e.due_on, &tz)?;
-            refresh(
-                &mut tx,
-                &system,
-                &plan,
-                e.order_id,
-                template_version,
-                &assets,
-                w,
-            )
-            .await?;
-            sum.updated += 1;
+            if refresh(&mut tx, &system, &plan, &e, template_version, &assets, w).await? {
+                sum.updated += 1;
+            }
         }
     }
     for d in wanted {
         let w = window(&plan, d, &tz)?;
         let id =
-            orders::write_with_subject(&mut tx, store.backend(), &prepared, &subject_of(d)).await?;
+            orders::write_with_subject(&mut tx, store.backend(), &prepared, &subject(&plan, d))
+                .await?;
         sqlx::query(
             "INSERT INTO inspections (order_id, plan_id, client_org_id, due_on, window_start_at, window_end_at, \
              due_end_at, template_id, template_version, plan_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -352,11 +354,26 @@ async fn refresh(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     plan: &Plan,
-    order_id: i64,
+    e: &Existing,
     template_version: i64,
     assets: &[i64],
     w: (i64, i64, i64),
-) -> Result<()> {
+) -> Result<bool> {
+    // Only if still untouched: a check-in or a move since the read bumped the version.
+    let taken = sqlx::query(
+        "UPDATE orders SET subject = $1, version = version + 1, updated_at = $2 \
+         WHERE id = $3 AND version = $4 AND state IN ('new', 'assigned')",
+    )
+    .bind(subject(plan, e.due_on))
+    .bind(now_ms())
+    .bind(e.order_id)
+    .bind(e.version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if taken == 0 {
+        return Ok(false);
+    }
     sqlx::query(
         "UPDATE inspections SET window_start_at = $1, window_end_at = $2, due_end_at = $3, template_id = $4, \
          template_version = $5, plan_version = $6 WHERE order_id = $7",
@@ -367,59 +384,60 @@ async fn refresh(
     .bind(plan.template_id)
     .bind(template_version)
     .bind(plan.version)
-    .bind(order_id)
+    .bind(e.order_id)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE order_visits SET engineer_id = $1, decided_at = $2 WHERE order_id = $3 AND check_in_at IS NULL")
         .bind(plan.engineer_id)
         .bind(w.0)
-        .bind(order_id)
+        .bind(e.order_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "UPDATE orders SET subject = $1, version = version + 1, updated_at = $2 WHERE id = $3",
-    )
-    .bind(format!("巡检 Inspection: {}", plan.name))
-    .bind(now_ms())
-    .bind(order_id)
-    .execute(&mut *conn)
-    .await?;
-    set_assets(conn, order_id, assets).await?;
-    let due: String = sqlx::query_scalar("SELECT due_on FROM inspections WHERE order_id = $1")
-        .bind(order_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let day = contracts::parse_date("due_on", &due)?;
-    assign(conn, actor, plan, order_id, day, w.0).await
+    set_assets(conn, e.order_id, assets).await?;
+    assign(conn, actor, plan, e.order_id, e.due_on, w.0).await?;
+    Ok(true)
 }
 
-/// Cancels an untouched inspection whose day its changed plan no longer has.
-async fn cancel(conn: &mut sqlx::AnyConnection, actor: &Actor, order_id: i64) -> Result<()> {
+/// An inspection order's subject: the plan and the day (the plan's name is at most 120
+/// characters, so it always fits the order's 200).
+fn subject(plan: &Plan, day: Date) -> String {
+    let s = format!("巡检 Inspection: {} · {day}", plan.name);
+    s.chars().take(200).collect()
+}
+
+/// Cancels an untouched inspection whose day its changed plan no longer has (unless someone
+/// moved it meanwhile: then it stays).
+async fn cancel(conn: &mut sqlx::AnyConnection, actor: &Actor, e: &Existing) -> Result<bool> {
     let now = now_ms();
-    sqlx::query(
+    let taken = sqlx::query(
         "UPDATE orders SET state = 'cancelled', close_reason = $1, closed_at = $2, version = version + 1, \
-         updated_at = $2 WHERE id = $3",
+         updated_at = $2 WHERE id = $3 AND version = $4 AND state IN ('new', 'assigned')",
     )
     .bind("维护计划已变更 The maintenance plan changed")
     .bind(now)
-    .bind(order_id)
+    .bind(e.order_id)
+    .bind(e.version)
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected();
+    if taken == 0 {
+        return Ok(false);
+    }
     sqlx::query("UPDATE inspections SET superseded = 1 WHERE order_id = $1")
-        .bind(order_id)
+        .bind(e.order_id)
         .execute(&mut *conn)
         .await?;
     orders::record_event(
         conn,
         actor,
-        order_id,
+        e.order_id,
         "cancel",
         true,
         "维护计划已变更 The maintenance plan changed",
-        json!({"from": "assigned", "to": "cancelled", "reason": "plan_changed"}),
+        json!({"to": "cancelled", "reason": "plan_changed"}),
     )
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 // ---- reading --------------------------------------------------------------------------------
@@ -508,7 +526,7 @@ pub async fn list(
         Some(s) => contracts::parse_date("to", s)?,
         None => from
             .checked_add(jiff::Span::new().days(6))
-            .map_err(|e| StoreError::Format(e.to_string()))?,
+            .map_err(|_| StoreError::invalid("from", "is out of range"))?,
     };
     if to < from {
         return Err(StoreError::invalid("to", "must not be before from"));
@@ -533,7 +551,7 @@ pub async fn list(
     };
     let end = to
         .tomorrow()
-        .map_err(|e| StoreError::Format(e.to_string()))?;
+        .map_err(|_| StoreError::invalid("to", "is out of range"))?;
     let now = now_ms();
     let mut w = SqlBuf::new(&format!(
         "{ROW_SELECT} WHERE i.superseded = 0 AND o.state <> 'cancelled' AND i.window_start_at >= "
@@ -831,6 +849,22 @@ pub async fn answer(
     photos.dedup();
     let asset = a.asset_id.unwrap_or(VISIT);
     let mut tx = store.pool.begin().await?;
+    // The order's row first: SQLite's write lock (reads then writes in one deferred transaction
+    // would fail under concurrent writers) and PostgreSQL's row lock, so a plan change cannot
+    // cancel the inspection between this check and the answer.
+    let state: Option<String> =
+        sqlx::query_scalar("UPDATE orders SET updated_at = $1 WHERE id = $2 RETURNING state")
+            .bind(now_ms())
+            .bind(order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if !state
+        .as_deref()
+        .and_then(OrderState::parse)
+        .is_some_and(|s| s.is_open())
+    {
+        return Err(StoreError::invalid("order", "the order is no longer open"));
+    }
     let h = head(&mut tx, order_id).await?.ok_or(StoreError::NotFound)?;
     let t = checklist(&mut tx, h.template_id, h.template_version).await?;
     let assets = asset_ids(&mut tx, order_id).await?;
@@ -886,13 +920,20 @@ pub async fn answer(
     .execute(&mut *tx)
     .await?;
     // The order moves on when its walk starts, as work on any order does.
-    if matches!(order.state, OrderState::New | OrderState::Assigned) && order.assignee_id.is_some()
-    {
-        sqlx::query("UPDATE orders SET state = 'in_progress', version = version + 1, updated_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
+    let started = if order.assignee_id.is_some() || order.team_id.is_some() {
+        sqlx::query(
+            "UPDATE orders SET state = 'in_progress', version = version + 1, updated_at = $1 \
+             WHERE id = $2 AND state IN ('new', 'assigned')",
+        )
+        .bind(now_ms())
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    } else {
+        0
+    };
+    if started > 0 {
         orders::record_event(
             &mut tx,
             actor,
@@ -993,6 +1034,7 @@ pub async fn follow_up(
             None => format!("巡检发现 {text_of}"),
         },
     };
+    let subject: String = subject.chars().take(200).collect();
     let new = NewOrder {
         client_org_id: Some(order.client_org_id),
         requester_id: None,
@@ -1159,8 +1201,32 @@ pub async fn month_summary(
     end: i64,
 ) -> Result<MonthSummary> {
     let now = now_ms();
+    // The month's inspections: counted in full, listed up to MAX_LISTED.
+    const OF_MONTH: &str = "FROM inspections i JOIN orders o ON o.id = i.order_id WHERE i.client_org_id = $1 \
+         AND i.superseded = 0 AND o.state NOT IN ('cancelled', 'refused') \
+         AND i.window_start_at >= $2 AND i.window_start_at < $3";
+    let c = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) AS planned, \
+         COALESCE(sum(CASE WHEN o.state IN {DONE} THEN 1 ELSE 0 END), 0) AS done, \
+         COALESCE(sum(CASE WHEN o.state IN {OPEN} AND i.due_end_at <= $4 THEN 1 ELSE 0 END), 0) AS overdue \
+         {OF_MONTH}"
+    )))
+    .bind(client)
+    .bind(start)
+    .bind(end)
+    .bind(now)
+    .fetch_one(&store.pool)
+    .await?;
+    let mut s = MonthSummary {
+        month: month.to_owned(),
+        planned: c.try_get("planned")?,
+        done: c.try_get("done")?,
+        overdue: c.try_get("overdue")?,
+        ..Default::default()
+    };
+    s.upcoming = s.planned - s.done - s.overdue;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{ROW_SELECT} WHERE i.client_org_id = $1 AND i.superseded = 0 AND o.state <> 'cancelled' \
+        "{ROW_SELECT} WHERE i.client_org_id = $1 AND i.superseded = 0 AND o.state NOT IN ('cancelled', 'refused') \
          AND i.window_start_at >= $2 AND i.window_start_at < $3 ORDER BY i.window_start_at, i.order_id LIMIT $4"
     )))
     .bind(client)
@@ -1171,23 +1237,12 @@ pub async fn month_summary(
     .await?;
     let inspections: Vec<InspectionRow> =
         rows.iter().map(|r| row(r, now)).collect::<Result<_>>()?;
-    let mut s = MonthSummary {
-        month: month.to_owned(),
-        planned: inspections.len() as i64,
-        ..Default::default()
-    };
-    for i in &inspections {
-        match OrderState::parse(&i.state) {
-            Some(OrderState::Resolved | OrderState::Closed) => s.done += 1,
-            _ if i.overdue => s.overdue += 1,
-            _ => s.upcoming += 1,
-        }
-    }
-    let counts = sqlx::query(
+    let counts = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) AS issues, count(a.follow_up_order_id) AS follow_ups FROM inspection_answers a \
-         JOIN inspections i ON i.order_id = a.order_id WHERE i.client_org_id = $1 AND i.superseded = 0 \
-         AND i.window_start_at >= $2 AND i.window_start_at < $3 AND a.answer = 'issue'",
-    )
+         JOIN inspections i ON i.order_id = a.order_id JOIN orders o ON o.id = a.order_id \
+         WHERE a.answer = 'issue' AND i.client_org_id = $1 AND i.superseded = 0 \
+         AND o.state NOT IN ('cancelled', 'refused') AND i.window_start_at >= $2 AND i.window_start_at < $3"
+    )))
     .bind(client)
     .bind(start)
     .bind(end)

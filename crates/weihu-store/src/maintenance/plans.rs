@@ -264,7 +264,8 @@ struct Checked {
 }
 
 async fn check(store: &Store, contract: &contracts::Contract, c: Checked) -> Result<Checked> {
-    let name = text("name", &c.name, 200, true)?;
+    // 120, so that "巡检 Inspection: <name> · <day>" fits an order's subject.
+    let name = text("name", &c.name, 120, true)?;
     // The template: the provider's or this client's own, active.
     let t: Option<(i64, Option<i64>)> =
         sqlx::query("SELECT active, client_org_id FROM checklist_templates WHERE id = $1")

@@ -805,8 +805,21 @@ async fn answer(
     let asset_id = asset.trim().parse::<i64>().ok().filter(|x| *x != VISIT);
     let anchor = format!("{here}#i-{}-{}", asset_id.unwrap_or(VISIT), item.trim());
     let r = async {
-        let mut photos = inspections::get(&s.store, a, id)
-            .await?
+        // What the store would refuse in any case is refused before the photo is stored.
+        let kind =
+            weihu_domain::maintenance::checklist::Answer::parse(&value).ok_or_else(|| {
+                StoreError::invalid("answer", "must be one of: ok, issue, not_applicable")
+            })?;
+        if kind == weihu_domain::maintenance::checklist::Answer::Issue && note.trim().is_empty() {
+            return Err(StoreError::invalid("note", "say what the issue is"));
+        }
+        let current = inspections::get(&s.store, a, id).await?;
+        if !current.actions.iter().any(|x| x.as_str() == "inspect") {
+            return Err(StoreError::Forbidden(
+                "only the engineers of this order record work on it",
+            ));
+        }
+        let mut photos = current
             .answers
             .iter()
             .find(|x| x.asset_id == asset_id && x.item == item.trim())
