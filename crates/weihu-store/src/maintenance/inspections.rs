@@ -1237,12 +1237,12 @@ pub async fn month_summary(
     .await?;
     let inspections: Vec<InspectionRow> =
         rows.iter().map(|r| row(r, now)).collect::<Result<_>>()?;
-    let counts = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let counts = sqlx::query(
         "SELECT count(*) AS issues, count(a.follow_up_order_id) AS follow_ups FROM inspection_answers a \
          JOIN inspections i ON i.order_id = a.order_id JOIN orders o ON o.id = a.order_id \
          WHERE a.answer = 'issue' AND i.client_org_id = $1 AND i.superseded = 0 \
-         AND o.state NOT IN ('cancelled', 'refused') AND i.window_start_at >= $2 AND i.window_start_at < $3"
-    )))
+         AND o.state NOT IN ('cancelled', 'refused') AND i.window_start_at >= $2 AND i.window_start_at < $3",
+    )
     .bind(client)
     .bind(start)
     .bind(end)
