@@ -33,7 +33,7 @@ const DONE: &str = "('resolved', 'closed')";
 
 /// What one run of the generation job did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct GenerateSummary {
+pub struct GenerationRun {
     /// Plans looked at.
     pub plans: u64,
     pub created: u64,
@@ -44,11 +44,18 @@ pub struct GenerateSummary {
     /// Plans another instance was generating (left to it).
     pub skipped: u64,
     /// Plans that failed, with why (the others still ran).
-    pub failed: Vec<(i64, String)>,
+    pub failed: Vec<FailedPlan>,
 }
 
-impl GenerateSummary {
-    fn add(&mut self, o: &GenerateSummary) {
+/// A plan the generation could not run, and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FailedPlan {
+    pub plan_id: i64,
+    pub error: String,
+}
+
+impl GenerationRun {
+    fn add(&mut self, o: &GenerationRun) {
         self.plans += o.plans;
         self.created += o.created;
         self.updated += o.updated;
@@ -61,7 +68,7 @@ impl GenerateSummary {
 /// The job: every plan not generated today, or changed since, gets its inspections up to its
 /// horizon. Safe on several instances: a plan is claimed with `FOR UPDATE SKIP LOCKED` on
 /// PostgreSQL (one writer on SQLite), and one inspection per plan and day is a unique index.
-pub async fn generate(store: &Store, today: Option<Date>) -> Result<GenerateSummary> {
+pub async fn generate(store: &Store, today: Option<Date>) -> Result<GenerationRun> {
     let today = today.unwrap_or_else(|| plans::today(store));
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM maintenance_plans WHERE generated_version IS NULL OR generated_version <> version \
@@ -70,13 +77,16 @@ pub async fn generate(store: &Store, today: Option<Date>) -> Result<GenerateSumm
     .bind(today.to_string())
     .fetch_all(&store.pool)
     .await?;
-    let mut sum = GenerateSummary::default();
+    let mut sum = GenerationRun::default();
     for id in ids {
         match generate_plan(store, id, today).await {
             Ok(s) => sum.add(&s),
             Err(e) => {
                 tracing::warn!(plan = id, error = %e, "inspection generation failed for a plan");
-                sum.failed.push((id, e.to_string()));
+                sum.failed.push(FailedPlan {
+                    plan_id: id,
+                    error: e.to_string(),
+                });
             }
         }
     }
@@ -95,7 +105,7 @@ struct Existing {
 }
 
 /// Generates one plan's inspections from `today` to its horizon in one transaction.
-pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<GenerateSummary> {
+pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<GenerationRun> {
     let system = Actor::system(0);
     let plan = plans::get(store, &system, plan_id).await?;
     let contract = contracts::get(store, &system, plan.contract_id).await?;
@@ -160,7 +170,7 @@ pub async fn generate_plan(store: &Store, plan_id: i64, today: Date) -> Result<G
             .fetch_optional(&mut *tx)
             .await?
     };
-    let mut sum = GenerateSummary {
+    let mut sum = GenerationRun {
         plans: 1,
         ..Default::default()
     };
@@ -1334,7 +1344,7 @@ pub async fn month(
 }
 
 /// Runs the generation of one plan now (after an edit, without waiting for the job).
-pub async fn generate_now(store: &Store, actor: &Actor, plan_id: i64) -> Result<GenerateSummary> {
+pub async fn generate_now(store: &Store, actor: &Actor, plan_id: i64) -> Result<GenerationRun> {
     plans::get(store, actor, plan_id).await?;
     if !actor.role.can_plan_maintenance() {
         return Err(StoreError::Forbidden(

@@ -11,7 +11,7 @@ use axum::routing::{get, post, put};
 use serde::Deserialize;
 use weihu_store::Page;
 use weihu_store::maintenance::inspections::{
-    self, GenerateSummary, Inspection, InspectionFilter, InspectionRow, MonthSummary, NewAnswer,
+    self, GenerationRun, Inspection, InspectionFilter, InspectionRow, MonthSummary, NewAnswer,
     NewFollowUp,
 };
 use weihu_store::maintenance::plans::{self, NewPlan, Plan, PlanFilter, PlanPatch};
@@ -109,12 +109,12 @@ pub async fn update_plan(
 /// Generate the plan's inspections now, up to its horizon (the job does it every ten minutes).
 /// Idempotent: a day that has its inspection gets no second one.
 #[utoipa::path(post, path = "/api/v1/maintenance-plans/{id}/generate", tag = "maintenance", params(("id" = i64, Path)),
-    responses((status = 200, body = GenerateSummary), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = GenerationRun), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn generate(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Id(id): Id,
-) -> ApiResult<Json<GenerateSummary>> {
+) -> ApiResult<Json<GenerationRun>> {
     Ok(Json(inspections::generate_now(&s.store, &a, id).await?))
 }
 

@@ -102,8 +102,8 @@ pub async fn run_on(
                 flagged,
                 started.elapsed().as_secs_f64()
             );
-            for (plan, why) in &sum.failed {
-                eprintln!("plan {plan}: {why}");
+            for f in &sum.failed {
+                eprintln!("plan {}: {}", f.plan_id, f.error);
             }
             if sum.failed.is_empty() {
                 Ok(())
