@@ -64,6 +64,19 @@ impl SqlBuf {
         self
     }
 
+    /// Appends `(…)` with a placeholder per value, for `IN`; the caller keeps `values` non-empty.
+    pub fn bind_list<T: Clone + Into<Arg>>(&mut self, values: &[T]) -> &mut Self {
+        self.sql.push('(');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.bind(v.clone());
+        }
+        self.sql.push(')');
+        self
+    }
+
     pub fn query(&self) -> Query<'static, Any, AnyArguments> {
         bind_all(
             sqlx::query(sqlx::AssertSqlSafe(self.sql.clone())),
@@ -83,6 +96,20 @@ pub(crate) fn bind_all<'q>(
         };
     }
     q
+}
+
+/// `prefix%` with LIKE's wildcards escaped (used with `ESCAPE '\'`): starts with `prefix`, as
+/// typed (no case folding).
+pub(crate) fn like_prefix(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.

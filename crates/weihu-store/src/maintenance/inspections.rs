@@ -882,14 +882,7 @@ pub async fn answer(
         .map_err(|e| StoreError::invalid(e.field, e.message))?;
     if !photos.is_empty() {
         let mut w = SqlBuf::new("SELECT count(*) FROM order_attachments WHERE order_id = ");
-        w.bind(order_id).push(" AND id IN (");
-        for (i, p) in photos.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            w.bind(*p);
-        }
-        w.push(")");
+        w.bind(order_id).push(" AND id IN ").bind_list(&photos);
         let n: i64 = w.query().fetch_one(&mut *tx).await?.try_get(0)?;
         if usize::try_from(n).unwrap_or(0) != photos.len() {
             return Err(StoreError::invalid(

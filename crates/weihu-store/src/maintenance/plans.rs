@@ -12,7 +12,7 @@ use weihu_domain::role::Role;
 
 use crate::contracts::{self, parse_date};
 use crate::orders::text;
-use crate::sql::{SqlBuf, like_pattern};
+use crate::sql::{SqlBuf, like_pattern, like_prefix};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms};
 
 /// Most asset types or tags one selector names.
@@ -417,14 +417,7 @@ async fn check_selector(store: &Store, client: i64, s: AssetSelector) -> Result<
     ids.dedup();
     if !ids.is_empty() {
         let mut w = SqlBuf::new("SELECT count(*) FROM assets WHERE client_org_id = ");
-        w.bind(client).push(" AND id IN (");
-        for (i, a) in ids.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            w.bind(*a);
-        }
-        w.push(")");
+        w.bind(client).push(" AND id IN ").bind_list(&ids);
         let n: i64 = w.query().fetch_one(&store.pool).await?.try_get(0)?;
         if usize::try_from(n).unwrap_or(0) != ids.len() {
             return Err(StoreError::invalid(
@@ -450,28 +443,14 @@ pub(crate) async fn select_assets(
     w.bind(client)
         .push(" AND status <> 'retired' AND under_contract = 1");
     if !s.asset_ids.is_empty() {
-        w.push(" AND id IN (");
-        for (i, a) in s.asset_ids.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            w.bind(*a);
-        }
-        w.push(")");
+        w.push(" AND id IN ").bind_list(&s.asset_ids);
     } else {
         if !s.types.is_empty() {
-            w.push(" AND asset_type IN (");
-            for (i, t) in s.types.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                w.bind(t.clone());
-            }
-            w.push(")");
+            w.push(" AND asset_type IN ").bind_list(&s.types);
         }
         if !s.site.is_empty() {
             w.push(" AND location LIKE ")
-                .bind(prefix_pattern(&s.site))
+                .bind(like_prefix(&s.site))
                 .push(" ESCAPE '\\'");
         }
     }
@@ -479,19 +458,6 @@ pub(crate) async fn select_assets(
         .bind(i64::try_from(MAX_ASSETS).unwrap_or(500));
     let rows = w.query().fetch_all(&mut *conn).await?;
     rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
-}
-
-/// `site%` with LIKE's wildcards escaped: the location starts with the site.
-fn prefix_pattern(site: &str) -> String {
-    let mut out = String::with_capacity(site.len() + 1);
-    for c in site.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 /// Today in the provider's zone.

@@ -13,12 +13,12 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use weihu_domain::maintenance::checklist::{Item, Per};
 use weihu_domain::maintenance::walk::VISIT;
+use weihu_store::StoreError;
 use weihu_store::maintenance::inspections::{
     self, AnswerView, Inspection, InspectionFilter, InspectionRow, NewAnswer, NewFollowUp,
 };
 use weihu_store::maintenance::plans::{self, AssetSelector, NewPlan, Plan, PlanFilter, PlanPatch};
 use weihu_store::maintenance::templates::{self, Checklist};
-use weihu_store::{ListParams, StoreError};
 
 use super::{PageCtx, back, page_error, render};
 use crate::AppState;
@@ -42,12 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/inspections/{id}/report.pdf", get(report_pdf))
 }
 
-fn all() -> ListParams {
-    ListParams {
-        limit: Some(500),
-        ..Default::default()
-    }
-}
+use crate::web::all;
 
 #[derive(Deserialize, Default)]
 struct WeekQuery {

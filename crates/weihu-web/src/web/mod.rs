@@ -28,6 +28,14 @@ use crate::auth::WebSession;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Tr};
 
+/// A pick list's rows (clients, engineers, plans…): the most a list answers at once.
+pub(crate) fn all() -> weihu_store::ListParams {
+    weihu_store::ListParams {
+        limit: Some(500),
+        ..Default::default()
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(login::router())

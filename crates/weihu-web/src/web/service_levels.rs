@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use weihu_domain::calendar::DayKind;
 use weihu_domain::priority::Level;
+use weihu_store::StoreError;
 use weihu_store::calendars::{self, NewPolicy, PolicyVersion, StoredCalendar, StoredPolicy};
 use weihu_store::change_requests;
-use weihu_store::{ListParams, StoreError};
 
 use super::{PageCtx, back, page_error, render};
 use crate::AppState;
@@ -62,12 +62,7 @@ fn flash(ctx: &mut PageCtx, f: &Flash) -> Option<String> {
     f.error.clone()
 }
 
-fn all() -> ListParams {
-    ListParams {
-        limit: Some(500),
-        ..Default::default()
-    }
-}
+use crate::web::all;
 
 // ---- calendars --------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ use weihu_store::contracts::{
 use weihu_store::organizations::{self, OrgFilter, OrgKind, Organization};
 use weihu_store::statements::{self, Preview, Statement, StatementFilter};
 use weihu_store::users::{self, User, UserFilter};
-use weihu_store::{ListParams, Page, StoreError};
+use weihu_store::{Page, StoreError};
 
 use super::{PageCtx, back, page_error, render};
 use crate::AppState;
@@ -66,12 +66,7 @@ impl Flash {
     }
 }
 
-fn all() -> ListParams {
-    ListParams {
-        limit: Some(500),
-        ..Default::default()
-    }
-}
+use crate::web::all;
 
 /// The contract's terms as label/value rows in the page's language.
 pub fn terms_rows(ctx: &PageCtx, terms: &Value) -> Vec<(String, String)> {

@@ -70,9 +70,4 @@ pub(super) struct CsrfOnly {
     csrf: String,
 }
 
-fn all() -> ListParams {
-    ListParams {
-        limit: Some(500),
-        ..Default::default()
-    }
-}
+use crate::web::all;

@@ -14,30 +14,8 @@ pub(super) async fn prepare_billing(
         .map_err(|e| Failure::input(format!("--billing-month: {e}")))?;
     let year = range.start.year();
     let (start, end) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
-    let terms = serde_json::json!({
-        "currency": "CNY",
-        "pricing": {"model": "monthly_capped", "monthly_fee": "3000.00", "visit_cap": 4, "over_cap_fee": "200.00"},
-        "emergency_fee": "100.00", "start": start, "end": end, "trial_months": 1, "penalty_rate": "0.5",
-        "payment": {"first_invoice_months": 3, "then_every_months": 3, "due_working_days": 5},
-    })
-    .to_string();
-    let now = jiff::Timestamp::now().as_millisecond();
     let mut tx = pool.begin().await.map_err(db)?;
-    let contracts = sqlx::query(
-        "INSERT INTO contracts (client_org_id, number, title, status, pricing_model, start_date, end_date, \
-         terms, created_at, updated_at) \
-         SELECT o.id, 'BENCH-' || o.code, 'benchmark', 'active', 'monthly_capped', $1, $2, $3, $4, $4 \
-         FROM organizations o WHERE o.kind = 'client' \
-         AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.client_org_id = o.id)",
-    )
-    .bind(start.clone())
-    .bind(end.clone())
-    .bind(terms)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?
-    .rows_affected();
+    let contracts = bench_contracts(&mut tx, &start, &end).await?;
     let attached = sqlx::query(
         "UPDATE orders SET contract_id = (SELECT c.id FROM contracts c WHERE c.client_org_id = orders.client_org_id \
          AND c.status = 'active' ORDER BY c.id LIMIT 1) WHERE contract_id IS NULL",
@@ -94,32 +72,11 @@ pub(super) async fn prepare_maintenance(
 ) -> Result<(u64, u64, u64), Failure> {
     let pool = store.pool();
     let (start, end) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
-    let terms = serde_json::json!({
-        "currency": "CNY",
-        "pricing": {"model": "monthly_capped", "monthly_fee": "3000.00", "visit_cap": 4, "over_cap_fee": "200.00"},
-        "emergency_fee": "100.00", "trial_months": 1, "penalty_rate": "0.5",
-        "payment": {"first_invoice_months": 3, "then_every_months": 3, "due_working_days": 5},
-    })
-    .to_string();
     let now = jiff::Timestamp::now().as_millisecond();
     let system = Actor::system(0);
     weihu_store::maintenance::templates::ensure_defaults(store, &system).await?;
     let mut tx = pool.begin().await.map_err(db)?;
-    let contracts = sqlx::query(
-        "INSERT INTO contracts (client_org_id, number, title, status, pricing_model, start_date, end_date, \
-         terms, created_at, updated_at) \
-         SELECT o.id, 'BENCH-' || o.code, 'benchmark', 'active', 'monthly_capped', $1, $2, $3, $4, $4 \
-         FROM organizations o WHERE o.kind = 'client' \
-         AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.client_org_id = o.id)",
-    )
-    .bind(start.clone())
-    .bind(end.clone())
-    .bind(terms)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?
-    .rows_affected();
+    let contracts = bench_contracts(&mut tx, &start, &end).await?;
     let assets = sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
          INSERT INTO assets (client_org_id, asset_type, tag, model, location, created_at, updated_at) \
@@ -152,4 +109,35 @@ pub(super) async fn prepare_maintenance(
     .rows_affected();
     tx.commit().await.map_err(db)?;
     Ok((contracts, assets, plans))
+}
+
+/// A capped monthly contract from `start` to `end` for every client without a contract (the
+/// benchmarks' `BENCH-<code>`); returns how many were created.
+async fn bench_contracts(
+    tx: &mut sqlx::AnyConnection,
+    start: &str,
+    end: &str,
+) -> Result<u64, Failure> {
+    let terms = serde_json::json!({
+        "currency": "CNY",
+        "pricing": {"model": "monthly_capped", "monthly_fee": "3000.00", "visit_cap": 4, "over_cap_fee": "200.00"},
+        "emergency_fee": "100.00", "start": start, "end": end, "trial_months": 1, "penalty_rate": "0.5",
+        "payment": {"first_invoice_months": 3, "then_every_months": 3, "due_working_days": 5},
+    })
+    .to_string();
+    Ok(sqlx::query(
+        "INSERT INTO contracts (client_org_id, number, title, status, pricing_model, start_date, end_date, \
+         terms, created_at, updated_at) \
+         SELECT o.id, 'BENCH-' || o.code, 'benchmark', 'active', 'monthly_capped', $1, $2, $3, $4, $4 \
+         FROM organizations o WHERE o.kind = 'client' \
+         AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.client_org_id = o.id)",
+    )
+    .bind(start.to_owned())
+    .bind(end.to_owned())
+    .bind(terms)
+    .bind(jiff::Timestamp::now().as_millisecond())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected())
 }
