@@ -40,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route("/inspections/{id}/answer", post(answer))
         .route("/inspections/{id}/follow-up", post(follow_up))
         .route("/inspections/{id}/report.pdf", get(report_pdf))
+        // A phone's photo rides on the answer form: the attachment limit, not axum's 2 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            weihu_store::orders::attachments::MAX_ATTACHMENT_BYTES + 64 * 1024,
+        ))
 }
 
 use crate::web::all;
@@ -587,6 +591,17 @@ impl WalkPage {
     }
     fn answer_is(&self, asset: &i64, item: &str, value: &str) -> bool {
         self.answer(asset, item).is_some_and(|a| a.answer == value)
+    }
+    /// The answers the store accepts for an item: an issue raised as a follow-up stays an issue.
+    fn choices(&self, asset: &i64, item: &str) -> Vec<&'static str> {
+        if self
+            .answer(asset, item)
+            .is_some_and(|a| a.follow_up_order_id.is_some())
+        {
+            vec!["issue"]
+        } else {
+            vec!["ok", "issue", "not_applicable"]
+        }
     }
     /// An issue not yet raised as a follow-up order.
     fn needs_follow_up(&self, asset: &i64, item: &str) -> bool {

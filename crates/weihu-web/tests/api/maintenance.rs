@@ -686,6 +686,102 @@ async fn maintenance_pages_follow_the_roles(app: TestApp) {
         )
         .await;
     assert_eq!(after["current_version"], 1, "nothing was written");
+    // A phone photo (3 MB) rides on an answer from the walk page; 11 MB is refused naming it.
+    let plans = app
+        .get_ok("/api/v1/maintenance-plans?limit=500", "wang.fang")
+        .await;
+    let weekly = plans["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["rule"] == "FREQ=WEEKLY;BYDAY=WE"))
+        .map(id)
+        .expect("the demo's weekly round");
+    let (s, sum) = app
+        .post(
+            &format!("/api/v1/maintenance-plans/{weekly}/generate"),
+            Some(ADMIN),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{sum}");
+    let rows = app
+        .get_ok(
+            &format!("/api/v1/inspections?plan_id={weekly}"),
+            "wang.fang",
+        )
+        .await;
+    let oid = rows[0]["order_id"]
+        .as_i64()
+        .expect("an inspection this week");
+    let insp = app
+        .get_ok(&format!("/api/v1/inspections/{oid}"), "wang.fang")
+        .await;
+    let asset = insp["assets"][0]["id"].as_i64().expect("an asset");
+    let item = insp["checklist"]["groups"][0]["items"][0]["key"]
+        .as_str()
+        .expect("an item")
+        .to_owned();
+    let walk = page_html(&desk, &app, &format!("/inspections/{oid}")).await;
+    let csrf = form_csrf(&walk);
+    for (size, refused) in [(3 * 1024 * 1024, false), (11 * 1024 * 1024, true)] {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.resize(size, 0);
+        let b = "weihu-walk-boundary";
+        let mut body = Vec::new();
+        for (name, value) in [
+            ("csrf", csrf.clone()),
+            ("asset_id", asset.to_string()),
+            ("item", item.clone()),
+            ("answer", "ok".to_owned()),
+        ] {
+            body.extend_from_slice(
+                format!(
+                    "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.png\"\r\n\
+                 Content-Type: image/png\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&png);
+        body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+        let resp = desk
+            .post(app.url(&format!("/inspections/{oid}/answer")))
+            .header("origin", app.base.as_str())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={b}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST an answer");
+        let status = resp.status().as_u16();
+        let to = resp
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        assert_eq!(status, 303, "{size} bytes: {to}");
+        assert_eq!(to.contains("error="), refused, "{size} bytes: {to}");
+        if refused {
+            assert!(to.contains("photo"), "names the photo: {to}");
+        }
+    }
+    let after = app
+        .get_ok(&format!("/api/v1/inspections/{oid}"), "wang.fang")
+        .await;
+    assert_eq!(
+        after["answers"][0]["photos"].as_array().map(Vec::len),
+        Some(1),
+        "{after}"
+    );
+
     // Clients never reach the checklist pages.
     let resp = boss.get(app.url(&path)).send().await.expect("GET");
     assert_eq!(resp.status().as_u16(), 404);
