@@ -57,6 +57,8 @@ pub struct Store {
     /// The provider's zone: the local year of order numbers, "today" for time entries, the
     /// month of a signature (`serve --time-zone`; default Asia/Shanghai).
     zone: jiff::tz::TimeZone,
+    /// A streaming replica for reads (`serve --database-read-url`), see [`crate::replica`].
+    pub(crate) read: Option<std::sync::Arc<crate::replica::Replica>>,
 }
 
 impl Store {
@@ -99,6 +101,7 @@ impl Store {
             pool,
             backend,
             zone: default_zone(),
+            read: None,
         })
     }
 
@@ -133,6 +136,12 @@ impl Store {
             && found > known
         {
             return Err(StoreError::SchemaTooNew { found, known });
+        }
+        // Nothing to apply: no migration lock either. sqlx's lock is a session-level advisory
+        // lock, which a PgBouncer in transaction pooling mode cannot hold for a session, so app
+        // servers behind one start without it (`weihu migrate` runs against the primary itself).
+        if self.applied_migrations().await? == self.backend.migrator().iter().count() as i64 {
+            return Ok(());
         }
         self.backend.migrator().run(&self.pool).await?;
         Ok(())
@@ -169,6 +178,20 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(v)
+    }
+
+    /// How many of this binary's migrations the database records as applied successfully
+    /// (0 on an empty database).
+    async fn applied_migrations(&self) -> Result<i64> {
+        if self.schema_version().await?.is_none() {
+            return Ok(0);
+        }
+        let versions: Vec<i64> = self.backend.migrator().iter().map(|m| m.version).collect();
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(versions.iter().filter(|v| applied.contains(v)).count() as i64)
     }
 
     /// A cheap liveness check for `/healthz`.

@@ -26,6 +26,7 @@ pub mod organizations;
 pub mod outages;
 pub mod page;
 pub mod portable;
+pub mod replica;
 pub mod reports;
 pub mod reviews;
 pub mod saved_views;

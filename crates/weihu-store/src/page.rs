@@ -103,7 +103,7 @@ impl Listing<'_> {
         let mut c = SqlBuf::new(self.count);
         c.push(&filter.sql);
         c.args = filter.args.clone();
-        let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
+        let total: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
         let mut s = SqlBuf::new(self.select);
         s.push(&filter.sql);
         s.args = filter.args;
@@ -111,7 +111,7 @@ impl Listing<'_> {
             .bind(limit)
             .push(" OFFSET ")
             .bind(offset);
-        let rows = s.query().fetch_all(&store.pool).await?;
+        let rows = s.query().fetch_all(store.reader()).await?;
         let items = rows.iter().map(row).collect::<Result<_>>()?;
         Ok(Page::new(items, total, offset))
     }
@@ -121,14 +121,38 @@ impl Listing<'_> {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// How many items the list holds; with `total_capped`, at least this many.
     pub total: i64,
+    /// The offset of the next page, if there is one.
     pub next: Option<i64>,
+    /// Present and true when counting stopped at `total` (a text search counts its matches up
+    /// to 10,000 only; the UI shows "10,000+"). Pages go on while they come back full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_capped: Option<bool>,
 }
 
 impl<T> Page<T> {
     pub fn new(items: Vec<T>, total: i64, offset: i64) -> Self {
         let end = offset + items.len() as i64;
         let next = (end < total && !items.is_empty()).then_some(end);
-        Page { items, total, next }
+        Page {
+            items,
+            total,
+            next,
+            total_capped: None,
+        }
+    }
+
+    /// A page of a list known to hold at least `total` items: there is a next page whenever
+    /// this one came back full.
+    pub fn at_least(items: Vec<T>, total: i64, offset: i64, limit: i64) -> Self {
+        let end = offset + items.len() as i64;
+        let next = (items.len() as i64 == limit && limit > 0).then_some(end);
+        Page {
+            items,
+            total,
+            next,
+            total_capped: Some(true),
+        }
     }
 }

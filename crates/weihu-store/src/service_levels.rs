@@ -82,7 +82,7 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
     let client_name: String =
         sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1 AND kind = 'client'")
             .bind(client)
-            .fetch_optional(&store.pool)
+            .fetch_optional(store.reader())
             .await?
             .ok_or(StoreError::NotFound)?;
     let (from_ms, to_ms, _, _) = crate::statements::activity::month_bounds(ym, store.time_zone())?;
@@ -101,7 +101,7 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
     .bind(client)
     .bind(year_ms)
     .bind(to_ms)
-    .fetch_all(&store.pool)
+    .fetch_all(store.reader())
     .await?;
     let rows = sqlx::query(
         "SELECT i.id, i.code, i.name, i.name_en, i.availability_target, i.max_interruptions, i.max_restore_minutes, \
@@ -109,7 +109,7 @@ pub async fn month(store: &Store, actor: &Actor, client: i64, month: &str) -> Re
          LEFT JOIN calendars c ON c.id = i.calendar_id WHERE u.client_org_id = $1 ORDER BY i.code",
     )
     .bind(client)
-    .fetch_all(&store.pool)
+    .fetch_all(store.reader())
     .await?;
     let mut services = Vec::with_capacity(rows.len());
     for r in rows {
@@ -279,7 +279,7 @@ pub async fn warnings(
     ))
     .bind(from)
     .bind(to)
-    .fetch_all(&store.pool)
+    .fetch_all(store.reader())
     .await?;
     for (c, met, breached) in ended {
         let t = &mut tallies.entry(c).or_default().0;
@@ -296,7 +296,7 @@ pub async fn warnings(
     ))
     .bind(from)
     .bind(now)
-    .fetch_all(&store.pool)
+    .fetch_all(store.reader())
     .await?;
     for (c, late, risky) in running {
         let e = tallies.entry(c).or_default();
@@ -311,7 +311,7 @@ pub async fn warnings(
     ))
     .bind(from)
     .bind(to)
-    .fetch_all(&store.pool)
+    .fetch_all(store.reader())
     .await?;
     for (c, rating, n) in ratings {
         tallies
@@ -325,7 +325,7 @@ pub async fn warnings(
     )))
     .bind(from)
     .bind(to)
-    .fetch_all(&store.pool)
+    .fetch_all(store.reader())
     .await?;
     let mut risks: BTreeMap<i64, Vec<ServiceRisk>> = BTreeMap::new();
     for c in with_outages {
@@ -354,7 +354,7 @@ pub async fn warnings(
     let names: BTreeMap<i64, String> = sqlx::query_as::<_, (i64, String)>(
         "SELECT id, name FROM organizations WHERE kind = 'client'",
     )
-    .fetch_all(&store.pool)
+    .fetch_all(store.reader())
     .await?
     .into_iter()
     .collect();

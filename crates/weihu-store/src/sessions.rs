@@ -41,17 +41,19 @@ pub async fn lookup(store: &Store, cookie: &str) -> Result<Option<(Actor, String
     if cookie.is_empty() || cookie.len() > 100 {
         return Ok(None);
     }
-    let row = sqlx::query(
-        "SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > $2",
-    )
+    // The session and its (active) user in one statement: this runs on every page.
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT s.csrf_token, {} FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+        users::actor_columns("u")
+    )))
     .bind(token_digest(cookie))
     .bind(now_ms())
     .fetch_optional(&store.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let user_id: i64 = row.try_get("user_id")?;
     let csrf: String = row.try_get("csrf_token")?;
-    Ok(users::actor_for(store, user_id).await?.map(|a| (a, csrf)))
+    Ok(Some((users::actor_from_row(&row)?, csrf)))
 }
 
 pub async fn delete(store: &Store, cookie: &str) -> Result<()> {

@@ -182,16 +182,19 @@ pub async fn authenticate(store: &Store, secret: &str) -> Result<Option<Actor>> 
         return Ok(None);
     }
     let now = now_ms();
-    let row = sqlx::query(
-        "SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
-         AND (expires_at IS NULL OR expires_at > $2)",
-    )
+    // The token and its (active) user in one statement: this runs on every API request.
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT t.id AS token_id, t.last_used_at, {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) \
+         AND u.active = 1",
+        users::actor_columns("u")
+    )))
     .bind(token_digest(secret))
     .bind(now)
     .fetch_optional(&store.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let (id, user_id): (i64, i64) = (row.try_get("id")?, row.try_get("user_id")?);
+    let id: i64 = row.try_get("token_id")?;
     // Touch last-use at most once a minute: a write per request would serialise readers on SQLite.
     let last: Option<i64> = row.try_get("last_used_at")?;
     if last.is_none_or(|l| now - l > 60_000) {
@@ -201,5 +204,5 @@ pub async fn authenticate(store: &Store, secret: &str) -> Result<Option<Actor>> 
             .execute(&store.pool)
             .await?;
     }
-    users::actor_for(store, user_id).await
+    users::actor_from_row(&row).map(Some)
 }

@@ -283,6 +283,21 @@ pub async fn actor_for(store: &Store, user_id: i64) -> Result<Option<Actor>> {
     row.map(|r| from_row(&r).map(|u| actor_of(&u))).transpose()
 }
 
+/// The user columns an actor is read from, qualified by `alias`, for a query that finds the
+/// user through a credential (token, session) in the same statement.
+pub(crate) fn actor_columns(alias: &str) -> String {
+    COLUMNS
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The actor of a row selected with [`actor_columns`].
+pub(crate) fn actor_from_row(r: &AnyRow) -> Result<Actor> {
+    from_row(r).map(|u| actor_of(&u))
+}
+
 pub fn actor_of(u: &User) -> Actor {
     Actor {
         user_id: u.id,

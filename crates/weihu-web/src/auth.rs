@@ -107,10 +107,11 @@ impl FromRequestParts<AppState> for ApiActor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(secret) = bearer(&parts.headers) {
-            return tokens::authenticate(&state.store, secret)
+            let actor = tokens::authenticate(&state.store, secret)
                 .await?
-                .map(ApiActor)
-                .ok_or(ApiError::Unauthorized);
+                .ok_or(ApiError::Unauthorized)?;
+            crate::read_route::signed_in(parts, state, actor.user_id).await?;
+            return Ok(ApiActor(actor));
         }
         let Some(c) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(ApiError::Unauthorized);
@@ -128,6 +129,7 @@ impl FromRequestParts<AppState> for ApiActor {
                 return Err(ApiError::CsrfRejected);
             }
         }
+        crate::read_route::signed_in(parts, state, actor.user_id).await?;
         Ok(ApiActor(actor))
     }
 }
@@ -175,7 +177,12 @@ impl FromRequestParts<AppState> for WebSession {
             return Err(back.into_response());
         };
         match sessions::lookup(&state.store, &c).await {
-            Ok(Some((actor, csrf))) => Ok(WebSession { actor, csrf }),
+            Ok(Some((actor, csrf))) => {
+                crate::read_route::signed_in(parts, state, actor.user_id)
+                    .await
+                    .map_err(|e| ApiError::from(e).into_response())?;
+                Ok(WebSession { actor, csrf })
+            }
             Ok(None) => Err(back.into_response()),
             Err(e) => Err(ApiError::from(e).into_response()),
         }

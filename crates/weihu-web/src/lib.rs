@@ -13,6 +13,7 @@ pub mod format;
 mod headers;
 pub mod i18n;
 mod metrics;
+pub mod read_route;
 mod service_report;
 pub mod sheets;
 pub mod web;
@@ -138,6 +139,10 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::router())
         .layer(axum::middleware::from_fn(extract::reject_nul))
         .layer(axum::middleware::from_fn(auth::origin_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            read_route::route_reads,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(CatchPanicLayer::custom(|_| {
             error::ApiError::internal("handler", "panic")

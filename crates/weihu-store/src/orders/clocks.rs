@@ -15,6 +15,7 @@ use weihu_domain::sla::{
 };
 
 use crate::calendars::{self, StoredPolicy};
+use crate::sql::SqlBuf;
 use crate::{Backend, Result, Store, StoreError, instant, now_ms};
 
 /// A clock as shown on an order: the deadline (moved by pauses) and the timer (time used).
@@ -205,6 +206,105 @@ pub(crate) async fn start_arrival(
     insert_clock(cals, conn, order_id, ClockKind::Arrival, targets, now).await
 }
 
+/// The columns of a new running clock (after `order_id` and `client_org_id`), in
+/// [`NEW_CLOCK_COLUMNS`] order.
+pub(crate) struct NewClock {
+    kind: &'static str,
+    calendar: String,
+    target_kind: &'static str,
+    target_minutes: i64,
+    at_risk_percent: i64,
+    started_at: i64,
+    due_at: Option<i64>,
+    next_check_at: Option<i64>,
+}
+
+/// The columns a new clock is inserted with.
+pub(crate) const NEW_CLOCK_COLUMNS: &str = "order_id, client_org_id, kind, calendar, target_kind, target_minutes, \
+     at_risk_percent, started_at, due_at, state, next_check_at";
+
+impl NewClock {
+    /// One running clock of `kind` from `now`, with its cached due and first check time.
+    pub(crate) fn new(
+        cals: &Calendars,
+        kind: ClockKind,
+        targets: &weihu_domain::sla::PriorityTargets,
+        now: i64,
+    ) -> Result<NewClock> {
+        let target = targets.target(kind);
+        let cal = cals.get(&targets.calendar)?;
+        let spec = ClockSpec {
+            start: ts(now)?,
+            target,
+            pauses: Vec::new(),
+            stopped_at: None,
+            at_risk_percent: targets.at_risk_percent,
+        };
+        let due = match target.due(cal, spec.start, &[]) {
+            Ok(Due::At { due }) => Some(due.as_millisecond()),
+            _ => None,
+        };
+        let (target_kind, minutes) = match target {
+            Target::Business { minutes } => ("business", minutes),
+            Target::WallClock { minutes } => ("wall_clock", minutes),
+        };
+        Ok(NewClock {
+            kind: kind.as_str(),
+            calendar: targets.calendar.clone(),
+            target_kind,
+            target_minutes: minutes,
+            at_risk_percent: i64::from(targets.at_risk_percent),
+            started_at: now,
+            due_at: due,
+            next_check_at: next_check(cal, &spec, false),
+        })
+    }
+
+    /// The two clocks every new order on a policy starts with.
+    pub(crate) fn for_new_order(
+        cals: &Calendars,
+        policy: &SlaPolicy,
+        priority: Priority,
+        now: i64,
+    ) -> Result<[NewClock; 2]> {
+        let targets = policy.targets_for(priority);
+        Ok([
+            NewClock::new(cals, ClockKind::Response, targets, now)?,
+            NewClock::new(cals, ClockKind::Resolution, targets, now)?,
+        ])
+    }
+
+    /// Appends `(…)` with this clock's values for the order `order_id` of `client_org_id`
+    /// (None: read from the order).
+    pub(crate) fn push_values(&self, order_id: i64, client_org_id: Option<i64>, w: &mut SqlBuf) {
+        w.push("(").bind(order_id).push(", ");
+        match client_org_id {
+            Some(c) => w.bind(c),
+            None => w
+                .push("(SELECT client_org_id FROM orders WHERE id = ")
+                .bind(order_id)
+                .push(")"),
+        };
+        w.push(", ")
+            .bind(self.kind)
+            .push(", ")
+            .bind(self.calendar.clone())
+            .push(", ")
+            .bind(self.target_kind)
+            .push(", ")
+            .bind(self.target_minutes)
+            .push(", ")
+            .bind(self.at_risk_percent)
+            .push(", ")
+            .bind(self.started_at)
+            .push(", ")
+            .bind(self.due_at)
+            .push(", 'running', ")
+            .bind(self.next_check_at)
+            .push(")");
+    }
+}
+
 /// One running clock from `now`, with its cached due and first check time.
 async fn insert_clock(
     cals: &Calendars,
@@ -214,39 +314,12 @@ async fn insert_clock(
     targets: &weihu_domain::sla::PriorityTargets,
     now: i64,
 ) -> Result<()> {
-    let target = targets.target(kind);
-    let cal = cals.get(&targets.calendar)?;
-    let spec = ClockSpec {
-        start: ts(now)?,
-        target,
-        pauses: Vec::new(),
-        stopped_at: None,
-        at_risk_percent: targets.at_risk_percent,
-    };
-    let due = match target.due(cal, spec.start, &[]) {
-        Ok(Due::At { due }) => Some(due.as_millisecond()),
-        _ => None,
-    };
-    let (target_kind, minutes) = match target {
-        Target::Business { minutes } => ("business", minutes),
-        Target::WallClock { minutes } => ("wall_clock", minutes),
-    };
-    sqlx::query(
-        "INSERT INTO order_clocks (order_id, client_org_id, kind, calendar, target_kind, target_minutes, at_risk_percent, \
-         started_at, due_at, state, next_check_at) \
-         VALUES ($1, (SELECT client_org_id FROM orders WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, 'running', $9)",
-    )
-    .bind(order_id)
-    .bind(kind.as_str())
-    .bind(targets.calendar.clone())
-    .bind(target_kind)
-    .bind(minutes)
-    .bind(i64::from(targets.at_risk_percent))
-    .bind(now)
-    .bind(due)
-    .bind(next_check(cal, &spec, false))
-    .execute(&mut *conn)
-    .await?;
+    let clock = NewClock::new(cals, kind, targets, now)?;
+    let mut w = SqlBuf::new(&format!(
+        "INSERT INTO order_clocks ({NEW_CLOCK_COLUMNS}) VALUES "
+    ));
+    clock.push_values(order_id, None, &mut w);
+    w.query().execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -420,7 +493,8 @@ pub(crate) async fn views(
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    let mut conn = store.pool.acquire().await?;
+    // The reads' pool: a list's clocks come from where its orders came from.
+    let mut conn = store.reader().acquire().await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {CLOCK_COLUMNS} FROM order_clocks WHERE order_id IN ({list}) ORDER BY order_id, id"
     )))

@@ -74,9 +74,47 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// One transaction for the batch; each order inside its own savepoint.
+/// One transaction for the batch: all orders with one statement per table, or, when that fails
+/// (an order whose contract went away since it was checked, say), each order inside its own
+/// savepoint, so the bad one fails alone.
 async fn write_batch(store: &Store, jobs: &[Job]) -> Result<Vec<Result<i64>>> {
     let mut tx = store.pool.begin().await?;
+    if let [job] = jobs {
+        // Alone in its batch: no savepoint needed, a failure rolls back only this order.
+        return Ok(
+            match super::batch::write_many(&mut tx, store.backend(), &[&job.order]).await {
+                Ok(ids) => {
+                    tx.commit().await?;
+                    ids.into_iter().map(Ok).collect()
+                }
+                Err(e) => vec![Err(e)],
+            },
+        );
+    }
+    {
+        sqlx::query("SAVEPOINT all_orders")
+            .execute(&mut *tx)
+            .await?;
+        let orders: Vec<&PreparedOrder> = jobs.iter().map(|j| &j.order).collect();
+        match super::batch::write_many(&mut tx, store.backend(), &orders).await {
+            Ok(ids) => {
+                sqlx::query("RELEASE SAVEPOINT all_orders")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(ids.into_iter().map(Ok).collect());
+            }
+            Err(e) => {
+                tracing::info!(error = %e, batch = jobs.len(), "order batch falls back to one order at a time");
+                sqlx::query("ROLLBACK TO SAVEPOINT all_orders")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("RELEASE SAVEPOINT all_orders")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
         sqlx::query("SAVEPOINT one_order").execute(&mut *tx).await?;

@@ -3,6 +3,7 @@
 
 mod access;
 pub mod attachments;
+mod batch;
 mod breaches;
 mod clocks;
 mod edit;
@@ -563,6 +564,9 @@ pub async fn write(
     write_as(conn, backend, p, &p.subject).await
 }
 
+/// The timeline note of a fault order that starts without clocks.
+const NO_POLICY_NOTE: &str = "未启动 SLA 计时：合同未指定 SLA 策略，也没有默认策略 / No SLA clocks: the contract names no SLA policy and there is no default policy";
+
 async fn write_as(
     conn: &mut sqlx::AnyConnection,
     backend: crate::Backend,
@@ -626,7 +630,7 @@ async fn write_as(
             id,
             "sla_not_started",
             false,
-            "未启动 SLA 计时：合同未指定 SLA 策略，也没有默认策略 / No SLA clocks: the contract names no SLA policy and there is no default policy",
+            NO_POLICY_NOTE,
             json!({"reason": "no_policy"}),
         )
         .await?;
@@ -784,48 +788,75 @@ pub async fn list(
         && filter.requester_id.is_none()
         && filter.at_risk != Some(true)
         && filter.unassigned != Some(true)
-        && filter.escalated != Some(true);
+        && filter.escalated != Some(true)
+        && filter
+            .kind
+            .as_deref()
+            .map(str::trim)
+            .is_none_or(str::is_empty);
     if let Some(q) = q {
         search::check_query(q)?;
     }
-    let mut w = SqlBuf::new("");
-    let searched = match q {
-        Some(q) if !number_like => search::join(
-            store.backend(),
-            q,
-            staff,
-            top.then_some((limit, offset)),
-            &mut w,
-        ),
-        _ => false,
+    let text = q.filter(|_| !number_like);
+    // FROM … WHERE …: the index join (when searching) and every filter, numbered from $1.
+    let from_where = |cut: search::Cut| -> Result<(SqlBuf, bool)> {
+        let mut w = SqlBuf::new("");
+        let searched = text.is_some_and(|q| search::join(store.backend(), q, staff, cut, &mut w));
+        w.push(" WHERE 1 = 1");
+        match q {
+            Some(q) if number_like => {
+                w.push(" AND lower(o.number) LIKE ")
+                    .bind(like_pattern(q))
+                    .push(" ESCAPE '\\'");
+            }
+            Some(_) if !searched => {
+                w.push(" AND 1 = 0");
+            }
+            _ => {}
+        }
+        push_filter(actor, filter, &mut w)?;
+        Ok((w, searched))
     };
-    let top = top && searched;
-    w.push(" WHERE 1 = 1");
-    match q {
-        Some(q) if number_like => {
-            w.push(" AND lower(o.number) LIKE ")
-                .bind(like_pattern(q))
-                .push(" ESCAPE '\\'");
+    let (count_cap, ranked_matches) = search::limits();
+    let unranked = search::Cut {
+        ranked: false,
+        top: None,
+    };
+    // A search counts its matches only up to the cap (a common word matches ~10% of all orders):
+    // in the index alone when nothing else filters, else joined to the orders.
+    let (total, capped, searched) = match text {
+        Some(q) => {
+            let c = match search::count(store.backend(), q, staff).filter(|_| top) {
+                Some(c) => c,
+                None => {
+                    let (w, _) = from_where(unranked)?;
+                    let mut c = SqlBuf::new("SELECT count(*) FROM (SELECT 1 FROM orders o");
+                    c.push(&w.sql);
+                    c.args = w.args;
+                    c.push(" LIMIT ").bind(count_cap + 1).push(") m");
+                    c
+                }
+            };
+            let n: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
+            let searched = !weihu_domain::search::query_tokens(q).is_empty();
+            (n.min(count_cap), n > count_cap, searched)
         }
-        Some(_) if !searched => {
-            w.push(" AND 1 = 0");
-        }
-        _ => {}
-    }
-    push_filter(actor, filter, &mut w)?;
-    let c = match q
-        .filter(|_| top)
-        .and_then(|q| search::count(store.backend(), q, staff))
-    {
-        Some(c) => c,
         None => {
+            let (w, _) = from_where(unranked)?;
             let mut c = SqlBuf::new("SELECT count(*) FROM orders o");
             c.push(&w.sql);
-            c.args = w.args.clone();
-            c
+            c.args = w.args;
+            let n: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
+            (n, false, false)
         }
     };
-    let total: i64 = c.query().fetch_one(&store.pool).await?.try_get(0)?;
+    let no_sort = params.sort.as_deref().is_none_or(str::is_empty);
+    let ranked = searched && no_sort && total <= ranked_matches;
+    let top = top && searched;
+    let (w, _) = from_where(search::Cut {
+        ranked,
+        top: top.then_some((limit, offset)),
+    })?;
     let order = params.order_by_on(
         &[("created_at", "o.created_at"), ("priority", "o.priority"), ("number", "o.number"), ("updated_at", "o.updated_at"),
           ("state", "o.state"), ("client", "c.name"), ("assignee", "a.display_name"), ("subject", "o.subject"),
@@ -859,30 +890,42 @@ pub async fn list(
     s.push(&w.sql);
     s.args = w.args;
     s.push(" ORDER BY ");
-    // A text search without an explicit sort lists the best matches first.
+    // A text search without an explicit sort lists the best matches first (up to
+    // RANKED_MATCHES of them; beyond, newest first).
     if top {
-        // The index already cut the page (best rank, newest first on ties).
-        s.push(search::RANK_ORDER)
-            .push(", o.id DESC LIMIT ")
-            .bind(limit);
-    } else {
-        if searched && params.sort.as_deref().is_none_or(str::is_empty) {
+        // The index already cut the page (best rank or newest id first).
+        if ranked {
             s.push(search::RANK_ORDER).push(", ");
         }
-        s.push(&order)
+        s.push("o.id DESC LIMIT ").bind(limit);
+    } else {
+        if ranked {
+            s.push(search::RANK_ORDER).push(", ");
+        }
+        // Too many matches to rank: newest first, by id, as the index cuts it without filters.
+        let order = if searched && no_sort && !ranked {
+            "o.id DESC"
+        } else {
+            order.as_str()
+        };
+        s.push(order)
             .push(" LIMIT ")
             .bind(limit)
             .push(" OFFSET ")
             .bind(offset);
     }
-    let rows = s.query().fetch_all(&store.pool).await?;
+    let rows = s.query().fetch_all(store.reader()).await?;
     let mut items: Vec<Order> = rows.iter().map(from_row).collect::<Result<_>>()?;
     let ids: Vec<i64> = items.iter().map(|o| o.id).collect();
     let mut views = clocks::views(store, &ids).await?;
     for o in &mut items {
         o.clocks = views.remove(&o.id).unwrap_or_default();
     }
-    Ok(Page::new(items, total, offset))
+    Ok(if capped {
+        Page::at_least(items, total, offset, limit)
+    } else {
+        Page::new(items, total, offset)
+    })
 }
 
 /// `asset` if it is a device of the client (on a new order and on an edit).

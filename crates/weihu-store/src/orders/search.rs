@@ -3,6 +3,8 @@
 //! differently (SQLite FTS5, PostgreSQL `simple` tsvector with GIN indexes); this module is the
 //! only place that knows.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use sqlx::{AnyConnection, Row};
 use weihu_domain::search::{IndexTokens, MAX_INDEX_BYTES, query_tokens};
 
@@ -153,62 +155,127 @@ pub(crate) async fn rebuild_all(conn: &mut AnyConnection, backend: Backend) -> R
     Ok(ids.len() as u64)
 }
 
+/// Counting matches stops here: a search with more reports this many and says so
+/// (`Page::total_capped`, "10,000+" on the board), so a common word never counts every match.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Up to this many matches are ranked by relevance; with more, a search lists the newest first
+/// (ranking every match of a common word means reading every match, and among thousands of
+/// orders that all contain the word the newest are what a desk looks for).
+pub const RANKED_MATCHES: i64 = 1_000;
+
+static LIMITS: [AtomicI64; 2] = [AtomicI64::new(COUNT_CAP), AtomicI64::new(RANKED_MATCHES)];
+
+/// The count cap and the ranked-matches bound in force ([`COUNT_CAP`], [`RANKED_MATCHES`]; tests
+/// lower them to reach both with a handful of orders).
+pub(crate) fn limits() -> (i64, i64) {
+    (
+        LIMITS[0].load(Ordering::Relaxed),
+        LIMITS[1].load(Ordering::Relaxed),
+    )
+}
+
+/// Lowers the limits for a test process (see `testing::search_limits`).
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn set_limits(count_cap: i64, ranked: i64) {
+    LIMITS[0].store(count_cap, Ordering::Relaxed);
+    LIMITS[1].store(ranked, Ordering::Relaxed);
+}
+
+/// The document column a search matches: client-visible text only, or also internal notes.
+/// PostgreSQL keeps both as stored, GIN-indexed `tsvector` columns (migration 0022), so a match
+/// never re-parses the token text.
+fn pg_doc(internal: bool) -> &'static str {
+    if internal { "all_doc" } else { "public_doc" }
+}
+
+/// The PostgreSQL query of `tokens` as a literal, not a bind parameter: a prepared statement
+/// reused with a parameter may get a generic plan, which cannot tell a word in every tenth order
+/// (walk the newest orders, stop after a page) from a rare one (the GIN index) — the statistics
+/// of the stored `tsvector` columns need the word itself. Tokens are letters, digits and CJK
+/// characters (`query_tokens`); quotes are doubled all the same.
+fn pg_query(tokens: &[String]) -> String {
+    format!(
+        "plainto_tsquery('simple', '{}')",
+        tokens.join(" ").replace('\\', "").replace('\'', "''")
+    )
+}
+
+/// The FTS5 `MATCH` expression: every token, in the public column only unless `internal`.
+fn fts_expr(tokens: &[String], internal: bool) -> String {
+    let all = tokens
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    if internal {
+        all
+    } else {
+        format!("public_tokens : ({all})")
+    }
+}
+
+/// How [`join`] orders and cuts the matches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cut {
+    /// Compute the relevance rank (`s.srank`, lower is better); otherwise it is 0.
+    pub ranked: bool,
+    /// Cut the page inside the index: (limit, offset), best rank first when `ranked`, else
+    /// newest id first. Only for a search without other filters or sort.
+    pub top: Option<(i64, i64)>,
+}
+
 /// Joins the matching index rows as `s` (with their rank `s.srank`), or returns false when the
 /// query has no searchable token. Internal notes count only when `internal` (provider staff).
-/// The match and the rank are computed once, in the index, not per order.
-///
-/// With `top` (limit, offset) — a search without other filters or sort — the page is cut inside
-/// the index (best rank first, newest id on ties), so only its orders are joined and sorted.
 pub(crate) fn join(
     backend: Backend,
     query: &str,
     internal: bool,
-    top: Option<(i64, i64)>,
+    cut: Cut,
     w: &mut SqlBuf,
 ) -> bool {
     let tokens = query_tokens(query);
     if tokens.is_empty() {
         return false;
     }
-    let cut = |w: &mut SqlBuf, id: &str| {
-        if let Some((limit, offset)) = top {
-            w.push(&format!(" ORDER BY srank, {id} DESC LIMIT "))
-                .bind(limit)
-                .push(" OFFSET ")
-                .bind(offset);
+    let page = |w: &mut SqlBuf, id: &str| {
+        if let Some((limit, offset)) = cut.top {
+            let order = if cut.ranked {
+                format!(" ORDER BY srank, {id} DESC LIMIT ")
+            } else {
+                format!(" ORDER BY {id} DESC LIMIT ")
+            };
+            w.push(&order).bind(limit).push(" OFFSET ").bind(offset);
         }
     };
     match backend {
         Backend::Sqlite => {
-            let all = tokens
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            let expr = if internal {
-                all
+            let rank = if cut.ranked {
+                "bm25(order_search)"
             } else {
-                format!("public_tokens : ({all})")
+                "0"
             };
-            w.push(" JOIN (SELECT rowid AS sid, bm25(order_search) AS srank FROM order_search WHERE order_search MATCH ")
-                .bind(expr);
-            cut(w, "rowid");
+            w.push(&format!(
+                " JOIN (SELECT rowid AS sid, {rank} AS srank FROM order_search WHERE order_search MATCH "
+            ))
+            .bind(fts_expr(&tokens, internal));
+            page(w, "rowid");
             w.push(") s ON s.sid = o.id");
         }
         Backend::Postgres => {
-            let doc = if internal {
-                "public_tokens || ' ' || internal_tokens"
-            } else {
-                "public_tokens"
-            };
+            let doc = pg_doc(internal);
             // ts_rank grows with relevance; negated so that ascending order is best first on both.
+            let rank = if cut.ranked {
+                format!("-ts_rank({doc}, q)")
+            } else {
+                "0".to_owned()
+            };
             w.push(&format!(
-                " JOIN (SELECT order_id AS sid, -ts_rank(to_tsvector('simple', {doc}), q) AS srank \
-                 FROM order_search, plainto_tsquery('simple', "
-            ))
-            .bind(tokens.join(" "))
-            .push(&format!(") q WHERE to_tsvector('simple', {doc}) @@ q"));
-            cut(w, "order_id");
+                " JOIN (SELECT order_id AS sid, {rank} AS srank \
+                 FROM order_search, {} q WHERE {doc} @@ q",
+                pg_query(&tokens)
+            ));
+            page(w, "order_id");
             w.push(") s ON s.sid = o.id");
         }
     }
@@ -218,40 +285,46 @@ pub(crate) fn join(
 /// The `ORDER BY` term for the best matches first (bm25 is lower-is-better; ts_rank is negated).
 pub(crate) const RANK_ORDER: &str = "s.srank ASC";
 
-/// `SELECT count(*)` of the index rows matching `query`, without joining the orders (every
-/// index row has its order): for a search without other filters.
+/// `SELECT count(*)` of the index rows matching `query`, at most the count cap + 1, without
+/// joining the orders (every index row has its order): for a search without other filters.
 pub(crate) fn count(backend: Backend, query: &str, internal: bool) -> Option<SqlBuf> {
     let tokens = query_tokens(query);
     if tokens.is_empty() {
         return None;
     }
-    let mut c = SqlBuf::new("SELECT count(*) FROM order_search WHERE ");
+    let mut c = SqlBuf::new("SELECT count(*) FROM (SELECT 1 FROM order_search WHERE ");
     match backend {
         Backend::Sqlite => {
-            let all = tokens
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            let expr = if internal {
-                all
-            } else {
-                format!("public_tokens : ({all})")
-            };
-            c.push("order_search MATCH ").bind(expr);
+            c.push("order_search MATCH ")
+                .bind(fts_expr(&tokens, internal));
         }
         Backend::Postgres => {
-            let doc = if internal {
-                "public_tokens || ' ' || internal_tokens"
-            } else {
-                "public_tokens"
-            };
-            c.push(&format!(
-                "to_tsvector('simple', {doc}) @@ plainto_tsquery('simple', "
-            ))
-            .bind(tokens.join(" "))
-            .push(")");
+            c.push(&format!("{} @@ {}", pg_doc(internal), pg_query(&tokens)));
         }
     }
+    c.push(" LIMIT ").bind(limits().0 + 1).push(") m");
     Some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_query_literal_cannot_be_broken_out_of() {
+        assert_eq!(
+            pg_query(&["打印".into(), "印机".into()]),
+            "plainto_tsquery('simple', '打印 印机')"
+        );
+        assert_eq!(
+            pg_query(&["a'); DROP TABLE orders; --".into(), "b\\'".into()]),
+            "plainto_tsquery('simple', 'a''); DROP TABLE orders; -- b''')"
+        );
+        // What users type goes through query_tokens, which keeps letters, digits and CJK only.
+        let tokens = query_tokens("x' OR '1'='1 \\ 蓝牙");
+        assert!(
+            tokens.iter().all(|t| !t.contains(['\'', '\\'])),
+            "{tokens:?}"
+        );
+    }
 }

@@ -100,6 +100,11 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "user_writes",
+        identity: false,
+        cols: &[I("user_id"), I("wrote_at")],
+    },
+    Table {
         name: "login_throttle",
         identity: false,
         cols: &[

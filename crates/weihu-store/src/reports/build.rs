@@ -78,7 +78,7 @@ pub async fn build(
     let tz = store.time_zone();
     let (from, to, _, _) = month_bounds(ym, tz)?;
     let now = now_ms();
-    let pool = &store.pool;
+    let pool = store.reader();
 
     // Attainment: clocks stopped at their event this month (their recorded outcome), and clocks
     // still running whose due passed this month (breached already, whatever comes next).

@@ -166,6 +166,8 @@ pub struct Health {
     status: &'static str,
     database: &'static str,
     version: &'static str,
+    /// The read replica (`serve --database-read-url`): null without one.
+    read_replica: Option<weihu_store::replica::ReplicaHealth>,
 }
 
 /// Liveness and database reachability.
@@ -177,6 +179,7 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
         status: if ok { "ok" } else { "unavailable" },
         database: state.store.backend().name(),
         version: env!("CARGO_PKG_VERSION"),
+        read_replica: state.store.read_replica().map(|r| r.health()),
     };
     let code = if ok {
         StatusCode::OK

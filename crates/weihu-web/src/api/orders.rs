@@ -125,6 +125,11 @@ pub async fn bulk(
 /// Service orders the caller may see: a client user their own, a client admin their
 /// organisation's, provider staff all. Sort by `created_at`, `updated_at`, `priority`, `due`,
 /// `number`, `state`, `client`, `assignee` or `subject` (`-` first for descending).
+///
+/// `q` searches the text (an order number typed in part matches the number). Without `sort`,
+/// matches come best first when there are at most 1,000 of them, else newest first. A search
+/// counts its matches up to 10,000: with more, `total` is 10,000 and `total_capped` is true (the
+/// board shows "10,000+"); `next` is then given while pages come back full.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
     params(ListQuery, ("client_org_id" = Option<i64>, Query), ("state" = Option<String>, Query), ("open" = Option<bool>, Query),
            ("priority" = Option<String>, Query), ("assignee_id" = Option<i64>, Query), ("team_id" = Option<i64>, Query),

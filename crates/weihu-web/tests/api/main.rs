@@ -60,6 +60,7 @@ mod outages;
 mod pagination;
 mod report_form;
 mod reports;
+mod search;
 mod service_levels;
 mod session;
 mod time_zones;

@@ -20,8 +20,13 @@ pub struct BenchArgs {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
     /// API token (wh_…) of a provider user (dispatcher or admin) — the desk.
-    #[arg(long, env = "WEIHU_BENCH_TOKEN")]
-    pub token: String,
+    #[arg(long, env = "WEIHU_BENCH_TOKEN", required_unless_present = "commits")]
+    pub token: Option<String>,
+    /// Measure the database instead of a server: --clients writers each commit single-row
+    /// transactions (durably, with the server's settings) into a scratch table for --duration,
+    /// against the configured database (--data-dir or DATABASE_URL). The scratch table is dropped.
+    #[arg(long)]
+    pub commits: bool,
     /// Concurrent clients (tasks).
     #[arg(long, default_value_t = 8)]
     pub clients: usize,
@@ -31,7 +36,8 @@ pub struct BenchArgs {
     /// Stop after this many requests in total (whichever comes first with --duration).
     #[arg(long)]
     pub requests: Option<u64>,
-    /// Operation weights: create, comment, board, open, search, client.
+    /// Operation weights: create, comment, board, open, search, client, search_client (the word
+    /// within --client-org's orders), search_open (the word among open orders).
     #[arg(
         long,
         default_value = "create=20,comment=10,board=30,open=30,search=10"
@@ -48,7 +54,16 @@ pub struct BenchArgs {
     pub seed: u64,
 }
 
-const OPS: [&str; 6] = ["create", "comment", "board", "open", "search", "client"];
+const OPS: [&str; 8] = [
+    "create",
+    "comment",
+    "board",
+    "open",
+    "search",
+    "client",
+    "search_client",
+    "search_open",
+];
 
 /// `30s`, `2m`, `500ms`, `1h`, or plain seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -221,6 +236,20 @@ async fn op(s: &Shared, rng: &mut Rng, name: &str, n: u64) -> Result<(), String>
             s.base,
             s.client_org.ok_or("the client op needs --client-org")?
         )),
+        // The word within one client's orders (a client's own search, or the desk's filtered one).
+        "search_client" => s.http.get(format!(
+            "{}/api/v1/orders?q={}&client_org_id={}&limit=50",
+            s.base,
+            q(&s.word),
+            s.client_org
+                .ok_or("the search_client op needs --client-org")?
+        )),
+        // The word among open orders only.
+        "search_open" => s.http.get(format!(
+            "{}/api/v1/orders?q={}&open=true&limit=50",
+            s.base,
+            q(&s.word)
+        )),
         _ => return Err(format!("unknown op {name}")),
     };
     let r = req
@@ -253,8 +282,12 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
         mix_text.push_str(",client=10");
     }
     let mix = parse_mix(&mix_text).map_err(Failure::input)?;
-    if mix.iter().any(|(o, _)| *o == "client") && args.client_org.is_none() {
-        return Err(Failure::input("the client op needs --client-org ID"));
+    if let Some((o, _)) = mix
+        .iter()
+        .find(|(o, _)| matches!(*o, "client" | "search_client"))
+        && args.client_org.is_none()
+    {
+        return Err(Failure::input(format!("the {o} op needs --client-org ID")));
     }
     let clients = args.clients.clamp(1, 1024);
     let http = reqwest::Client::builder()
@@ -266,7 +299,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
     let mut shared = Shared {
         http,
         base,
-        token: args.token.clone(),
+        token: args.token.clone().unwrap_or_default(),
         client_org_for_create: 0,
         client_org: args.client_org,
         word: args.word.clone(),
@@ -398,6 +431,82 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
             println!("first {name} error: {e}");
         }
     }
+    Ok(())
+}
+
+/// `weihu bench --commits`: the store's own single-row commit rate with `--clients` writers, the
+/// ceiling that order creation is measured against.
+pub async fn commits(settings: &crate::config::Settings, args: BenchArgs) -> Result<(), Failure> {
+    let duration = parse_duration(&args.duration).map_err(Failure::input)?;
+    let writers = args.clients.clamp(1, 64);
+    let store = super::open(settings).await?;
+    let pool = store.pool().clone();
+    sqlx::query("DROP TABLE IF EXISTS bench_commits")
+        .execute(&pool)
+        .await
+        .map_err(weihu_store::StoreError::from)?;
+    sqlx::query(
+        "CREATE TABLE bench_commits (id BIGINT PRIMARY KEY, at BIGINT NOT NULL, note TEXT NOT NULL)",
+    )
+    .execute(&pool)
+    .await
+    .map_err(weihu_store::StoreError::from)?;
+    eprintln!(
+        "bench --commits on {} with {writers} writers for {duration:?}: one INSERT per transaction",
+        store.backend().name()
+    );
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut stats = Stats::default();
+            let mut i: i64 = 0;
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                let r = sqlx::query("INSERT INTO bench_commits (id, at, note) VALUES ($1, $2, $3)")
+                    .bind(w as i64 * 1_000_000_000 + i)
+                    .bind(weihu_store::now_ms())
+                    .bind("weihu bench --commits")
+                    .execute(&pool)
+                    .await;
+                stats.lat_us.push(t0.elapsed().as_micros() as u64);
+                if let Err(e) = r {
+                    stats.errors += 1;
+                    stats.first_error.get_or_insert(e.to_string());
+                }
+                i += 1;
+            }
+            stats
+        }));
+    }
+    let mut all = Stats::default();
+    for t in tasks {
+        let st = t
+            .await
+            .map_err(|e| Failure::input(format!("bench task failed: {e}")))?;
+        all.lat_us.extend(st.lat_us);
+        all.errors += st.errors;
+        if all.first_error.is_none() {
+            all.first_error = st.first_error;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.lat_us.sort_unstable();
+    println!(
+        "{:<8} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "op", "count", "errors", "commit/s", "p50 ms", "p95 ms", "p99 ms", "max ms"
+    );
+    print_row("commit", &all.lat_us, all.errors, secs);
+    if let Some(e) = &all.first_error {
+        println!("first error: {e}");
+    }
+    sqlx::query("DROP TABLE bench_commits")
+        .execute(&pool)
+        .await
+        .map_err(weihu_store::StoreError::from)?;
+    store.close().await;
     Ok(())
 }
 

@@ -157,7 +157,9 @@ pub async fn run(args: Args) -> ExitCode {
     {
         return finish(maintenance::run(c));
     }
-    if let Command::Bench(b) = args.command {
+    if matches!(&args.command, Command::Bench(b) if !b.commits)
+        && let Command::Bench(b) = args.command
+    {
         return finish(bench::run(b).await);
     }
     let file = match FileConfig::load(args.common.config.as_deref()) {
@@ -190,7 +192,8 @@ pub async fn run(args: Args) -> ExitCode {
         Command::Statements(c) => statements::run(&settings, c).await,
         Command::Reports(c) => reports::run(&settings, c).await,
         Command::Maintenance(c) => maintenance::run_on(&settings, c).await,
-        Command::Calendar(_) | Command::Bench(_) | Command::Sla(_) => Ok(()),
+        Command::Bench(b) => bench::commits(&settings, b).await,
+        Command::Calendar(_) | Command::Sla(_) => Ok(()),
     };
     finish(result)
 }

@@ -42,6 +42,16 @@ pub struct ServeArgs {
     /// Sign-in throttling window and lock length, in minutes.
     #[arg(long, env = "WEIHU_LOGIN_LOCK_MINUTES", default_value_t = 15)]
     pub login_lock_minutes: u32,
+    /// A PostgreSQL streaming replica of DATABASE_URL's primary (postgres://…). Lists, search,
+    /// reports and exports read from it while it is healthy; a user's reads stay on the primary
+    /// for a few seconds after that user writes. Unset: everything reads from the primary.
+    #[arg(long, env = "DATABASE_READ_URL")]
+    pub database_read_url: Option<String>,
+    /// The replica is read from only while it has replayed everything the primary had this
+    /// many seconds ago (checked every second).
+    #[arg(long, env = "WEIHU_REPLICA_MAX_LAG", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub replica_max_lag: u64,
 }
 
 /// Creates the provider, the built-in China 5×8 calendar and default SLA policy when there is no
@@ -150,7 +160,13 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
     })?;
     weihu_web::format::set_display_zone(zone.clone());
     // The provider's zone: pages show times in it, and order numbers take their year from it.
-    let store = open(settings).await?.with_time_zone(zone);
+    let mut store = open(settings).await?.with_time_zone(zone);
+    if let Some(url) = args.database_read_url.as_deref().filter(|u| !u.is_empty()) {
+        store = store
+            .with_read_replica(url, std::time::Duration::from_secs(args.replica_max_lag))
+            .map_err(|e| Failure::input(format!("--database-read-url: {e}")))?;
+        store.check_replica().await;
+    }
     if args.demo {
         load_demo(&store).await?;
     } else {
@@ -189,12 +205,28 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
     let login_window_ms = i64::from(args.login_lock_minutes.max(1)) * 60_000;
     let jobs = tokio::spawn(clock_job(store.clone(), login_window_ms));
     let month_end = tokio::spawn(month_end_job(store.clone()));
+    let replica = tokio::spawn(replica_job(store.clone()));
     weihu_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
     month_end.abort();
+    replica.abort();
     store.close().await;
     println!("Weihu stopped.");
     Ok(())
+}
+
+/// Checks the read replica every second (nothing without one): reads go to it only while it is
+/// reachable and caught up.
+async fn replica_job(store: Store) {
+    if store.read_replica().is_none() {
+        return;
+    }
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        store.check_replica().await;
+    }
 }
 
 /// Re-evaluates SLA clocks every 30 seconds, raising at-risk and breach notifications. Safe with

@@ -1,0 +1,12 @@
+-- The search documents are stored and indexed instead of computed per match: a first page of a
+-- common word read `to_tsvector(...)` of every match again (18.9 s at 1M orders). ANALYZE keeps
+-- statistics of the stored tsvector columns (most common tokens), so the planner can tell a word
+-- that matches 10% of all orders (walk the newest orders, stop after a page) from a rare one
+-- (the GIN index).
+DROP INDEX order_search_public;
+DROP INDEX order_search_all;
+ALTER TABLE order_search
+    ADD COLUMN public_doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', public_tokens)) STORED,
+    ADD COLUMN all_doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', public_tokens || ' ' || internal_tokens)) STORED;
+CREATE INDEX order_search_public ON order_search USING GIN (public_doc);
+CREATE INDEX order_search_all ON order_search USING GIN (all_doc);
