@@ -49,10 +49,11 @@ impl Replica {
     }
 
     /// How long after a write a user's reads stay on the primary: the lag the replica may have,
-    /// plus two health-check intervals (a check is up to a second old when a request reads it,
-    /// and compares against a primary position sampled up to a second before `max_lag`).
+    /// plus a second for each of: the health check a request reads (up to a second old), the
+    /// primary position it compares with (sampled up to a second before `max_lag`), and the
+    /// write mark (refreshed at most once a second).
     pub fn write_window(&self) -> Duration {
-        self.max_lag + Duration::from_secs(2)
+        self.max_lag + Duration::from_secs(3)
     }
 
     pub fn healthy(&self) -> bool {
@@ -183,7 +184,7 @@ impl Store {
         // A replica that stopped answering must cost a request little: it is retried on the primary.
         let pool = AnyPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(2))
+            .acquire_timeout(Duration::from_secs(1))
             .connect_lazy_with(opts);
         self.read = Some(Arc::new(Replica {
             pool,

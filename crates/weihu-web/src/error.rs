@@ -169,7 +169,14 @@ impl ApiError {
                 | S::BadFile { .. }
                 | S::Unsupported(_)
                 | S::Hashing(_) => {
-                    tracing::error!(error = %e, "internal error");
+                    // A read that failed on the replica is answered again from the primary
+                    // (`read_route`): a warning, not an error of the request.
+                    if weihu_store::replica::ReadRoute::current().is_some_and(|r| r.used_replica())
+                    {
+                        tracing::warn!(error = %e, "a read on the replica failed; retrying on the primary");
+                    } else {
+                        tracing::error!(error = %e, "internal error");
+                    }
                     (
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "internal",

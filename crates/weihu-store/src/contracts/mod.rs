@@ -346,6 +346,22 @@ pub async fn list(
     .await
 }
 
+/// Several contracts by id as the system sees them, in id order (jobs that price all of them).
+pub(crate) async fn get_many(store: &Store, ids: &[i64]) -> Result<Vec<Contract>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE c.id IN ({}) ORDER BY c.id",
+        list.join(", ")
+    )))
+    .fetch_all(&store.pool)
+    .await?;
+    let system = Actor::system(0);
+    rows.iter().map(|r| from_row(r, &system)).collect()
+}
+
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Contract> {
     may_read(actor)?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))

@@ -479,9 +479,26 @@ async fn pauses_of(
     Ok(out)
 }
 
-/// The evaluated clocks of some orders, keyed by order id.
+/// The evaluated clocks of some orders, keyed by order id, read from the primary (an order
+/// read alone: its row came from there too).
 pub(crate) async fn views(
     store: &Store,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, Vec<ClockView>>> {
+    views_from(store, &store.pool, order_ids).await
+}
+
+/// [`views`] for a list, from where lists read ([`Store::reader`]).
+pub(crate) async fn views_for_list(
+    store: &Store,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, Vec<ClockView>>> {
+    views_from(store, store.reader(), order_ids).await
+}
+
+async fn views_from(
+    store: &Store,
+    pool: &sqlx::AnyPool,
     order_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<ClockView>>> {
     let mut out: HashMap<i64, Vec<ClockView>> = HashMap::new();
@@ -493,8 +510,7 @@ pub(crate) async fn views(
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    // The reads' pool: a list's clocks come from where its orders came from.
-    let mut conn = store.reader().acquire().await?;
+    let mut conn = pool.acquire().await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {CLOCK_COLUMNS} FROM order_clocks WHERE order_id IN ({list}) ORDER BY order_id, id"
     )))

@@ -917,7 +917,7 @@ pub async fn list(
     let rows = s.query().fetch_all(store.reader()).await?;
     let mut items: Vec<Order> = rows.iter().map(from_row).collect::<Result<_>>()?;
     let ids: Vec<i64> = items.iter().map(|o| o.id).collect();
-    let mut views = clocks::views(store, &ids).await?;
+    let mut views = clocks::views_for_list(store, &ids).await?;
     for o in &mut items {
         o.clocks = views.remove(&o.id).unwrap_or_default();
     }

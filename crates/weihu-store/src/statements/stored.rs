@@ -132,6 +132,9 @@ pub struct GenerateSummary {
     pub failed: Vec<String>,
 }
 
+/// Contracts whose month's activity one set of queries reads (their ids go into `IN` lists).
+const CONTRACTS_PER_READ: usize = 200;
+
 /// Writes (or refreshes) the draft statements of `month` for every contract in force during it,
 /// or for one contract. Issued statements are never touched. Safe to run on several instances at
 /// once: the unique (contract, month) index lets one insert win and the other skip.
@@ -178,7 +181,6 @@ pub async fn generate(
             })
             .collect::<Result<_>>()?
     };
-    let system = Actor::system(0);
     let mut summary = GenerateSummary {
         month: ym.to_string(),
         created: 0,
@@ -191,35 +193,59 @@ pub async fn generate(
     // (contract, priced month, its body as stored, the draft it replaces).
     let mut pending: Vec<(Contract, StatementDraft, String, Option<i64>)> = Vec::new();
     let mut calendars: HashMap<Option<i64>, weihu_domain::calendar::Calendar> = HashMap::new();
-    for id in ids {
-        if let Some((_, state, _)) = existing.get(&id)
-            && !matches!(state.as_str(), "draft" | "reviewed")
-        {
-            summary.unchanged += 1;
-            continue;
-        }
-        let contract = contracts::get(store, &system, id).await?;
-        // Contracts share a handful of calendars: resolve each once, not once per contract.
-        let cal = match calendars.get(&contract.calendar_id) {
-            Some(c) => c.clone(),
-            None => {
-                let c = contracts::working_calendar(store, &contract).await?;
-                calendars.insert(contract.calendar_id, c.clone());
-                c
+    let todo: Vec<i64> = ids
+        .into_iter()
+        .filter(|id| match existing.get(id) {
+            Some((_, state, _)) if !matches!(state.as_str(), "draft" | "reviewed") => {
+                summary.unchanged += 1;
+                false
             }
-        };
-        match price(store, &contract, ym, &cal).await {
-            Ok(draft) => {
-                let prior = existing.get(&id);
-                let body = serde_json::to_string(&lines_of(&draft))
-                    .map_err(|e| StoreError::Format(e.to_string()))?;
-                if prior.is_some_and(|(_, _, b)| *b == body) {
-                    summary.unchanged += 1;
-                } else {
-                    pending.push((contract, draft, body, prior.map(|p| p.0)));
+            _ => true,
+        })
+        .collect();
+    // Every zone's month lies within the UTC month widened by 14 hours either side: read that for
+    // a chunk of contracts with one query per kind of activity, then let each contract's zone and
+    // period pick its rows.
+    let (utc_from, utc_to, first, last) = month_bounds(ym, &jiff::tz::TimeZone::UTC)?;
+    let widened = (utc_from - 14 * 3_600_000, utc_to + 14 * 3_600_000);
+    for chunk in todo.chunks(CONTRACTS_PER_READ) {
+        let contracts = contracts::get_many(store, chunk).await?;
+        let models: Vec<(i64, &str)> = contracts
+            .iter()
+            .map(|c| (c.id, c.pricing_model.as_str()))
+            .collect();
+        let mut rows = fetch(store, &models, widened, (first, last)).await?;
+        for contract in contracts {
+            // Contracts share a handful of calendars: resolve each once, not once per contract.
+            let cal = match calendars.get(&contract.calendar_id) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = contracts::working_calendar(store, &contract).await?;
+                    calendars.insert(contract.calendar_id, c.clone());
+                    c
                 }
+            };
+            let tz = zone_of(&cal);
+            let own = rows.remove(&contract.id).unwrap_or_default();
+            let priced = match assemble(store, &contract, ym, &tz, own).await {
+                Ok(activity) => contract.domain_terms().and_then(|terms| {
+                    compute_statement(&terms, ym, &activity).map_err(|e| billing("", e))
+                }),
+                Err(e) => Err(e),
+            };
+            match priced {
+                Ok(draft) => {
+                    let prior = existing.get(&contract.id);
+                    let body = serde_json::to_string(&lines_of(&draft))
+                        .map_err(|e| StoreError::Format(e.to_string()))?;
+                    if prior.is_some_and(|(_, _, b)| *b == body) {
+                        summary.unchanged += 1;
+                    } else {
+                        pending.push((contract, draft, body, prior.map(|p| p.0)));
+                    }
+                }
+                Err(e) => summary.failed.push(format!("{}: {e}", contract.number)),
             }
-            Err(e) => summary.failed.push(format!("{}: {e}", contract.number)),
         }
     }
     for chunk in pending.chunks(200) {
