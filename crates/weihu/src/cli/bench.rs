@@ -36,7 +36,8 @@ pub struct BenchArgs {
     /// Stop after this many requests in total (whichever comes first with --duration).
     #[arg(long)]
     pub requests: Option<u64>,
-    /// Operation weights: create, comment, board, open, search, client, search_client (the word
+    /// Operation weights: create, comment, board, open (an order and its timeline), order (the
+    /// order alone), search, client, search_client (the word
     /// within --client-org's orders), search_open (the word among open orders).
     #[arg(
         long,
@@ -54,11 +55,12 @@ pub struct BenchArgs {
     pub seed: u64,
 }
 
-const OPS: [&str; 8] = [
+const OPS: [&str; 9] = [
     "create",
     "comment",
     "board",
     "open",
+    "order",
     "search",
     "client",
     "search_client",
@@ -225,6 +227,11 @@ async fn op(s: &Shared, rng: &mut Rng, name: &str, n: u64) -> Result<(), String>
                 ));
             }
             s.http.get(format!("{}/api/v1/orders/{id}/events", s.base))
+        }
+        // One order alone (the order page's API read).
+        "order" => {
+            let id = 1 + rng.below(s.max_id.max(1) as u64) as i64;
+            s.http.get(format!("{}/api/v1/orders/{id}", s.base))
         }
         "search" => s.http.get(format!(
             "{}/api/v1/orders?q={}&limit=50",
