@@ -10,3 +10,6 @@ ALTER TABLE order_search
     ADD COLUMN all_doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', public_tokens || ' ' || internal_tokens)) STORED;
 CREATE INDEX order_search_public ON order_search USING GIN (public_doc);
 CREATE INDEX order_search_all ON order_search USING GIN (all_doc);
+-- Statistics of the new columns now, not at autovacuum's convenience: until then the planner
+-- would guess every word rare.
+ANALYZE order_search;

@@ -818,9 +818,22 @@ pub async fn list(
         Ok((w, searched))
     };
     let (count_cap, ranked_matches) = search::limits();
+    // A filtered search: do the filters leave few orders? Then each is checked against its
+    // index row, instead of every match of the words being joined to the orders.
+    let scan = match text {
+        Some(_) if !top => {
+            let mut c = SqlBuf::new("SELECT count(*) FROM (SELECT 1 FROM orders o WHERE 1 = 1");
+            push_filter(actor, filter, &mut c)?;
+            c.push(" LIMIT ").bind(search::scan_limit() + 1).push(") m");
+            let n: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
+            n <= search::scan_limit()
+        }
+        _ => false,
+    };
     let unranked = search::Cut {
         ranked: false,
         top: None,
+        scan,
     };
     // A search counts its matches only up to the cap (a common word matches ~10% of all orders):
     // in the index alone when nothing else filters, else joined to the orders.
@@ -851,11 +864,14 @@ pub async fn list(
         }
     };
     let no_sort = params.sort.as_deref().is_none_or(str::is_empty);
-    let ranked = searched && no_sort && total <= ranked_matches;
+    // Only a desk-wide search is ranked (and only up to RANKED_MATCHES): a filtered one lists
+    // the newest first, the same whichever way its matches were found.
     let top = top && searched;
+    let ranked = top && no_sort && total <= ranked_matches;
     let (w, _) = from_where(search::Cut {
         ranked,
         top: top.then_some((limit, offset)),
+        scan,
     })?;
     let order = params.order_by_on(
         &[("created_at", "o.created_at"), ("priority", "o.priority"), ("number", "o.number"), ("updated_at", "o.updated_at"),

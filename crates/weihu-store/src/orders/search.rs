@@ -164,7 +164,11 @@ pub const COUNT_CAP: i64 = 10_000;
 /// orders that all contain the word the newest are what a desk looks for).
 pub const RANKED_MATCHES: i64 = 1_000;
 
-static LIMITS: [AtomicI64; 2] = [AtomicI64::new(COUNT_CAP), AtomicI64::new(RANKED_MATCHES)];
+static LIMITS: [AtomicI64; 3] = [
+    AtomicI64::new(COUNT_CAP),
+    AtomicI64::new(RANKED_MATCHES),
+    AtomicI64::new(SCAN_CANDIDATES),
+];
 
 /// The count cap and the ranked-matches bound in force ([`COUNT_CAP`], [`RANKED_MATCHES`]; tests
 /// lower them to reach both with a handful of orders).
@@ -175,11 +179,17 @@ pub(crate) fn limits() -> (i64, i64) {
     )
 }
 
+/// The most orders a filtered search checks one by one ([`SCAN_CANDIDATES`]).
+pub(crate) fn scan_limit() -> i64 {
+    LIMITS[2].load(Ordering::Relaxed)
+}
+
 /// Lowers the limits for a test process (see `testing::search_limits`).
 #[cfg(any(test, feature = "testing"))]
-pub(crate) fn set_limits(count_cap: i64, ranked: i64) {
+pub(crate) fn set_limits(count_cap: i64, ranked: i64, scan: i64) {
     LIMITS[0].store(count_cap, Ordering::Relaxed);
     LIMITS[1].store(ranked, Ordering::Relaxed);
+    LIMITS[2].store(scan, Ordering::Relaxed);
 }
 
 /// The document column a search matches: client-visible text only, or also internal notes.
@@ -223,6 +233,44 @@ pub(crate) struct Cut {
     /// Cut the page inside the index: (limit, offset), best rank first when `ranked`, else
     /// newest id first. Only for a search without other filters or sort.
     pub top: Option<(i64, i64)>,
+    /// The filters leave few orders ([`SCAN_CANDIDATES`] or fewer): check each of them against
+    /// its index row instead of walking every match of the words in the index.
+    pub scan: bool,
+}
+
+/// A filtered search whose filters leave at most this many orders checks those orders one by
+/// one (a common word within one client's orders, or among the open ones, walked all ~100,000
+/// matches of the word before: 1.6–2.5 s at 1M orders on SQLite).
+pub const SCAN_CANDIDATES: i64 = 20_000;
+
+/// Joins each order's index row as `s`, keeping the orders whose row holds every token: the
+/// per-order check of a [`Cut::scan`] search.
+fn join_each(backend: Backend, tokens: &[String], internal: bool, w: &mut SqlBuf) {
+    match backend {
+        Backend::Sqlite => {
+            // The index text is the distinct tokens joined by single spaces.
+            w.push(" JOIN order_search s ON s.rowid = o.id");
+            for t in tokens {
+                let needle = format!(" {t} ");
+                w.push(" AND (instr(' ' || s.public_tokens || ' ', ")
+                    .bind(needle.clone())
+                    .push(") > 0");
+                if internal {
+                    w.push(" OR instr(' ' || s.internal_tokens || ' ', ")
+                        .bind(needle)
+                        .push(") > 0");
+                }
+                w.push(")");
+            }
+        }
+        Backend::Postgres => {
+            w.push(&format!(
+                " JOIN order_search s ON s.order_id = o.id AND s.{} @@ {}",
+                pg_doc(internal),
+                pg_query(tokens)
+            ));
+        }
+    }
 }
 
 /// Joins the matching index rows as `s` (with their rank `s.srank`), or returns false when the
@@ -237,6 +285,10 @@ pub(crate) fn join(
     let tokens = query_tokens(query);
     if tokens.is_empty() {
         return false;
+    }
+    if cut.scan {
+        join_each(backend, &tokens, internal, w);
+        return true;
     }
     let page = |w: &mut SqlBuf, id: &str| {
         if let Some((limit, offset)) = cut.top {

@@ -133,7 +133,7 @@ pub struct GenerateSummary {
 }
 
 /// Contracts whose month's activity one set of queries reads (their ids go into `IN` lists).
-const CONTRACTS_PER_READ: usize = 200;
+const CONTRACTS_PER_READ: usize = 50;
 
 /// Writes (or refreshes) the draft statements of `month` for every contract in force during it,
 /// or for one contract. Issued statements are never touched. Safe to run on several instances at

@@ -127,7 +127,9 @@ pub async fn bulk(
 /// `number`, `state`, `client`, `assignee` or `subject` (`-` first for descending).
 ///
 /// `q` searches the text (an order number typed in part matches the number). Without `sort`,
-/// matches come best first when there are at most 1,000 of them, else newest first. A search
+/// a desk-wide search (no other filter, by provider staff) lists the best matches first when
+/// there are at most 1,000 of them; otherwise, and whenever a filter or a client's scope
+/// narrows the list, the newest first. A search
 /// counts its matches up to 10,000: with more, `total` is 10,000 and `total_capped` is true (the
 /// board shows "10,000+"); `next` is then given while pages come back full.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",

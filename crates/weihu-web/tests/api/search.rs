@@ -40,7 +40,7 @@ async fn all_pages(app: &TestApp, user: &str, path: &str, limit: i64) -> (Vec<Va
 }
 
 async fn search_counts_up_to_the_cap_and_lists_many_matches_newest_first(app: TestApp) {
-    testing::search_limits(5, 3);
+    testing::search_limits(5, 3, weihu_store::orders::search::SCAN_CANDIDATES);
     // Seven orders of one client with the word, four of them also in the meeting room, and one
     // of another client: created together, so the writer takes them in one batch.
     let mut bodies = Vec::new();
@@ -104,18 +104,50 @@ async fn search_counts_up_to_the_cap_and_lists_many_matches_newest_first(app: Te
     );
     assert_eq!(pages.len(), 3, "pages go on while they come back full");
 
-    // With a client filter (joined to the orders): 7 matches, counted to 5, newest first.
+    // With a client filter: 7 matches, counted to 5, newest first — whether the client's few
+    // orders are checked one by one (the filters leave fewer than the scan limit) or every
+    // match of the word is joined to the orders (they leave more).
     let hdjm = app.org_id("HDJM").await;
-    let (pages, ids) = all_pages(
-        &app,
-        DESK,
-        &format!("/api/v1/orders?q={q}&client_org_id={hdjm}"),
-        4,
-    )
-    .await;
-    assert_eq!(pages[0]["total"], 5);
-    assert_eq!(pages[0]["total_capped"], true);
-    assert_eq!(ids, newest_first(&hdjm_ids));
+    // An internal note: the desk finds it, the client does not.
+    let noted = hdjm_ids[2];
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/orders/{noted}/comments"),
+            Some(DESK),
+            &json!({"body": "内部备注 zebrafinch", "public": false}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    for scan_limit in [weihu_store::orders::search::SCAN_CANDIDATES, 0] {
+        testing::search_limits(5, 3, scan_limit);
+        let desk = app
+            .get_ok(
+                &format!("/api/v1/orders?q=zebrafinch&client_org_id={hdjm}"),
+                DESK,
+            )
+            .await;
+        assert_eq!(desk["total"], 1, "scan limit {scan_limit}: {desk}");
+        assert_eq!(desk["items"][0]["id"], noted);
+        let client = app.get_ok("/api/v1/orders?q=zebrafinch", "wu.li").await;
+        assert_eq!(client["total"], 0, "scan limit {scan_limit}: {client}");
+    }
+    for scan_limit in [weihu_store::orders::search::SCAN_CANDIDATES, 0] {
+        testing::search_limits(5, 3, scan_limit);
+        let (pages, ids) = all_pages(
+            &app,
+            DESK,
+            &format!("/api/v1/orders?q={q}&client_org_id={hdjm}"),
+            4,
+        )
+        .await;
+        assert_eq!(pages[0]["total"], 5, "scan limit {scan_limit}");
+        assert_eq!(pages[0]["total_capped"], true, "scan limit {scan_limit}");
+        assert_eq!(ids, newest_first(&hdjm_ids), "scan limit {scan_limit}");
+        // Among open orders only, internal notes count for the desk either way.
+        let (_, open) = all_pages(&app, DESK, &format!("/api/v1/orders?q={q}&open=true"), 50).await;
+        assert_eq!(open, newest_first(&all_ids), "scan limit {scan_limit}");
+    }
+    testing::search_limits(5, 3, weihu_store::orders::search::SCAN_CANDIDATES);
 
     // The client sees its own seven only, the same way.
     let (pages, ids) = all_pages(&app, "wu.li", &format!("/api/v1/orders?q={q}"), 10).await;
