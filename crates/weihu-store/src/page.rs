@@ -126,7 +126,8 @@ pub struct Page<T> {
     /// The offset of the next page, if there is one.
     pub next: Option<i64>,
     /// Present and true when counting stopped at `total` (a text search counts its matches up
-    /// to 10,000 only; the UI shows "10,000+"). Pages go on while they come back full.
+    /// to 1,000 only, the UI shows "1,000+"; a filtered one may count among the newest orders
+    /// only). Pages go on while they come back full.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_capped: Option<bool>,
 }

@@ -71,8 +71,9 @@ pub async fn fresh_store(backend: Backend) -> Option<Store> {
 }
 
 /// Sets the search limits of this process (the count cap, 10,000; the most matches ranked by
-/// relevance, 1,000; the most orders a filtered search checks one by one, 20,000) so a test
-/// reaches them with a handful of orders. Per process: nextest runs each test in its own.
-pub fn search_limits(count_cap: i64, ranked_matches: i64, scan_candidates: i64) {
-    crate::orders::search::set_limits(count_cap, ranked_matches, scan_candidates);
+/// relevance, 1,000; how many of the filtered orders a search that starts from them counts in,
+/// 2,000) so a test reaches them with a handful of orders. Per process: nextest runs each test
+/// in its own.
+pub fn search_limits(count_cap: i64, ranked_matches: i64, scan_count: i64) {
+    crate::orders::search::set_limits(count_cap, ranked_matches, scan_count);
 }

@@ -818,41 +818,57 @@ pub async fn list(
         Ok((w, searched))
     };
     let (count_cap, ranked_matches) = search::limits();
-    // A filtered search: do the filters leave few orders? Then each is checked against its
-    // index row, instead of every match of the words being joined to the orders.
-    let scan = match text {
-        Some(_) if !top => {
-            let mut c = SqlBuf::new("SELECT count(*) FROM (SELECT 1 FROM orders o WHERE 1 = 1");
-            push_filter(actor, filter, &mut c)?;
-            c.push(" LIMIT ").bind(search::scan_limit() + 1).push(") m");
-            let n: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
-            n <= search::scan_limit()
-        }
-        _ => false,
-    };
+    let searched = text.is_some_and(|q| !weihu_domain::search::query_tokens(q).is_empty());
+    // A filtered search starts from the smaller side: the words' matches in the index (joined
+    // to the orders, then filtered), or the filtered orders, newest first, each checked against
+    // its index row — when the words match more orders than the filters leave, and always for
+    // a word too common to count (walking the newest orders finds a page of it at once).
+    let mut scan = false;
+    let mut candidates = 0;
+    if let Some(q) = text.filter(|_| searched && !top) {
+        let words = search::matches(store, q, staff).await?;
+        let mut c = SqlBuf::new("SELECT count(*) FROM (SELECT 1 FROM orders o WHERE 1 = 1");
+        push_filter(actor, filter, &mut c)?;
+        c.push(" LIMIT ")
+            .bind(words.max(search::scan_count()) + 1)
+            .push(") m");
+        candidates = c.query().fetch_one(store.reader()).await?.try_get(0)?;
+        scan = words > count_cap || candidates < words;
+    }
     let unranked = search::Cut {
         ranked: false,
         top: None,
         scan,
     };
     // A search counts its matches only up to the cap (a common word matches ~10% of all orders):
-    // in the index alone when nothing else filters, else joined to the orders.
-    let (total, capped, searched) = match text {
-        Some(q) => {
-            let c = match search::count(store.backend(), q, staff).filter(|_| top) {
-                Some(c) => c,
-                None => {
-                    let (w, _) = from_where(unranked)?;
-                    let mut c = SqlBuf::new("SELECT count(*) FROM (SELECT 1 FROM orders o");
-                    c.push(&w.sql);
-                    c.args = w.args;
-                    c.push(" LIMIT ").bind(count_cap + 1).push(") m");
-                    c
-                }
-            };
+    // in the index alone when nothing else filters, among the newest orders the filters leave
+    // when it starts from them (at least that many, then), else joined to the orders.
+    let (total, capped) = match text {
+        Some(q) if scan => {
+            let mut c = SqlBuf::new("SELECT count(*) FROM (SELECT o.id FROM orders o WHERE 1 = 1");
+            push_filter(actor, filter, &mut c)?;
+            c.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
+                .bind(search::scan_count())
+                .push(") o");
+            search::join_each(store.backend(), q, staff, &mut c);
             let n: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
-            let searched = !weihu_domain::search::query_tokens(q).is_empty();
-            (n.min(count_cap), n > count_cap, searched)
+            (
+                n.min(count_cap),
+                n > count_cap || candidates > search::scan_count(),
+            )
+        }
+        Some(q) => {
+            let n: i64 = if top {
+                search::matches(store, q, staff).await?
+            } else {
+                let (w, _) = from_where(unranked)?;
+                let mut c = SqlBuf::new("SELECT count(*) FROM (SELECT 1 FROM orders o");
+                c.push(&w.sql);
+                c.args = w.args;
+                c.push(" LIMIT ").bind(count_cap + 1).push(") m");
+                c.query().fetch_one(store.reader()).await?.try_get(0)?
+            };
+            (n.min(count_cap), n > count_cap)
         }
         None => {
             let (w, _) = from_where(unranked)?;
@@ -860,7 +876,7 @@ pub async fn list(
             c.push(&w.sql);
             c.args = w.args;
             let n: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
-            (n, false, false)
+            (n, false)
         }
     };
     let no_sort = params.sort.as_deref().is_none_or(str::is_empty);
@@ -918,9 +934,10 @@ pub async fn list(
         if ranked {
             s.push(search::RANK_ORDER).push(", ");
         }
-        // Too many matches to rank: newest first, by id, as the index cuts it without filters.
+        // Not ranked: newest first (as the index cuts a desk-wide search: by id; the filtered
+        // orders' indexes give creation time, then id).
         let order = if searched && no_sort && !ranked {
-            "o.id DESC"
+            "o.created_at DESC, o.id DESC"
         } else {
             order.as_str()
         };

@@ -156,8 +156,8 @@ pub(crate) async fn rebuild_all(conn: &mut AnyConnection, backend: Backend) -> R
 }
 
 /// Counting matches stops here: a search with more reports this many and says so
-/// (`Page::total_capped`, "10,000+" on the board), so a common word never counts every match.
-pub const COUNT_CAP: i64 = 10_000;
+/// (`Page::total_capped`, "1,000+" on the board), so a common word never counts every match.
+pub const COUNT_CAP: i64 = 1_000;
 
 /// Up to this many matches are ranked by relevance; with more, a search lists the newest first
 /// (ranking every match of a common word means reading every match, and among thousands of
@@ -167,7 +167,7 @@ pub const RANKED_MATCHES: i64 = 1_000;
 static LIMITS: [AtomicI64; 3] = [
     AtomicI64::new(COUNT_CAP),
     AtomicI64::new(RANKED_MATCHES),
-    AtomicI64::new(SCAN_CANDIDATES),
+    AtomicI64::new(SCAN_COUNT),
 ];
 
 /// The count cap and the ranked-matches bound in force ([`COUNT_CAP`], [`RANKED_MATCHES`]; tests
@@ -179,17 +179,17 @@ pub(crate) fn limits() -> (i64, i64) {
     )
 }
 
-/// The most orders a filtered search checks one by one ([`SCAN_CANDIDATES`]).
-pub(crate) fn scan_limit() -> i64 {
+/// How many of the filtered orders a search that starts from them counts in ([`SCAN_COUNT`]).
+pub(crate) fn scan_count() -> i64 {
     LIMITS[2].load(Ordering::Relaxed)
 }
 
 /// Lowers the limits for a test process (see `testing::search_limits`).
 #[cfg(any(test, feature = "testing"))]
-pub(crate) fn set_limits(count_cap: i64, ranked: i64, scan: i64) {
+pub(crate) fn set_limits(count_cap: i64, ranked: i64, scan_count: i64) {
     LIMITS[0].store(count_cap, Ordering::Relaxed);
     LIMITS[1].store(ranked, Ordering::Relaxed);
-    LIMITS[2].store(scan, Ordering::Relaxed);
+    LIMITS[2].store(scan_count, Ordering::Relaxed);
 }
 
 /// The document column a search matches: client-visible text only, or also internal notes.
@@ -233,19 +233,25 @@ pub(crate) struct Cut {
     /// Cut the page inside the index: (limit, offset), best rank first when `ranked`, else
     /// newest id first. Only for a search without other filters or sort.
     pub top: Option<(i64, i64)>,
-    /// The filters leave few orders ([`SCAN_CANDIDATES`] or fewer): check each of them against
-    /// its index row instead of walking every match of the words in the index.
+    /// Start from the filtered orders, newest first, and check each against its index row,
+    /// instead of walking every match of the words in the index.
     pub scan: bool,
 }
 
-/// A filtered search whose filters leave at most this many orders checks those orders one by
-/// one (a common word within one client's orders, or among the open ones, walked all ~100,000
-/// matches of the word before: 1.6–2.5 s at 1M orders on SQLite).
-pub const SCAN_CANDIDATES: i64 = 20_000;
+/// A filtered search that starts from the filtered orders (see [`Cut::scan`]) counts its
+/// matches among this many of them, the newest; with more, its total is "at least".
+pub const SCAN_COUNT: i64 = 2_000;
 
-/// Joins each order's index row as `s`, keeping the orders whose row holds every token: the
-/// per-order check of a [`Cut::scan`] search.
-fn join_each(backend: Backend, tokens: &[String], internal: bool, w: &mut SqlBuf) {
+/// Joins each order's index row as `s`, keeping the orders whose row holds every token of
+/// `query`: the per-order check of a [`Cut::scan`] search. Nothing when it has no token.
+pub(crate) fn join_each(backend: Backend, query: &str, internal: bool, w: &mut SqlBuf) {
+    let tokens = query_tokens(query);
+    if !tokens.is_empty() {
+        join_tokens(backend, &tokens, internal, w);
+    }
+}
+
+fn join_tokens(backend: Backend, tokens: &[String], internal: bool, w: &mut SqlBuf) {
     match backend {
         Backend::Sqlite => {
             // The index text is the distinct tokens joined by single spaces.
@@ -287,7 +293,7 @@ pub(crate) fn join(
         return false;
     }
     if cut.scan {
-        join_each(backend, &tokens, internal, w);
+        join_tokens(backend, &tokens, internal, w);
         return true;
     }
     let page = |w: &mut SqlBuf, id: &str| {
@@ -337,9 +343,38 @@ pub(crate) fn join(
 /// The `ORDER BY` term for the best matches first (bm25 is lower-is-better; ts_rank is negated).
 pub(crate) const RANK_ORDER: &str = "s.srank ASC";
 
+/// How many index rows match `query`, at most the count cap + 1 (every index row has its
+/// order). On PostgreSQL a word the planner expects in five times the cap is taken as over the
+/// cap without counting: a GIN count reads every match.
+pub(crate) async fn matches(store: &crate::Store, query: &str, internal: bool) -> Result<i64> {
+    let tokens = query_tokens(query);
+    if tokens.is_empty() {
+        return Ok(0);
+    }
+    let cap = limits().0;
+    if store.backend() == Backend::Postgres {
+        let probe = format!(
+            "SELECT 1 FROM order_search WHERE {} @@ {}",
+            pg_doc(internal),
+            pg_query(&tokens)
+        );
+        let estimate: i64 = sqlx::query_scalar("SELECT weihu_row_estimate($1)")
+            .bind(probe)
+            .fetch_one(store.reader())
+            .await?;
+        if estimate > 5 * cap {
+            return Ok(cap + 1);
+        }
+    }
+    match count(store.backend(), query, internal) {
+        Some(c) => Ok(c.query().fetch_one(store.reader()).await?.try_get(0)?),
+        None => Ok(0),
+    }
+}
+
 /// `SELECT count(*)` of the index rows matching `query`, at most the count cap + 1, without
 /// joining the orders (every index row has its order): for a search without other filters.
-pub(crate) fn count(backend: Backend, query: &str, internal: bool) -> Option<SqlBuf> {
+fn count(backend: Backend, query: &str, internal: bool) -> Option<SqlBuf> {
     let tokens = query_tokens(query);
     if tokens.is_empty() {
         return None;

@@ -126,12 +126,13 @@ pub async fn bulk(
 /// organisation's, provider staff all. Sort by `created_at`, `updated_at`, `priority`, `due`,
 /// `number`, `state`, `client`, `assignee` or `subject` (`-` first for descending).
 ///
-/// `q` searches the text (an order number typed in part matches the number). Without `sort`,
-/// a desk-wide search (no other filter, by provider staff) lists the best matches first when
-/// there are at most 1,000 of them; otherwise, and whenever a filter or a client's scope
-/// narrows the list, the newest first. A search
-/// counts its matches up to 10,000: with more, `total` is 10,000 and `total_capped` is true (the
-/// board shows "10,000+"); `next` is then given while pages come back full.
+/// `q` searches the text (an order number typed in part matches the number). A search counts
+/// its matches up to 1,000: with more, `total` is 1,000 and `total_capped` is true (the board
+/// shows "1,000+"), and `next` is given while pages come back full. Without `sort`, a desk-wide
+/// search (provider staff, no other filter) with at most 1,000 matches lists the best first;
+/// every other search lists the newest first. A filtered search counts among the newest 2,000
+/// orders its filters leave when it starts from them (a word more common than the filtered
+/// orders): `total_capped` then says "at least".
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
     params(ListQuery, ("client_org_id" = Option<i64>, Query), ("state" = Option<String>, Query), ("open" = Option<bool>, Query),
            ("priority" = Option<String>, Query), ("assignee_id" = Option<i64>, Query), ("team_id" = Option<i64>, Query),

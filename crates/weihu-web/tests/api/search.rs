@@ -40,7 +40,7 @@ async fn all_pages(app: &TestApp, user: &str, path: &str, limit: i64) -> (Vec<Va
 }
 
 async fn search_counts_up_to_the_cap_and_lists_many_matches_newest_first(app: TestApp) {
-    testing::search_limits(5, 3, weihu_store::orders::search::SCAN_CANDIDATES);
+    testing::search_limits(5, 3, weihu_store::orders::search::SCAN_COUNT);
     // Seven orders of one client with the word, four of them also in the meeting room, and one
     // of another client: created together, so the writer takes them in one batch.
     let mut bodies = Vec::new();
@@ -118,21 +118,22 @@ async fn search_counts_up_to_the_cap_and_lists_many_matches_newest_first(app: Te
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    for scan_limit in [weihu_store::orders::search::SCAN_CANDIDATES, 0] {
-        testing::search_limits(5, 3, scan_limit);
+    // Filtered searches start from the word's matches (a count cap of 100: the word is
+    // countable and the client has more orders than it matches) or from the client's orders
+    // (a cap of 5: too common to count). Either way the same orders, newest first.
+    for cap in [100, 5] {
+        testing::search_limits(cap, 3, weihu_store::orders::search::SCAN_COUNT);
         let desk = app
             .get_ok(
                 &format!("/api/v1/orders?q=zebrafinch&client_org_id={hdjm}"),
                 DESK,
             )
             .await;
-        assert_eq!(desk["total"], 1, "scan limit {scan_limit}: {desk}");
+        assert_eq!(desk["total"], 1, "cap {cap}: {desk}");
         assert_eq!(desk["items"][0]["id"], noted);
         let client = app.get_ok("/api/v1/orders?q=zebrafinch", "wu.li").await;
-        assert_eq!(client["total"], 0, "scan limit {scan_limit}: {client}");
-    }
-    for scan_limit in [weihu_store::orders::search::SCAN_CANDIDATES, 0] {
-        testing::search_limits(5, 3, scan_limit);
+        assert_eq!(client["total"], 0, "cap {cap}: {client}");
+
         let (pages, ids) = all_pages(
             &app,
             DESK,
@@ -140,14 +141,32 @@ async fn search_counts_up_to_the_cap_and_lists_many_matches_newest_first(app: Te
             4,
         )
         .await;
-        assert_eq!(pages[0]["total"], 5, "scan limit {scan_limit}");
-        assert_eq!(pages[0]["total_capped"], true, "scan limit {scan_limit}");
-        assert_eq!(ids, newest_first(&hdjm_ids), "scan limit {scan_limit}");
-        // Among open orders only, internal notes count for the desk either way.
+        let (want_total, want_flag) = if cap == 5 {
+            (json!(5), json!(true))
+        } else {
+            (json!(7), Value::Null)
+        };
+        assert_eq!(pages[0]["total"], want_total, "cap {cap}");
+        assert_eq!(pages[0]["total_capped"], want_flag, "cap {cap}");
+        assert_eq!(ids, newest_first(&hdjm_ids), "cap {cap}");
+        // Among open orders only.
         let (_, open) = all_pages(&app, DESK, &format!("/api/v1/orders?q={q}&open=true"), 50).await;
-        assert_eq!(open, newest_first(&all_ids), "scan limit {scan_limit}");
+        assert_eq!(open, newest_first(&all_ids), "cap {cap}");
     }
-    testing::search_limits(5, 3, weihu_store::orders::search::SCAN_CANDIDATES);
+    // Starting from the client's orders, the count looks at the newest few only (here 2, both
+    // matches): at least 2, and the pages go on to every match.
+    testing::search_limits(5, 3, 2);
+    let (pages, ids) = all_pages(
+        &app,
+        DESK,
+        &format!("/api/v1/orders?q={q}&client_org_id={hdjm}"),
+        3,
+    )
+    .await;
+    assert_eq!(pages[0]["total"], 2, "{}", pages[0]);
+    assert_eq!(pages[0]["total_capped"], true);
+    assert_eq!(ids, newest_first(&hdjm_ids));
+    testing::search_limits(5, 3, weihu_store::orders::search::SCAN_COUNT);
 
     // The client sees its own seven only, the same way.
     let (pages, ids) = all_pages(&app, "wu.li", &format!("/api/v1/orders?q={q}"), 10).await;
