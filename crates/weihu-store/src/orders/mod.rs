@@ -883,7 +883,7 @@ pub async fn list(
     // Only a desk-wide search is ranked (and only up to RANKED_MATCHES): a filtered one lists
     // the newest first, the same whichever way its matches were found.
     let top = top && searched;
-    let ranked = top && no_sort && total <= ranked_matches;
+    let ranked = top && no_sort && !capped && total <= ranked_matches;
     let (w, _) = from_where(search::Cut {
         ranked,
         top: top.then_some((limit, offset)),

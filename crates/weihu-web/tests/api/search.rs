@@ -104,6 +104,13 @@ async fn search_counts_up_to_the_cap_and_lists_many_matches_newest_first(app: Te
     );
     assert_eq!(pages.len(), 3, "pages go on while they come back full");
 
+    // A count that stopped at the cap is no reason to rank, even when the cap is the ranking
+    // bound: 8 matches, counted to 5 (= the most ranked), still newest first.
+    testing::search_limits(5, 5, weihu_store::orders::search::SCAN_COUNT);
+    let (_, ids) = all_pages(&app, DESK, &format!("/api/v1/orders?q={q}"), 8).await;
+    assert_eq!(ids, newest_first(&all_ids), "a capped count is not ranked");
+    testing::search_limits(5, 3, weihu_store::orders::search::SCAN_COUNT);
+
     // With a client filter: 7 matches, counted to 5, newest first — whether the client's few
     // orders are checked one by one (the filters leave fewer than the scan limit) or every
     // match of the word is joined to the orders (they leave more).
