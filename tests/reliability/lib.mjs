@@ -260,7 +260,7 @@ export function badLogLines(logs) {
 // HTTP
 
 /**
- * JSON request. Resolves with { status, body } for any HTTP answer; rejects on a network error
+ * JSON request. Resolves with { status, body, text, headers } for any HTTP answer; rejects on a network error
  * (connection refused or reset: the server is gone) or after `timeoutMs`.
  */
 export async function api(base, token, method, path, body, { timeoutMs = 60_000, headers = {} } = {}) {
@@ -280,7 +280,7 @@ export async function api(base, token, method, path, body, { timeoutMs = 60_000,
   } catch {
     json = null;
   }
-  return { status: res.status, body: json, text };
+  return { status: res.status, body: json, text, headers: res.headers };
 }
 
 /** GET that must answer 200; returns the JSON body. */

@@ -37,7 +37,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { badLogLines, cli, createToken, listAll, log, pool, psql, sleep, startServer } from './lib.mjs';
+import { api, badLogLines, cli, createToken, listAll, log, pool, psql, sleep, startServer } from './lib.mjs';
 
 const PRIMARY = process.env.WEIHU_REPLICA_PRIMARY;
 const STANDBY = process.env.WEIHU_REPLICA_STANDBY || 'postgres://postgres@127.0.0.1:55433';
@@ -62,25 +62,10 @@ function dbUrl(base, name) {
   return u.toString();
 }
 
-/** A request; resolves with { status, body, text, read } (`read`: the x-weihu-read header). */
-async function req(base, token, method, path, body, { headers = {}, timeoutMs = 60_000 } = {}) {
-  const h = { accept: 'application/json', ...headers };
-  if (token) h.authorization = `Bearer ${token}`;
-  if (body !== undefined) h['content-type'] = 'application/json';
-  const res = await fetch(base + path, {
-    method,
-    headers: h,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: res.status, body: json, text, read: res.headers.get('x-weihu-read') };
+/** lib's `api`, with `read`: where the request's reads went (the x-weihu-read header). */
+async function req(base, token, method, path, body, opts) {
+  const r = await api(base, token, method, path, body, opts);
+  return { ...r, read: r.headers.get('x-weihu-read') };
 }
 
 /** The `read_replica` part of /healthz (undefined when the server does not report one). */

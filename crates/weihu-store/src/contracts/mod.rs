@@ -351,13 +351,9 @@ pub(crate) async fn get_many(store: &Store, ids: &[i64]) -> Result<Vec<Contract>
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE c.id IN ({}) ORDER BY c.id",
-        list.join(", ")
-    )))
-    .fetch_all(&store.pool)
-    .await?;
+    let mut q = SqlBuf::new(&format!("{SELECT} WHERE c.id IN "));
+    q.bind_list(ids).push(" ORDER BY c.id");
+    let rows = q.query().fetch_all(&store.pool).await?;
     let system = Actor::system(0);
     rows.iter().map(|r| from_row(r, &system)).collect()
 }
