@@ -59,6 +59,8 @@ pub struct Store {
     zone: jiff::tz::TimeZone,
     /// A streaming replica for reads (`serve --database-read-url`), see [`crate::replica`].
     pub(crate) read: Option<std::sync::Arc<crate::replica::Replica>>,
+    /// Parsed policy versions and calendars, shared by every clone (see [`crate::rule_cache`]).
+    pub(crate) rules: std::sync::Arc<crate::rule_cache::RuleCache>,
 }
 
 impl Store {
@@ -102,6 +104,7 @@ impl Store {
             backend,
             zone: default_zone(),
             read: None,
+            rules: Default::default(),
         })
     }
 

@@ -116,6 +116,42 @@ pub async fn resolve(store: &Store, name: &str) -> Result<Option<Calendar>> {
     }
 }
 
+/// The stored calendar `id` parsed, from the process's cache when `version` is the one cached
+/// (a calendar edited since the caller read `version` is read fresh and cached at its own).
+pub(crate) async fn by_version(
+    store: &Store,
+    id: i64,
+    version: i64,
+) -> Result<std::sync::Arc<Calendar>> {
+    if let Some(c) = store.rules.calendar(id, version) {
+        return Ok(c);
+    }
+    let row = sqlx::query(
+        "SELECT id, name, definition, version, created_at, updated_at FROM calendars WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&store.pool)
+    .await?
+    .ok_or_else(|| StoreError::Format(format!("calendar {id} is gone")))?;
+    let stored = from_row(&row)?;
+    let cal = std::sync::Arc::new(stored.calendar()?);
+    store.rules.put_calendar(id, stored.version, cal.clone());
+    Ok(cal)
+}
+
+/// The stored calendar named `name`, parsed (through the cache), if there is one.
+pub(crate) async fn by_name(store: &Store, name: &str) -> Result<Option<std::sync::Arc<Calendar>>> {
+    let key: Option<(i64, i64)> =
+        sqlx::query_as("SELECT id, version FROM calendars WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_optional(&store.pool)
+            .await?;
+    match key {
+        Some((id, version)) => Ok(Some(by_version(store, id, version).await?)),
+        None => Ok(None),
+    }
+}
+
 /// The id of the stored calendar with this name (none for presets and unknown names).
 pub async fn id_by_name(store: &Store, name: &str) -> Result<Option<i64>> {
     Ok(

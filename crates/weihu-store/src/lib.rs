@@ -29,6 +29,7 @@ pub mod portable;
 pub mod replica;
 pub mod reports;
 pub mod reviews;
+mod rule_cache;
 pub mod saved_views;
 pub mod service_levels;
 pub mod sessions;

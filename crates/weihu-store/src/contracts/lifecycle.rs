@@ -610,25 +610,6 @@ pub async fn end_expired(store: &Store) -> Result<u64> {
     Ok(ended)
 }
 
-/// The contract in force for a client today, if any: what a new order runs on.
-pub(crate) async fn in_force(
-    store: &Store,
-    client_org_id: i64,
-) -> Result<Option<(i64, Option<i64>)>> {
-    let today = today_in(DEFAULT_ZONE).to_string();
-    let row = sqlx::query(
-        "SELECT id, policy_id FROM contracts WHERE client_org_id = $1 \
-         AND status IN ('active', 'terminating') AND start_date <= $2 AND end_date >= $2 \
-         ORDER BY start_date DESC, id DESC LIMIT 1",
-    )
-    .bind(client_org_id)
-    .bind(today)
-    .fetch_optional(&store.pool)
-    .await?;
-    row.map(|r| Ok((r.try_get("id")?, r.try_get("policy_id")?)))
-        .transpose()
-}
-
 /// The calendar a contract's working days are counted on (payment due dates).
 pub async fn working_calendar(store: &Store, contract: &Contract) -> Result<Calendar> {
     let name = contract

@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 use weihu_domain::order::{OrderKind, order_number};
 
 use super::clocks::{NEW_CLOCK_COLUMNS, NewClock};
-use super::{PreparedOrder, search};
+use super::{PreparedOrder, Written, search};
 use crate::sql::SqlBuf;
 use crate::{Backend, Result, StoreError, now_ms};
 
@@ -26,7 +26,7 @@ pub(crate) async fn write_many(
     conn: &mut AnyConnection,
     backend: Backend,
     orders: &[&PreparedOrder],
-) -> Result<Vec<i64>> {
+) -> Result<Vec<Written>> {
     let Some(first) = orders.first() else {
         return Ok(Vec::new());
     };
@@ -256,5 +256,13 @@ pub(crate) async fn write_many(
         }
         w.query().execute(&mut *conn).await?;
     }
-    Ok(ids)
+    Ok(ids
+        .into_iter()
+        .zip(numbers)
+        .map(|(id, number)| Written {
+            id,
+            number,
+            at: now,
+        })
+        .collect())
 }

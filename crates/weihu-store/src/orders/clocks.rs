@@ -3,6 +3,7 @@
 //! raises the at-risk and breach notifications once each.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -46,26 +47,6 @@ pub struct ClockView {
     pub breach_note: String,
 }
 
-/// The contract in force for a client's new order, and the SLA policy it runs on.
-pub(crate) async fn policy_for(
-    store: &Store,
-    client_org_id: i64,
-) -> Result<(Option<i64>, Option<(StoredPolicy, SlaPolicy)>)> {
-    // The contract in force decides the policy; without one (or when it names none) the
-    // provider default applies.
-    let contract = crate::contracts::in_force(store, client_org_id).await?;
-    let named = contract.and_then(|(_, p)| p);
-    let id: Option<i64> = match named {
-        Some(p) => Some(p),
-        None => {
-            sqlx::query_scalar("SELECT id FROM sla_policies WHERE is_default = 1")
-                .fetch_optional(&store.pool)
-                .await?
-        }
-    };
-    Ok((contract.map(|(c, _)| c), order_policy(store, id).await?))
-}
-
 /// The stored policy an order runs on, by id.
 pub(crate) async fn order_policy(
     store: &Store,
@@ -89,6 +70,16 @@ pub(crate) async fn order_policy_version(
     let Some(number) = version else {
         return Ok(order_policy(store, Some(id)).await?.map(|(_, p)| p));
     };
+    Ok(Some(
+        policy_version(store, id, number).await?.as_ref().clone(),
+    ))
+}
+
+/// Version `number` of policy `id`, parsed once per process (versions are never rewritten).
+pub(crate) async fn policy_version(store: &Store, id: i64, number: i64) -> Result<Arc<SlaPolicy>> {
+    if let Some(p) = store.rules.policy(id, number) {
+        return Ok(p);
+    }
     let definition: Option<String> = sqlx::query_scalar(
         "SELECT definition FROM sla_policy_versions WHERE policy_id = $1 AND number = $2",
     )
@@ -98,9 +89,10 @@ pub(crate) async fn order_policy_version(
     .await?;
     let definition = definition
         .ok_or_else(|| StoreError::Format(format!("SLA policy {id} has no version {number}")))?;
-    let policy =
-        serde_json::from_str(&definition).map_err(|e| StoreError::Format(e.to_string()))?;
-    Ok(Some(policy))
+    let policy: Arc<SlaPolicy> =
+        Arc::new(serde_json::from_str(&definition).map_err(|e| StoreError::Format(e.to_string()))?);
+    store.rules.put_policy(id, number, policy.clone());
+    Ok(policy)
 }
 
 fn ts(ms: i64) -> Result<Timestamp> {
@@ -118,20 +110,56 @@ fn target_of(kind: &str, minutes: i64) -> Target {
 /// Calendars by name, loaded before a transaction opens: a transaction must never wait for a
 /// second pooled connection, or concurrent writers could starve the pool.
 pub(crate) struct Calendars {
-    cache: HashMap<String, Calendar>,
+    cache: HashMap<String, Arc<Calendar>>,
 }
 
 impl Calendars {
-    pub(crate) async fn load(store: &Store, names: Vec<String>) -> Result<Calendars> {
-        let mut cache = HashMap::new();
+    /// The calendars named `names`: one read for which stored calendar (and version) carries each
+    /// name, the parsed calendars from the process's cache ([`crate::rule_cache`]); a name no
+    /// stored calendar carries is a built-in preset.
+    pub(crate) async fn load(store: &Store, mut names: Vec<String>) -> Result<Calendars> {
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            return Ok(Calendars {
+                cache: HashMap::new(),
+            });
+        }
+        let mut w = SqlBuf::new("SELECT name, id, version FROM calendars WHERE name IN ");
+        w.bind_list(&names);
+        let mut stored = HashMap::new();
+        for r in w.query().fetch_all(&store.pool).await? {
+            stored.insert(
+                r.try_get::<String, _>("name")?,
+                (r.try_get::<i64, _>("id")?, r.try_get::<i64, _>("version")?),
+            );
+        }
+        Calendars::resolve(store, &names, &stored).await
+    }
+
+    /// The calendars named `names`, given which stored calendar (id, version) carries each name
+    /// (a name missing from `stored` is a preset, or read by name).
+    pub(crate) async fn resolve(
+        store: &Store,
+        names: &[String],
+        stored: &HashMap<String, (i64, i64)>,
+    ) -> Result<Calendars> {
+        let mut cache = HashMap::with_capacity(names.len());
         for name in names {
-            if cache.contains_key(&name) {
+            if cache.contains_key(name) {
                 continue;
             }
-            let cal = calendars::resolve(store, &name)
-                .await?
-                .ok_or_else(|| StoreError::Format(format!("calendar {name} is gone")))?;
-            cache.insert(name, cal);
+            let cal = match stored.get(name) {
+                Some(&(id, version)) => calendars::by_version(store, id, version).await?,
+                None => match store.rules.preset(name) {
+                    Some(preset) => preset,
+                    // Not among the names the caller looked up (see `intake`): read by name.
+                    None => calendars::by_name(store, name)
+                        .await?
+                        .ok_or_else(|| StoreError::Format(format!("calendar {name} is gone")))?,
+                },
+            };
+            cache.insert(name.clone(), cal);
         }
         Ok(Calendars { cache })
     }
@@ -139,6 +167,7 @@ impl Calendars {
     fn get(&self, name: &str) -> Result<&Calendar> {
         self.cache
             .get(name)
+            .map(Arc::as_ref)
             .ok_or_else(|| StoreError::Format(format!("calendar {name} was not loaded")))
     }
 }
@@ -469,14 +498,19 @@ async fn pauses_of(
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
-        let start = ts(r.try_get("started_at")?)?;
-        let pause = match r.try_get::<Option<i64>, _>("ended_at")? {
-            Some(e) => Pause::closed(start, ts(e)?),
-            None => Pause::open(start),
-        };
+        let pause = pause_of(r.try_get("started_at")?, r.try_get("ended_at")?)?;
         out.entry(r.try_get("clock_id")?).or_default().push(pause);
     }
     Ok(out)
+}
+
+/// A stored pause: from `start`, ended at `end` or still running.
+fn pause_of(start: i64, end: Option<i64>) -> Result<Pause> {
+    let start = ts(start)?;
+    Ok(match end {
+        Some(e) => Pause::closed(start, ts(e)?),
+        None => Pause::open(start),
+    })
 }
 
 /// The evaluated clocks of some orders, keyed by order id, read from the primary (an order
@@ -510,60 +544,122 @@ async fn views_from(
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    let mut conn = pool.acquire().await?;
+    // One read for the clocks, their pauses (one row each) and which stored calendar carries
+    // each clock's calendar name (the parsed calendars come from the process's cache).
+    let columns: Vec<String> = CLOCK_COLUMNS
+        .split(", ")
+        .map(|c| format!("k.{c}"))
+        .collect();
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {CLOCK_COLUMNS} FROM order_clocks WHERE order_id IN ({list}) ORDER BY order_id, id"
+        "SELECT {}, cal.id AS calendar_id, cal.version AS calendar_version, \
+         p.started_at AS pause_start, p.ended_at AS pause_end \
+         FROM order_clocks k LEFT JOIN calendars cal ON cal.name = k.calendar \
+         LEFT JOIN order_clock_pauses p ON p.clock_id = k.id \
+         WHERE k.order_id IN ({list}) ORDER BY k.order_id, k.id, p.started_at",
+        columns.join(", ")
     )))
-    .fetch_all(&mut *conn)
+    .fetch_all(pool)
     .await?;
-    let clocks: Vec<ClockRow> = rows.iter().map(clock_row).collect::<Result<_>>()?;
-    let pauses = pauses_of(&mut conn, &clocks.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
-    drop(conn);
-    let cals = Calendars::load(store, clocks.iter().map(|c| c.calendar.clone()).collect()).await?;
+    let mut clocks: Vec<ClockRow> = Vec::new();
+    let mut pauses: HashMap<i64, Vec<Pause>> = HashMap::new();
+    let mut stored: HashMap<String, (i64, i64)> = HashMap::new();
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        if clocks.last().is_none_or(|c| c.id != id) {
+            let c = clock_row(r)?;
+            if let Some(cal) = r.try_get::<Option<i64>, _>("calendar_id")? {
+                stored.insert(c.calendar.clone(), (cal, r.try_get("calendar_version")?));
+            }
+            clocks.push(c);
+        }
+        if let Some(start) = r.try_get::<Option<i64>, _>("pause_start")? {
+            let pause = pause_of(start, r.try_get("pause_end")?)?;
+            pauses.entry(id).or_default().push(pause);
+        }
+    }
+    let names: Vec<String> = clocks.iter().map(|c| c.calendar.clone()).collect();
+    let cals = Calendars::resolve(store, &names, &stored).await?;
     let now = Timestamp::now();
     for c in clocks {
-        let spec = spec_of(&c, pauses.get(&c.id).map(Vec::as_slice).unwrap_or(&[]))?;
         let cal = cals.get(&c.calendar)?;
-        let status =
-            sla::evaluate(cal, &spec, now).map_err(|e| StoreError::Format(e.to_string()))?;
-        let state = if c.state == "stopped" {
-            "stopped".to_owned()
-        } else {
-            match status.state {
-                ClockState::Running => "running",
-                ClockState::Paused => "paused",
-                ClockState::Met => "met",
-                ClockState::Breached => "breached",
-            }
-            .to_owned()
-        };
-        // The share is taken from the whole minutes shown beside it: "0 / 48 min" must not read
-        // "2 %" because 59 seconds have passed.
-        let used_minutes = status.timer.used.as_secs() / 60;
-        let percent_used = if c.target_minutes > 0 {
-            u32::try_from(used_minutes.max(0).saturating_mul(100) / c.target_minutes)
-                .unwrap_or(u32::MAX)
-        } else {
-            status.timer.percent_used
-        };
-        out.entry(c.order_id).or_default().push(ClockView {
-            kind: c.kind,
-            calendar: c.calendar,
-            target_kind: c.target_kind,
-            target_minutes: c.target_minutes,
-            at_risk: status.at_risk && c.stopped_at.is_none(),
-            state,
-            started_at: instant(c.started_at),
-            stopped_at: c.stopped_at.map(instant),
-            due_at: status.deadline.due,
-            used_minutes,
-            remaining_minutes: status.timer.remaining.as_secs() / 60,
-            percent_used,
-            breach_reason: c.breach_reason,
-            breach_note: c.breach_note,
-        });
+        let p = pauses.get(&c.id).map(Vec::as_slice).unwrap_or(&[]);
+        out.entry(c.order_id)
+            .or_default()
+            .push(view_of(c, p, cal, now)?);
     }
     Ok(out)
+}
+
+/// The views of a new order's clocks, as [`views`] would read them back at `now`.
+pub(crate) fn new_views(
+    cals: &Calendars,
+    clocks: &[NewClock],
+    now: Timestamp,
+) -> Result<Vec<ClockView>> {
+    clocks
+        .iter()
+        .map(|c| {
+            let row = ClockRow {
+                id: 0,
+                order_id: 0,
+                kind: c.kind.to_owned(),
+                calendar: c.calendar.clone(),
+                target_kind: c.target_kind.to_owned(),
+                target_minutes: c.target_minutes,
+                at_risk_percent: c.at_risk_percent,
+                started_at: c.started_at,
+                stopped_at: None,
+                state: "running".to_owned(),
+                at_risk_notified: false,
+                breach_notified: false,
+                breach_reason: String::new(),
+                breach_note: String::new(),
+            };
+            view_of(row, &[], cals.get(&c.calendar)?, now)
+        })
+        .collect()
+}
+
+/// One clock as shown, evaluated at `now`.
+fn view_of(c: ClockRow, pauses: &[Pause], cal: &Calendar, now: Timestamp) -> Result<ClockView> {
+    let spec = spec_of(&c, pauses)?;
+    let status = sla::evaluate(cal, &spec, now).map_err(|e| StoreError::Format(e.to_string()))?;
+    let state = if c.state == "stopped" {
+        "stopped".to_owned()
+    } else {
+        match status.state {
+            ClockState::Running => "running",
+            ClockState::Paused => "paused",
+            ClockState::Met => "met",
+            ClockState::Breached => "breached",
+        }
+        .to_owned()
+    };
+    // The share is taken from the whole minutes shown beside it: "0 / 48 min" must not read
+    // "2 %" because 59 seconds have passed.
+    let used_minutes = status.timer.used.as_secs() / 60;
+    let percent_used = if c.target_minutes > 0 {
+        u32::try_from(used_minutes.max(0).saturating_mul(100) / c.target_minutes)
+            .unwrap_or(u32::MAX)
+    } else {
+        status.timer.percent_used
+    };
+    Ok(ClockView {
+        kind: c.kind,
+        calendar: c.calendar,
+        target_kind: c.target_kind,
+        target_minutes: c.target_minutes,
+        at_risk: status.at_risk && c.stopped_at.is_none(),
+        state,
+        started_at: instant(c.started_at),
+        stopped_at: c.stopped_at.map(instant),
+        due_at: status.deadline.due,
+        used_minutes,
+        remaining_minutes: status.timer.remaining.as_secs() / 60,
+        percent_used,
+        breach_reason: c.breach_reason,
+        breach_note: c.breach_note,
+    })
 }
 
 /// Applies `change` to the order's clock `kind`, if it has one, and refreshes its cached due.

@@ -4,17 +4,19 @@
 //! still answers each request only after its order is durable. Each order gets a savepoint, so a
 //! failing one is rolled back alone and the rest commit.
 
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Order, PreparedOrder, get, write};
+use super::{Order, PreparedOrder, Written, write_as};
 use crate::{Result, Store, StoreError};
 
 /// How many queued orders one transaction takes at most.
 pub const MAX_BATCH: usize = 256;
 
 struct Job {
-    order: PreparedOrder,
-    reply: oneshot::Sender<Result<i64>>,
+    order: Arc<PreparedOrder>,
+    reply: oneshot::Sender<Result<Written>>,
 }
 
 /// A handle to the writer task; cheap to clone. The task ends when every handle is dropped.
@@ -32,17 +34,20 @@ impl OrderWriter {
         OrderWriter { queue, store }
     }
 
-    /// Opens an order through the writer: validated here, written in the next batch, returned
-    /// once its batch is committed.
+    /// Opens an order through the writer: validated here, written in the next batch, answered
+    /// (from what was written) once its batch is committed.
     pub async fn create(&self, actor: &crate::Actor, new: &super::NewOrder) -> Result<Order> {
-        let order = super::prepare(&self.store, actor, new).await?;
+        let order = Arc::new(super::prepare(&self.store, actor, new).await?);
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Job { order, reply })
+            .send(Job {
+                order: order.clone(),
+                reply,
+            })
             .await
             .map_err(|_| StoreError::WriterStopped)?;
-        let id = answer.await.map_err(|_| StoreError::WriterStopped)??;
-        get(&self.store, actor, id).await
+        let written = answer.await.map_err(|_| StoreError::WriterStopped)??;
+        order.answer(&self.store, &written).await
     }
 }
 
@@ -77,12 +82,12 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
 /// One transaction for the batch: all orders with one statement per table, or, when that fails
 /// (an order whose contract went away since it was checked, say), each order inside its own
 /// savepoint, so the bad one fails alone.
-async fn write_batch(store: &Store, jobs: &[Job]) -> Result<Vec<Result<i64>>> {
+async fn write_batch(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Written>>> {
     let mut tx = store.pool.begin().await?;
     if let [job] = jobs {
         // Alone in its batch: no savepoint needed, a failure rolls back only this order.
         return Ok(
-            match super::batch::write_many(&mut tx, store.backend(), &[&job.order]).await {
+            match super::batch::write_many(&mut tx, store.backend(), &[job.order.as_ref()]).await {
                 Ok(ids) => {
                     tx.commit().await?;
                     ids.into_iter().map(Ok).collect()
@@ -95,7 +100,7 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Result<Vec<Result<i64>>> {
         sqlx::query("SAVEPOINT all_orders")
             .execute(&mut *tx)
             .await?;
-        let orders: Vec<&PreparedOrder> = jobs.iter().map(|j| &j.order).collect();
+        let orders: Vec<&PreparedOrder> = jobs.iter().map(|j| j.order.as_ref()).collect();
         match super::batch::write_many(&mut tx, store.backend(), &orders).await {
             Ok(ids) => {
                 sqlx::query("RELEASE SAVEPOINT all_orders")
@@ -118,7 +123,7 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Result<Vec<Result<i64>>> {
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
         sqlx::query("SAVEPOINT one_order").execute(&mut *tx).await?;
-        match write(&mut tx, store.backend(), &job.order).await {
+        match write_as(&mut tx, store.backend(), &job.order, &job.order.subject).await {
             Ok(id) => {
                 sqlx::query("RELEASE SAVEPOINT one_order")
                     .execute(&mut *tx)

@@ -9,6 +9,7 @@ mod clocks;
 mod edit;
 mod escalation;
 mod group_commit;
+mod intake;
 mod links;
 pub mod search;
 mod timeline;
@@ -36,7 +37,6 @@ pub use workflow::{
     Comment, Rating, Transition, TransitionRequest, comment, rate, transition, transition_with,
 };
 
-use crate::organizations::{self, OrgKind};
 use crate::sql::{SqlBuf, like_pattern};
 use crate::{Actor, ListParams, Page, Result, Store, StoreError, audit, instant, now_ms, users};
 
@@ -324,9 +324,16 @@ fn one_of(field: &str, v: &str, allowed: &[&str]) -> Result<String> {
 pub async fn create(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Order> {
     let prepared = prepare(store, actor, new).await?;
     let mut tx = store.pool.begin().await?;
-    let id = write(&mut tx, store.backend(), &prepared).await?;
+    let written = write_as(&mut tx, store.backend(), &prepared, &prepared.subject).await?;
     tx.commit().await?;
-    get(store, actor, id).await
+    prepared.answer(store, &written).await
+}
+
+/// What writing a new order decided: its id, its number and the instant it was opened.
+pub(crate) struct Written {
+    pub id: i64,
+    pub number: String,
+    pub at: i64,
 }
 
 /// A validated new order with everything its transaction needs: no reads remain, so many of them
@@ -347,11 +354,16 @@ pub struct PreparedOrder {
     subject: String,
     description: String,
     mode: String,
-    policy: Option<(i64, i64, weihu_domain::sla::SlaPolicy)>,
+    policy: Option<(i64, i64, std::sync::Arc<weihu_domain::sla::SlaPolicy>)>,
     contract_id: Option<i64>,
     asset_id: Option<i64>,
     catalog_item_id: Option<i64>,
     cals: clocks::Calendars,
+    /// The names the answer shows beside the ids (read while checking them).
+    client_name: String,
+    contract_number: Option<String>,
+    asset_tag: Option<String>,
+    catalog_item_name: Option<String>,
     /// The provider's zone, for the local year of the number.
     zone: jiff::tz::TimeZone,
 }
@@ -359,6 +371,70 @@ pub struct PreparedOrder {
 impl PreparedOrder {
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// The order as [`get`] reads it right after it was written, built from what was written:
+    /// a create answers without reading its order back (the API test compares the two).
+    pub(crate) async fn answer(&self, store: &Store, w: &Written) -> Result<Order> {
+        let opened = instant(w.at);
+        let clocks = match &self.policy {
+            Some((_, _, policy)) => clocks::new_views(
+                &self.cals,
+                &clocks::NewClock::for_new_order(&self.cals, policy, self.priority, w.at)?,
+                jiff::Timestamp::now(),
+            )?,
+            None => Vec::new(),
+        };
+        let mut order = Order {
+            id: w.id,
+            number: w.number.clone(),
+            client_org_id: self.client_org_id,
+            client_name: self.client_name.clone(),
+            kind: self.kind,
+            requester_id: self.requester_id,
+            requester_name: self.requester_name.clone(),
+            requester_phone: self.phone.clone(),
+            site: self.site.clone(),
+            channel: self.channel.clone(),
+            category: self.category.clone(),
+            urgency: self.urgency,
+            impact: self.impact,
+            priority: self.priority.as_str().to_owned(),
+            subject: self.subject.clone(),
+            description: self.description.clone(),
+            service_mode: self.mode.clone(),
+            state: OrderState::New,
+            assignee_id: None,
+            assignee_name: None,
+            team_id: None,
+            team_name: None,
+            policy_id: self.policy.as_ref().map(|(id, _, _)| *id),
+            policy_version: self.policy.as_ref().map(|(_, v, _)| *v),
+            contract_id: self.contract_id,
+            contract_number: self.contract_number.clone(),
+            asset_id: self.asset_id,
+            asset_tag: self.asset_tag.clone(),
+            catalog_item_id: self.catalog_item_id,
+            catalog_item_name: self.catalog_item_name.clone(),
+            resolution: String::new(),
+            close_reason: String::new(),
+            refused_in_scope: None,
+            resolved_at: None,
+            closed_at: None,
+            rating: None,
+            rating_comment: String::new(),
+            escalated_at: None,
+            escalation_reason: String::new(),
+            cause: String::new(),
+            clocks,
+            links: Vec::new(),
+            actions: Vec::new(),
+            version: 1,
+            created_at: opened,
+            updated_at: opened,
+        };
+        order.actions = access::actions(store, &self.actor, &order).await?;
+        Ok(order)
     }
 }
 
@@ -375,18 +451,7 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
             .client_org_id
             .ok_or_else(|| StoreError::invalid("client_org_id", "is required"))?,
     };
-    let org = organizations::get(store, &Actor::system(client_org_id), client_org_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => StoreError::invalid("client_org_id", "no such client"),
-            e => e,
-        })?;
-    if org.kind != OrgKind::Client || !org.active {
-        return Err(StoreError::invalid(
-            "client_org_id",
-            "is not an active client",
-        ));
-    }
+    let intake = intake::read(store, client_org_id).await?;
     let subject = text("subject", &new.subject, 200, true)?;
     let description = text("description", &new.description, 20_000, false)?;
     let site = text("site", &new.site, 200, false)?;
@@ -433,25 +498,30 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
             )?,
         ),
     };
-    let (contract_id, policy) = clocks::policy_for(store, client_org_id).await?;
-    let asset_id = match new.asset_id {
-        Some(a) => Some(client_asset(store, client_org_id, a).await?),
-        None => None,
+    let (asset_id, asset_tag) = match new.asset_id {
+        Some(a) => {
+            let tag = client_asset_tag(store, client_org_id, a).await?;
+            (Some(a), Some(tag))
+        }
+        None => (None, None),
     };
-    let catalog_item_id = match new.catalog_item_id {
-        Some(c) => Some(client_service(store, client_org_id, c).await?),
-        None => None,
+    let (catalog_item_id, catalog_item_name) = match new.catalog_item_id {
+        Some(c) => {
+            let name = client_service_name(store, client_org_id, c).await?;
+            (Some(c), Some(name))
+        }
+        None => (None, None),
     };
-    let priority = match &policy {
-        Some((_, p)) => p.matrix.priority(new.urgency, new.impact),
+    let priority = match &intake.policy {
+        Some((_, _, p)) => p.matrix.priority(new.urgency, new.impact),
         None => weihu_domain::priority::priority(new.urgency, new.impact),
     };
-    let cals = match &policy {
-        Some((_, p)) => {
-            clocks::Calendars::load(store, vec![p.targets_for(priority).calendar.clone()]).await?
-        }
-        None => clocks::Calendars::load(store, Vec::new()).await?,
+    let calendar_names = match &intake.policy {
+        Some((_, _, p)) => vec![p.targets_for(priority).calendar.clone()],
+        None => Vec::new(),
     };
+    let cals = clocks::Calendars::resolve(store, &calendar_names, &intake.calendars).await?;
+    let (contract_id, contract_number) = intake.contract.unzip();
     Ok(PreparedOrder {
         actor: actor.clone(),
         kind: OrderKind::Fault,
@@ -468,12 +538,16 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
         subject,
         description,
         mode,
-        policy: policy.map(|(stored, p)| (stored.id, stored.current_version, p)),
+        policy: intake.policy,
         contract_id,
         asset_id,
         catalog_item_id,
         cals,
         zone: store.time_zone().clone(),
+        client_name: intake.client_name,
+        contract_number,
+        asset_tag,
+        catalog_item_name,
     })
 }
 
@@ -541,6 +615,12 @@ pub async fn prepare_inspection(
         catalog_item_id: None,
         cals: clocks::Calendars::load(store, Vec::new()).await?,
         zone: store.time_zone().clone(),
+        // An inspection is read back after its batch (see `maintenance`), never answered from
+        // these.
+        client_name: String::new(),
+        contract_number: None,
+        asset_tag: None,
+        catalog_item_name: None,
     })
 }
 
@@ -552,7 +632,7 @@ pub(crate) async fn write_with_subject(
     subject: &str,
 ) -> Result<i64> {
     let subject = text("subject", subject, 200, true)?;
-    write_as(conn, backend, p, &subject).await
+    Ok(write_as(conn, backend, p, &subject).await?.id)
 }
 
 /// Writes a prepared order inside the caller's transaction and returns its id.
@@ -561,7 +641,7 @@ pub async fn write(
     backend: crate::Backend,
     p: &PreparedOrder,
 ) -> Result<i64> {
-    write_as(conn, backend, p, &p.subject).await
+    Ok(write_as(conn, backend, p, &p.subject).await?.id)
 }
 
 /// The timeline note of a fault order that starts without clocks.
@@ -572,7 +652,7 @@ async fn write_as(
     backend: crate::Backend,
     p: &PreparedOrder,
     subject: &str,
-) -> Result<i64> {
+) -> Result<Written> {
     let actor = &p.actor;
     let now = now_ms();
     // Numbers take the year of the provider's local date (a New Year's Eve order in Shanghai is
@@ -668,7 +748,11 @@ async fn write_as(
         json!({"number": number, "subject": subject}),
     )
     .await?;
-    Ok(id)
+    Ok(Written {
+        id,
+        number,
+        at: now,
+    })
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Order> {
@@ -963,34 +1047,42 @@ pub async fn list(
 
 /// `asset` if it is a device of the client (on a new order and on an edit).
 pub(super) async fn client_asset(store: &Store, client_org_id: i64, asset: i64) -> Result<i64> {
-    let owner: Option<i64> = sqlx::query_scalar("SELECT client_org_id FROM assets WHERE id = $1")
+    client_asset_tag(store, client_org_id, asset)
+        .await
+        .map(|_| asset)
+}
+
+/// The tag of `asset` if it is a device of the client.
+async fn client_asset_tag(store: &Store, client_org_id: i64, asset: i64) -> Result<String> {
+    let row = sqlx::query("SELECT client_org_id, tag FROM assets WHERE id = $1")
         .bind(asset)
         .fetch_optional(&store.pool)
         .await?;
-    if owner == Some(client_org_id) {
-        Ok(asset)
-    } else {
-        Err(StoreError::invalid(
+    match row {
+        Some(r) if r.try_get::<i64, _>("client_org_id")? == client_org_id => Ok(r.try_get("tag")?),
+        _ => Err(StoreError::invalid(
             "asset_id",
             "no such device of this client",
-        ))
+        )),
     }
 }
 
 /// `item` if the client uses that catalog service.
 pub(super) async fn client_service(store: &Store, client_org_id: i64, item: i64) -> Result<i64> {
-    let used: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM catalog_item_clients WHERE item_id = $1 AND client_org_id = $2",
+    client_service_name(store, client_org_id, item)
+        .await
+        .map(|_| item)
+}
+
+/// The name of catalog service `item` if the client uses it.
+async fn client_service_name(store: &Store, client_org_id: i64, item: i64) -> Result<String> {
+    sqlx::query_scalar(
+        "SELECT i.name FROM catalog_items i JOIN catalog_item_clients u ON u.item_id = i.id \
+         WHERE i.id = $1 AND u.client_org_id = $2",
     )
     .bind(item)
     .bind(client_org_id)
-    .fetch_one(&store.pool)
-    .await?;
-    if used == 0 {
-        return Err(StoreError::invalid(
-            "catalog_item_id",
-            "the client does not use this service",
-        ));
-    }
-    Ok(item)
+    .fetch_optional(&store.pool)
+    .await?
+    .ok_or_else(|| StoreError::invalid("catalog_item_id", "the client does not use this service"))
 }

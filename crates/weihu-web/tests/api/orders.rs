@@ -26,6 +26,7 @@ both_backends!(
     notifications_of_assignment,
     the_client_is_told_when_it_has_something_to_do,
     concurrent_creation_numbers_without_gaps,
+    a_create_answers_what_a_read_returns,
 );
 
 // ---- helpers ----------------------------------------------------------------------------
@@ -1683,4 +1684,78 @@ async fn concurrent_creation_numbers_without_gaps(app: TestApp) {
         crate::helpers::DEMO_ORDERS as i64 + 16,
         "every order stored once"
     );
+}
+
+/// A create answers from what it wrote (no read-back): the answer must be the order a read
+/// returns, field for field — names beside ids, clocks, actions — alone and in a batch.
+async fn a_create_answers_what_a_read_returns(app: TestApp) {
+    let hdjm = app.org_id("HDJM").await;
+    let (status, asset) = app
+        .post(
+            "/api/v1/assets",
+            Some("wang.fang"),
+            &json!({"client_org_id": hdjm, "asset_type": "printer"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{asset}");
+    let items = app.get_ok("/api/v1/catalog-items", "wang.fang").await;
+    let service = items
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["code"] == "NETWORK"))
+        .and_then(|i| i["id"].as_i64())
+        .expect("the demo's NETWORK service");
+    let desk = json!({"client_org_id": hdjm, "requester_name": "赵师傅", "channel": "phone",
+        "category": "network", "urgency": "high", "impact": "high", "subject": "核心交换机掉线",
+        "site": "机房", "asset_id": asset["id"], "catalog_item_id": service,
+        "service_mode": "on_site", "description": "整栋楼断网"});
+    let portal = report("打印机卡纸", "low", "medium");
+    // One alone, then several at once (the writer takes them in one batch).
+    let mut created = vec![create(&app, "wang.fang", &desk).await];
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..6 {
+        let (user, body) = if i % 2 == 0 {
+            ("wang.fang", &desk)
+        } else {
+            ("wu.li", &portal)
+        };
+        let req = app
+            .client
+            .post(app.url("/api/v1/orders"))
+            .bearer_auth(app.token(user))
+            .json(body);
+        set.spawn(async move {
+            (
+                user,
+                read(req.send().await.expect("POST /api/v1/orders")).await,
+            )
+        });
+    }
+    let mut users = vec!["wang.fang"];
+    while let Some(done) = set.join_next().await {
+        let (user, (status, order)) = done.expect("create task");
+        assert_eq!(status, 201, "{order}");
+        users.push(user);
+        created.push(order);
+    }
+    for (user, answer) in users.into_iter().zip(created) {
+        let id = answer["id"].as_i64().expect("id");
+        let read = app.get_ok(&format!("/api/v1/orders/{id}"), user).await;
+        let (mut answer, mut read) = (answer, read);
+        // The remaining minutes are whole minutes from "now", which moves between the two.
+        for o in [&mut answer, &mut read] {
+            for c in o["clocks"].as_array_mut().expect("clocks") {
+                let left = c["remaining_minutes"].take().as_i64().expect("remaining");
+                let target = c["target_minutes"].as_i64().expect("target");
+                assert!(left >= target - 1 && left <= target, "{c}");
+            }
+        }
+        assert_eq!(
+            answer, read,
+            "the answer to a create of {user} differs from its read"
+        );
+        assert!(
+            !answer["clocks"].as_array().expect("clocks").is_empty(),
+            "{answer}"
+        );
+    }
 }

@@ -16,6 +16,7 @@ both_backends!(
     calculator_reproduces_spec_examples,
     renaming_a_calendar_in_use_keeps_its_policies_working,
     days_view_shows_a_whole_day_as_00_00_to_24_00,
+    new_orders_run_on_the_calendar_as_edited,
 );
 
 /// The calendar of the issue: 5×8, 09:00–17:00, with China's 2026 holidays.
@@ -766,4 +767,95 @@ async fn days_view_shows_a_whole_day_as_00_00_to_24_00(app: TestApp) {
     assert_eq!(w["start"], "2026-10-01T00:00:00+08:00");
     assert_eq!(w["end"], "2026-10-02T00:00:00+08:00");
     assert_eq!(w["local"], "00:00–24:00", "{view}");
+}
+
+/// Minutes from an order's creation to its resolution clock's due instant.
+fn resolution_minutes(order: &Value) -> i64 {
+    let at = |v: &Value| {
+        v.as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .unwrap_or_else(|| panic!("a timestamp: {v}"))
+    };
+    let clock = order["clocks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["kind"] == "resolution"))
+        .unwrap_or_else(|| panic!("a resolution clock: {order}"));
+    (at(&clock["due_at"]).as_second() - at(&order["created_at"]).as_second()) / 60
+}
+
+/// New orders run on a calendar as it was last edited (parsed calendars are cached per process
+/// by id and version, so an edit is never served stale), and a calendar of any name works,
+/// quotes and backslashes included (the create reads the calendars its policy names by a
+/// substring of the stored JSON, where such a name is escaped).
+async fn new_orders_run_on_the_calendar_as_edited(app: TestApp) {
+    let name = r#"全天 "值班" \ 7x24"#;
+    let all_day = json!([["00:00", "24:00"]]);
+    let (status, cal) = app
+        .post(
+            "/api/v1/calendars",
+            Some(ADMIN),
+            &json!({"name": name, "time_zone": "Asia/Shanghai",
+                "week": {"mon": all_day, "tue": all_day, "wed": all_day, "thu": all_day,
+                         "fri": all_day, "sat": all_day, "sun": all_day}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{cal}");
+    let (status, p) = app
+        .post(
+            "/api/v1/sla-policies",
+            Some("zhao.min"),
+            &json!({"definition": policy("全天 SLA", name), "is_default": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{p}");
+    // A new client without a contract: its orders run on the default policy.
+    let (status, org) = app
+        .post(
+            "/api/v1/organizations",
+            Some(ADMIN),
+            &json!({"code": "CACHE-T", "name": "日历缓存测试客户"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{org}");
+    let open = |subject: &'static str| {
+        let app = &app;
+        let body = json!({"client_org_id": org["id"], "requester_name": "测试", "category": "hardware",
+            "urgency": "high", "impact": "high", "subject": subject});
+        async move {
+            let (status, o) = app.post("/api/v1/orders", Some("wang.fang"), &body).await;
+            assert_eq!(status, 201, "{o}");
+            o
+        }
+    };
+    let first = open("全天日历上的工单").await;
+    assert_eq!(first["policy_id"], p["id"], "{first}");
+    for c in first["clocks"].as_array().expect("clocks") {
+        assert_eq!(c["calendar"], name, "{first}");
+    }
+    assert_eq!(
+        resolution_minutes(&first),
+        120,
+        "P1 on a 7×24 calendar: {first}"
+    );
+
+    // Now one hour a week: the next order's two hours are weeks away.
+    let (status, edited) = app
+        .patch(
+            &format!("/api/v1/calendars/{}", cal["id"]),
+            Some(ADMIN),
+            &json!({"version": cal["version"], "definition": {"name": name, "time_zone": "Asia/Shanghai",
+                "week": {"mon": [["09:00", "10:00"]], "tue": [], "wed": [], "thu": [], "fri": [],
+                         "sat": [], "sun": []}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    let second = open("改过的日历上的工单").await;
+    assert!(
+        resolution_minutes(&second) > 7 * 24 * 60,
+        "the edit applies to the next order at once: {second}"
+    );
+    let read = app
+        .get_ok(&format!("/api/v1/orders/{}", second["id"]), "wang.fang")
+        .await;
+    assert_eq!(resolution_minutes(&read), resolution_minutes(&second));
 }
