@@ -144,7 +144,8 @@ pub fn random_password() -> Result<String> {
     random_token(12)
 }
 
-/// Hex SHA-256 of a token, the form in which tokens and session ids are stored.
+/// Hex SHA-256 of a token, the form in which tokens and session ids are stored (and the hash of
+/// a statement's body).
 pub fn token_digest(token: &str) -> String {
     let d = Sha256::digest(token.as_bytes());
     d.iter().map(|b| format!("{b:02x}")).collect()

@@ -569,6 +569,7 @@ pub(super) const TABLES: &[Table] = &[
             T("currency"),
             T("total"),
             T("body"),
+            T("body_hash"),
             I("computed_at"),
             I("reviewed_by"),
             I("reviewed_at"),

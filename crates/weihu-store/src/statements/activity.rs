@@ -146,29 +146,46 @@ pub(super) async fn fetch(
     let ids_sql = id_list(&ids);
     let pool = store.reader();
 
+    // Visits are the bulk (a thousand a month on a big contract): one row per contract with its
+    // visits as a JSON array, not one driver message per visit.
+    let visits = match store.backend() {
+        crate::Backend::Sqlite => {
+            "json_group_array(json_array(v.id, o.number, v.kind, v.category, o.category, v.travel_fee, v.check_in_at))"
+        }
+        crate::Backend::Postgres => {
+            "json_agg(json_build_array(v.id, o.number, v.kind, v.category, o.category, v.travel_fee, v.check_in_at))::text"
+        }
+    };
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT o.contract_id, v.id, o.number, v.kind, v.category, o.category AS order_category, v.travel_fee, v.check_in_at \
+        "SELECT o.contract_id, {visits} AS visits \
          FROM order_visits v JOIN orders o ON o.id = v.order_id \
          WHERE o.contract_id IN {ids_sql} AND v.check_in_at >= $1 AND v.check_in_at < $2 \
-         ORDER BY o.contract_id, v.check_in_at, v.id"
+         GROUP BY o.contract_id"
     )))
     .bind(from_ms)
     .bind(to_ms)
     .fetch_all(pool)
     .await?;
+    type VisitJson = (i64, String, String, Option<String>, String, String, i64);
     for r in rows {
-        out.entry(r.try_get("contract_id")?)
-            .or_default()
-            .visits
-            .push(RawVisit {
-                id: r.try_get("id")?,
-                order: r.try_get("number")?,
-                kind: r.try_get("kind")?,
-                category: r.try_get("category")?,
-                order_category: r.try_get("order_category")?,
-                travel_fee: r.try_get("travel_fee")?,
-                at: r.try_get("check_in_at")?,
-            });
+        let list: Vec<VisitJson> = serde_json::from_str(&r.try_get::<String, _>("visits")?)
+            .map_err(|e| StoreError::Format(format!("visits: {e}")))?;
+        let mut list: Vec<RawVisit> = list
+            .into_iter()
+            .map(
+                |(id, order, kind, category, order_category, travel_fee, at)| RawVisit {
+                    id,
+                    order,
+                    kind,
+                    category,
+                    order_category,
+                    travel_fee,
+                    at,
+                },
+            )
+            .collect();
+        list.sort_by_key(|v| (v.at, v.id));
+        out.entry(r.try_get("contract_id")?).or_default().visits = list;
     }
 
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
