@@ -433,6 +433,50 @@ fn both_backends_list_the_same_migrations() {
     );
 }
 
+/// Every column a migration adds after the portable format was first written (0011 on) must be
+/// one an older export may lack, and sit at the end of its table's columns: import matches values
+/// by position and fills only a missing tail (a column added mid-list broke the import of every
+/// older export with statements once).
+#[test]
+fn columns_added_by_later_migrations_import_from_older_exports() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+    let later = portable::added_later();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).expect("migrations dir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let number: u32 = name.get(..4).and_then(|n| n.parse().ok()).unwrap_or(0);
+        if number < 11 {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let ["ALTER", "TABLE", table, "ADD", "COLUMN", column, ..] = words.as_slice() {
+                assert!(
+                    later.contains(&(*table, *column)),
+                    "{name} adds {table}.{column}: list it in portable's ADDED_LATER"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} added columns found");
+    for (table, _) in later {
+        let cols = portable::columns(table).unwrap_or_else(|| panic!("table {table}"));
+        let first_later = cols
+            .iter()
+            .position(|c| later.contains(&(*table, *c)))
+            .unwrap_or(cols.len());
+        for c in &cols[first_later..] {
+            assert!(
+                later.contains(&(*table, *c)),
+                "{table}.{c} comes after a column added later: added columns go at the end"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_portable_format_carries_every_table() {
     // Every CREATE TABLE of the migrations must be exported, or a backup would lose it.

@@ -569,7 +569,6 @@ pub(super) const TABLES: &[Table] = &[
             T("currency"),
             T("total"),
             T("body"),
-            T("body_hash"),
             I("computed_at"),
             I("reviewed_by"),
             I("reviewed_at"),
@@ -581,6 +580,7 @@ pub(super) const TABLES: &[Table] = &[
             I("version"),
             I("created_at"),
             I("updated_at"),
+            T("body_hash"),
         ],
     },
     Table {
@@ -849,4 +849,12 @@ pub(super) const TABLES: &[Table] = &[
 /// The names of the tables the portable format carries.
 pub fn table_names() -> Vec<&'static str> {
     TABLES.iter().map(|t| t.name).collect()
+}
+
+/// The columns the format carries for `table`, in order (None: no such table).
+pub fn columns(table: &str) -> Option<Vec<&'static str>> {
+    TABLES
+        .iter()
+        .find(|t| t.name == table)
+        .map(|t| t.cols.iter().map(|c| c.name()).collect())
 }
