@@ -18,10 +18,25 @@ pub(super) struct Intake {
     pub client_name: String,
     /// The contract in force: id and number.
     pub contract: Option<(i64, String)>,
-    /// The policy, its current version and that version parsed.
-    pub policy: Option<(i64, i64, Arc<SlaPolicy>)>,
+    /// The policy and its current version (parsed by [`Intake::policy`]).
+    pub policy: Option<(i64, i64)>,
     /// Stored calendars by name: (id, version), for the names the policy may use.
     pub calendars: HashMap<String, (i64, i64)>,
+}
+
+impl Intake {
+    /// The policy parsed (from the process's cache): after the order's own fields are checked,
+    /// so a bad field is reported as such even if the stored policy could not be read.
+    pub async fn policy(&self, store: &Store) -> Result<Option<(i64, i64, Arc<SlaPolicy>)>> {
+        match self.policy {
+            Some((id, version)) => Ok(Some((
+                id,
+                version,
+                clocks::policy_version(store, id, version).await?,
+            ))),
+            None => Ok(None),
+        }
+    }
 }
 
 pub(super) async fn read(store: &Store, client_org_id: i64) -> Result<Intake> {
@@ -72,11 +87,7 @@ pub(super) async fn read(store: &Store, client_org_id: i64) -> Result<Intake> {
         row.try_get::<Option<i64>, _>("policy_id")?,
         row.try_get::<Option<i64>, _>("policy_version")?,
     ) {
-        (Some(id), Some(version)) => Some((
-            id,
-            version,
-            clocks::policy_version(store, id, version).await?,
-        )),
+        (Some(id), Some(version)) => Some((id, version)),
         _ => None,
     };
     let keys: Vec<(String, i64, i64)> =

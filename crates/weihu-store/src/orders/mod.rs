@@ -512,11 +512,12 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
         }
         None => (None, None),
     };
-    let priority = match &intake.policy {
+    let policy = intake.policy(store).await?;
+    let priority = match &policy {
         Some((_, _, p)) => p.matrix.priority(new.urgency, new.impact),
         None => weihu_domain::priority::priority(new.urgency, new.impact),
     };
-    let calendar_names = match &intake.policy {
+    let calendar_names = match &policy {
         Some((_, _, p)) => vec![p.targets_for(priority).calendar.clone()],
         None => Vec::new(),
     };
@@ -538,7 +539,7 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
         subject,
         description,
         mode,
-        policy: intake.policy,
+        policy,
         contract_id,
         asset_id,
         catalog_item_id,
