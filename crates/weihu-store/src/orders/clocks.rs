@@ -65,14 +65,14 @@ pub(crate) async fn order_policy_version(
     store: &Store,
     id: Option<i64>,
     version: Option<i64>,
-) -> Result<Option<SlaPolicy>> {
+) -> Result<Option<Arc<SlaPolicy>>> {
     let Some(id) = id else { return Ok(None) };
     let Some(number) = version else {
-        return Ok(order_policy(store, Some(id)).await?.map(|(_, p)| p));
+        return Ok(order_policy(store, Some(id))
+            .await?
+            .map(|(_, p)| Arc::new(p)));
     };
-    Ok(Some(
-        policy_version(store, id, number).await?.as_ref().clone(),
-    ))
+    Ok(Some(policy_version(store, id, number).await?))
 }
 
 /// Version `number` of policy `id`, parsed once per process (versions are never rewritten).
