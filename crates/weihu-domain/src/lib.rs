@@ -6,6 +6,7 @@ pub mod availability;
 pub mod billing;
 pub mod calendar;
 pub mod change;
+pub mod mail;
 pub mod maintenance;
 pub mod money;
 pub mod order;

@@ -85,6 +85,16 @@ impl Role {
         )
     }
 
+    /// See the mail outbox and its failures, and send a failed mail again.
+    pub fn can_manage_mail(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// Decide what a message from an unknown sender becomes (the review queue).
+    pub fn can_review_mail(self) -> bool {
+        matches!(self, Role::Admin | Role::Dispatcher)
+    }
+
     /// Manage calendars, holiday sets and SLA policies.
     pub fn can_manage_service_levels(self) -> bool {
         matches!(self, Role::Admin | Role::ServiceLevelManager)

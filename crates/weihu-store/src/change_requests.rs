@@ -479,8 +479,14 @@ pub async fn step(
     if to == ChangeState::AwaitingConsent
         && let Some(client) = c.client_org_id
     {
-        crate::notifications::notify_client_admins(&mut tx, client, "change_consent", &c.title)
-            .await?;
+        crate::notifications::notify_client_admins(
+            &mut tx,
+            client,
+            "change_consent",
+            &c.title,
+            None,
+        )
+        .await?;
     }
     audit::record(
         &mut tx,

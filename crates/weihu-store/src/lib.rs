@@ -19,6 +19,7 @@ pub mod demo;
 mod error;
 pub mod failure_causes;
 pub mod images;
+pub mod mail;
 pub mod maintenance;
 pub mod notifications;
 pub mod orders;

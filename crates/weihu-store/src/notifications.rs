@@ -1,7 +1,9 @@
-//! In-app notifications (assignment, client comments, at-risk and breached clocks).
+//! In-app notifications (assignment, client comments, at-risk and breached clocks), each with
+//! its mail in the outbox when the kind has one (`weihu_domain::mail::MailKind`).
 
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use weihu_domain::mail::MailKind;
 
 use crate::{Actor, Result, Store, StoreError, instant, now_ms};
 
@@ -74,7 +76,8 @@ pub async fn mark_read(store: &Store, actor: &Actor, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Writes one notification inside the caller's transaction.
+/// Writes one notification inside the caller's transaction, and the mail that goes with it
+/// (when its kind has one).
 pub(crate) async fn notify(
     conn: &mut AnyConnection,
     user_id: i64,
@@ -82,24 +85,42 @@ pub(crate) async fn notify(
     kind: &str,
     body: &str,
 ) -> Result<()> {
+    notify_with(conn, user_id, order_id, kind, body, "").await
+}
+
+/// [`notify`] with what the mail shows besides the order (a comment's text, a resolution).
+pub(crate) async fn notify_with(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    order_id: i64,
+    kind: &str,
+    body: &str,
+    detail: &str,
+) -> Result<()> {
     sqlx::query("INSERT INTO notifications (user_id, order_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(user_id)
         .bind(order_id)
         .bind(kind.to_owned())
         .bind(body.to_owned())
         .bind(now_ms())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    if let Some(mail) = MailKind::of_notification(kind) {
+        crate::mail::outbox::enqueue_user(conn, user_id, mail, Some(order_id), None, detail)
+            .await?;
+    }
     Ok(())
 }
 
 /// Notifies every active administrator of a client about something other than an order (a
 /// published report, a change awaiting consent), in one statement.
+/// `ref_id` is the record a mail carries (the report whose PDF is attached).
 pub(crate) async fn notify_client_admins(
     conn: &mut AnyConnection,
     client: i64,
     kind: &str,
     body: &str,
+    ref_id: Option<i64>,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO notifications (user_id, kind, body, created_at) \
@@ -109,7 +130,10 @@ pub(crate) async fn notify_client_admins(
     .bind(kind.to_owned())
     .bind(body.to_owned())
     .bind(now_ms())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if let Some(mail) = MailKind::of_notification(kind) {
+        crate::mail::outbox::enqueue_client_admins(conn, client, mail, ref_id, body).await?;
+    }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod format;
 mod headers;
 pub mod i18n;
+pub mod mail;
 mod metrics;
 pub mod read_route;
 mod service_report;
@@ -45,6 +46,10 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     /// Sign-in throttling.
     pub login: LoginLimits,
+    /// How mail is set up (the administrator's outbox page says so).
+    pub mail: mail::MailStatus,
+    /// Bounds on an arriving message (also used when a reviewed one is accepted).
+    pub mail_limits: weihu_mail::Limits,
 }
 
 /// How sign-in attempts are throttled, per client address and per username.

@@ -256,6 +256,10 @@ pub(crate) async fn write_many(
         }
         w.query().execute(&mut *conn).await?;
     }
+    // "Order received" to each requester, in the same transaction.
+    for chunk in ids.chunks(ROWS_PER_INSERT) {
+        crate::mail::outbox::enqueue_received(conn, chunk).await?;
+    }
     Ok(ids
         .into_iter()
         .zip(numbers)

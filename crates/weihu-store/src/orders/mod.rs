@@ -466,7 +466,9 @@ pub async fn prepare(store: &Store, actor: &Actor, new: &NewOrder) -> Result<Pre
         Some(_) => new
             .channel
             .clone()
-            .filter(|c| c == "api")
+            // A client reports through the portal, the API or by mail (the mail intake acts as
+            // the sender); the other channels are the desk's.
+            .filter(|c| c == "api" || c == "email")
             .unwrap_or_else(|| "portal".into()),
         None => one_of(
             "channel",
@@ -749,6 +751,7 @@ async fn write_as(
         json!({"number": number, "subject": subject}),
     )
     .await?;
+    crate::mail::outbox::enqueue_received(conn, &[id]).await?;
     Ok(Written {
         id,
         number,

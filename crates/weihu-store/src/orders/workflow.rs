@@ -229,12 +229,14 @@ pub async fn transition_with(
             weihu_domain::order::Told::Requester => order.requester_id,
         };
         if let Some(u) = to.filter(|u| *u != actor.user_id) {
-            crate::notifications::notify(
+            crate::notifications::notify_with(
                 &mut tx,
                 u,
                 id,
                 kind,
                 &format!("{} {}", order.number, order.subject),
+                // The mail says what was done (a resolution) or asked (waiting for the client).
+                if public { body } else { "" },
             )
             .await?;
         }
@@ -351,12 +353,13 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
         None
     };
     if let Some(u) = told {
-        crate::notifications::notify(
+        crate::notifications::notify_with(
             &mut tx,
             u,
             id,
             "comment",
             &format!("{} {}", order.number, order.subject),
+            &body,
         )
         .await?;
     }
@@ -374,7 +377,8 @@ pub async fn comment(store: &Store, actor: &Actor, id: i64, c: &Comment) -> Resu
     get(store, actor, id).await
 }
 
-/// A clock became at risk or breached: tell the assignee and every dispatcher, and note it on the
+/// A clock became at risk or breached: tell the assignee, every dispatcher and service-level
+/// manager, and note it on the
 /// timeline (internally). Returns the number of notifications written.
 pub(crate) async fn notify_clock(
     conn: &mut AnyConnection,
@@ -388,10 +392,11 @@ pub(crate) async fn notify_clock(
         .await?;
     let (number, subject): (String, String) = (row.try_get("number")?, row.try_get("subject")?);
     let assignee: Option<i64> = row.try_get("assignee_id")?;
-    let mut to: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM users WHERE role = 'dispatcher' AND active = 1")
-            .fetch_all(&mut *conn)
-            .await?;
+    let mut to: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE role IN ('dispatcher', 'service_level_manager') AND active = 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     if let Some(a) = assignee
         && !to.contains(&a)
     {
@@ -399,7 +404,15 @@ pub(crate) async fn notify_clock(
     }
     let body = format!("{number} {subject}: {clock} {event}");
     for u in &to {
-        crate::notifications::notify(conn, *u, order_id, &format!("clock_{event}"), &body).await?;
+        crate::notifications::notify_with(
+            conn,
+            *u,
+            order_id,
+            &format!("clock_{event}"),
+            &body,
+            clock,
+        )
+        .await?;
     }
     let system = Actor::system(0);
     timeline::record(

@@ -488,6 +488,7 @@ pub async fn publish(store: &Store, actor: &Actor, id: i64, p: &Publish) -> Resu
         client,
         "report_published",
         &format!("{month} {}", s.report.client_name),
+        Some(id),
     )
     .await?;
     audit::record(
@@ -566,6 +567,7 @@ pub async fn reissue(store: &Store, actor: &Actor, id: i64, r: &Reissue) -> Resu
         client,
         "report_reissued",
         &format!("{month} {}", s.report.client_name),
+        Some(id),
     )
     .await?;
     audit::record(

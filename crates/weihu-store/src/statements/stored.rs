@@ -498,6 +498,15 @@ pub async fn issue(store: &Store, actor: &Actor, id: i64, version: i64) -> Resul
     .bind(current.client_org_id)
     .execute(&mut *tx)
     .await?;
+    // And by mail, with the PDF.
+    crate::mail::outbox::enqueue_client_admins(
+        &mut tx,
+        current.client_org_id,
+        weihu_domain::mail::MailKind::StatementIssued,
+        Some(id),
+        &number,
+    )
+    .await?;
     tx.commit().await?;
     get(store, actor, id).await
 }

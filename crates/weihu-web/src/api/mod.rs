@@ -8,6 +8,7 @@ pub mod contracts;
 mod documents;
 pub use documents::base_url as documents_base_url;
 mod checklists;
+mod mail;
 mod maintenance;
 mod me;
 pub mod order_work;
@@ -47,6 +48,8 @@ use crate::error::ErrorBody;
     paths(
         health,
         me::get_me, me::patch_me, me::change_password, me::list_views, me::create_view, me::delete_view,
+        mail::my_mail, mail::put_my_mail, mail::outbox_list, mail::outbox_retry, mail::inbox_list, mail::inbox_get,
+        mail::inbox_accept, mail::inbox_reject,
         organizations::list, organizations::create, organizations::get_one, organizations::update,
         users::list, users::create, users::get_one, users::update, users::reset_password,
         teams::list, teams::create, teams::get_one,
@@ -99,6 +102,7 @@ use crate::error::ErrorBody;
         (name = "users", description = "People of every role"),
         (name = "teams", description = "Engineer teams"),
         (name = "tokens", description = "API tokens"),
+        (name = "mail", description = "Mail: the outbox and its failures, received mail and the review queue"),
         (name = "audit", description = "Who changed what"),
         (name = "assets", description = "Client device registries: assets, types and scale coefficients, import/export, confirmation"),
         (name = "catalog", description = "The service catalog, quotes and the price list"),
@@ -136,6 +140,7 @@ pub fn router() -> Router<AppState> {
             get(|| async { Json(openapi_json()) }),
         )
         .merge(me::router())
+        .merge(mail::router())
         .merge(organizations::router())
         .merge(users::router())
         .merge(teams::router())

@@ -15,11 +15,13 @@ use crate::AppState;
 use crate::auth::{LANG_COOKIE, SESSION_COOKIE, WebSession, set_cookie};
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use weihu_domain::mail::MailKind;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account", get(show).post(save))
         .route("/account/password", post(password))
+        .route("/account/mail", post(mail))
 }
 
 #[derive(Template)]
@@ -29,6 +31,8 @@ struct Account {
     user: User,
     error: Option<String>,
     must_change: bool,
+    /// Each kind of mail, whether it is on, and whether it may be turned off.
+    mail: Vec<(&'static str, bool, bool)>,
 }
 
 #[derive(Deserialize)]
@@ -49,12 +53,22 @@ async fn show(
     if f.ok.is_some() {
         ctx.flash = Some(ctx.t("flash.saved").to_owned());
     }
-    match users::get(&s.store, &session.actor, session.actor.user_id).await {
-        Ok(user) => render(&Account {
+    let r = async {
+        let user = users::get(&s.store, &session.actor, session.actor.user_id).await?;
+        let off = weihu_store::mail::prefs::mail_off(&s.store, &session.actor).await?;
+        Ok::<_, weihu_store::StoreError>((user, off))
+    }
+    .await;
+    match r {
+        Ok((user, off)) => render(&Account {
             must_change: f.must_change.is_some() || user.must_change_password,
             ctx,
             user,
             error: f.error,
+            mail: MailKind::ALL
+                .into_iter()
+                .map(|k| (k.as_str(), !off.contains(&k), !k.mandatory()))
+                .collect(),
         }),
         Err(e) => page_error(ctx, e.into()),
     }
@@ -161,4 +175,35 @@ async fn password(
         }
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// The mail choices: every optional kind not ticked is turned off.
+async fn mail(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let csrf = f
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if let Err(e) = session.check_csrf(csrf) {
+        return e.into_response();
+    }
+    let on: Vec<&str> = f
+        .iter()
+        .filter(|(k, _)| k == "on")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let off: Vec<String> = MailKind::optional()
+        .filter(|k| !on.contains(&k.as_str()))
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    super::back(
+        "/account#mail",
+        weihu_store::mail::prefs::set_mail_off(&s.store, &session.actor, &off)
+            .await
+            .map(|_| ()),
+    )
 }

@@ -10,6 +10,7 @@ mod changes;
 pub use billing::statement_file_name;
 mod home;
 mod login;
+mod mail;
 mod maintenance;
 mod orders;
 mod outages;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(changes::router())
         .merge(maintenance::router())
+        .merge(mail::router())
 }
 
 pub struct NavItem {
@@ -233,6 +235,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         items.push(("/sla-policies".into(), "nav.sla"));
         // The calculator is one click from every SLA policy; the month's figures are not.
         items.push(("/service-levels".into(), "nav.service_levels"));
+        if actor.role.can_review_mail() {
+            items.push(("/mail".into(), "nav.mail"));
+        }
         if actor.role.can_read_audit() {
             items.push(("/audit".into(), "nav.audit"));
         }

@@ -49,6 +49,7 @@ mod hostile_orders;
 mod hostile_setup;
 mod hostile_sheets;
 mod isolation;
+mod mail;
 mod maintenance;
 mod matrix;
 mod ops;

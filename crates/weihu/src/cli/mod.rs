@@ -6,6 +6,7 @@ mod bench;
 mod calendar;
 mod data;
 mod generate;
+pub mod mail;
 mod maintenance;
 mod reports;
 mod serve;
@@ -106,6 +107,9 @@ pub enum Command {
     /// the generation of inspections.
     #[command(subcommand)]
     Maintenance(maintenance::MaintenanceCommand),
+    /// Mail: take a message from standard input, send the outbox, poll the mailbox, benchmark.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
 }
 
 /// A failed command: what to print and which exit code to use.
@@ -193,6 +197,7 @@ pub async fn run(args: Args) -> ExitCode {
         Command::Reports(c) => reports::run(&settings, c).await,
         Command::Maintenance(c) => maintenance::run_on(&settings, c).await,
         Command::Bench(b) => bench::commits(&settings, b).await,
+        Command::Mail(c) => mail::run(&settings, c).await,
         Command::Calendar(_) | Command::Sla(_) => Ok(()),
     };
     finish(result)

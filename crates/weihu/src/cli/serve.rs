@@ -52,6 +52,8 @@ pub struct ServeArgs {
     #[arg(long, env = "WEIHU_REPLICA_MAX_LAG", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub replica_max_lag: u64,
+    #[command(flatten)]
+    pub mail: super::mail::MailArgs,
 }
 
 /// Creates the provider, the built-in China 5×8 calendar and default SLA policy when there is no
@@ -152,6 +154,7 @@ fn public_url(value: Option<&str>) -> Result<Option<String>, Failure> {
 
 pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
     let public_url = public_url(args.public_url.as_deref())?;
+    args.mail.check()?;
     let zone = jiff::tz::TimeZone::get(&args.time_zone).map_err(|_| {
         Failure::input(format!(
             "--time-zone: {:?} is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin)",
@@ -194,22 +197,43 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), Failure> {
             secure_cookies,
             demo: args.demo,
             per_request_commit: args.per_request_commit,
-            public_url,
+            public_url: public_url.clone(),
             login: weihu_web::LoginLimits {
                 address_failures: args.login_address_failures,
                 username_failures: args.login_username_failures,
                 lock_minutes: args.login_lock_minutes,
             },
+            mail: args.mail.status(),
+            mail_limits: args.mail.limits(),
         },
     );
     let login_window_ms = i64::from(args.login_lock_minutes.max(1)) * 60_000;
     let jobs = tokio::spawn(clock_job(store.clone(), login_window_ms));
     let month_end = tokio::spawn(month_end_job(store.clone()));
     let replica = tokio::spawn(replica_job(store.clone()));
+    // Mail: without a relay the outbox only fills (the Mail page says so); without a mailbox
+    // nothing is polled (`weihu mail receive` still takes messages).
+    let base = public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let sender = args
+        .mail
+        .sender(Some(&base))?
+        .map(|s| tokio::spawn(weihu_web::mail::send::run(store.clone(), s)));
+    let poller = args
+        .mail
+        .poller()?
+        .map(|p| tokio::spawn(weihu_web::mail::poll::run(store.clone(), p)));
+    if sender.is_none() {
+        println!("Mail is off (no --smtp-url): mails are queued in the outbox, not sent");
+    }
     weihu_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
     month_end.abort();
     replica.abort();
+    for t in [sender, poller].into_iter().flatten() {
+        t.abort();
+    }
     store.close().await;
     println!("Weihu stopped.");
     Ok(())

@@ -1,0 +1,31 @@
+//! Mail's tables: the outbox (written in the transaction of the event that causes a mail,
+//! drained by the sender job), the inbox (every message that arrived, and the review queue),
+//! the IMAP poll leases, and each user's choice of optional mail.
+
+pub mod inbox;
+pub mod outbox;
+pub mod prefs;
+
+use crate::{Actor, Result, StoreError};
+
+/// The outbox and the mail settings are the administrator's.
+pub(crate) fn may_manage(actor: &Actor) -> Result<()> {
+    if actor.role.can_manage_mail() {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(
+            "the mail outbox is the administrator's",
+        ))
+    }
+}
+
+/// The review queue is the dispatchers' (and the administrator's).
+pub(crate) fn may_review(actor: &Actor) -> Result<()> {
+    if actor.role.can_review_mail() {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(
+            "the mail review queue is the dispatchers'",
+        ))
+    }
+}
