@@ -150,6 +150,29 @@ impl Smtp {
         }
     }
 
+    /// Sends a message as it is (headers and all), for relaying and tests that play a client.
+    pub async fn send_raw(&self, from: &str, to: &str, raw: &[u8]) -> Result<(), SendError> {
+        let envelope = lettre::address::Envelope::new(
+            Some(
+                from.parse()
+                    .map_err(|e| SendError::permanent(format!("from {from:?}: {e}")))?,
+            ),
+            vec![
+                to.parse()
+                    .map_err(|e| SendError::permanent(format!("to {to:?}: {e}")))?,
+            ],
+        )
+        .map_err(|e| SendError::permanent(e.to_string()))?;
+        self.transport
+            .send_raw(&envelope, raw)
+            .await
+            .map(|_| ())
+            .map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            })
+    }
+
     /// Opens a connection and says hello: for a settings check.
     pub async fn check(&self) -> Result<(), String> {
         match self.transport.test_connection().await {

@@ -94,11 +94,11 @@ pub(crate) async fn enqueue_received(conn: &mut AnyConnection, order_ids: &[i64]
          state, last_error, user_id, to_addr, to_name, locale) \
          SELECT '{}', o.id, NULL, '', o.created_at, o.created_at, {FROM_USER} \
          FROM orders o JOIN users u ON u.id = o.requester_id \
-         WHERE u.active = 1{} AND o.id IN (",
+         WHERE u.active = 1{} AND o.id IN ",
         kind.as_str(),
         off_filter(kind)
     ));
-    s.bind_list(order_ids).push(")");
+    s.bind_list(order_ids);
     s.query().execute(conn).await?;
     Ok(())
 }
@@ -197,12 +197,11 @@ pub async fn claim(store: &Store, limit: i64, lease_ms: i64) -> Result<Vec<Outbo
         .bind(now - STALE_AFTER_MS)
         .push(" THEN 'not sent: queued for more than 3 days' ELSE last_error END, attempts = attempts + 1, next_attempt_at = ")
         .bind(now + lease_ms)
-        .push(" WHERE id IN (")
-        .bind_list(&ids)
-        .push(")");
+        .push(" WHERE id IN ")
+        .bind_list(&ids);
     s.query().execute(&mut *tx).await?;
-    let mut s = SqlBuf::new(&format!("{SELECT} WHERE m.state = 'sending' AND m.id IN ("));
-    s.bind_list(&ids).push(") ORDER BY m.id");
+    let mut s = SqlBuf::new(&format!("{SELECT} WHERE m.state = 'sending' AND m.id IN "));
+    s.bind_list(&ids).push(" ORDER BY m.id");
     let rows = s.query().fetch_all(&mut *tx).await?;
     tx.commit().await?;
     rows.iter().map(from_row).collect()

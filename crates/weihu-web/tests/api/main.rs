@@ -50,6 +50,7 @@ mod hostile_setup;
 mod hostile_sheets;
 mod isolation;
 mod mail;
+mod mail_servers;
 mod maintenance;
 mod matrix;
 mod ops;
