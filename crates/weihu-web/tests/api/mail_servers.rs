@@ -112,7 +112,7 @@ async fn notifications_and_replies_through_real_servers() {
     let Some(env) = MailEnv::from_env() else {
         return;
     };
-    let Some(mut app) = TestApp::spawn(weihu_store::Backend::Sqlite).await else {
+    let Some(app) = TestApp::spawn(weihu_store::Backend::Sqlite).await else {
         return;
     };
     let token = weihu_store::credentials::random_token(6).expect("random");

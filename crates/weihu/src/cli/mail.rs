@@ -195,6 +195,9 @@ pub enum MailCommand {
         to: String,
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         count: u64,
+        /// Only queue them (a running `weihu serve` sends them).
+        #[arg(long)]
+        no_drain: bool,
     },
 }
 
@@ -245,9 +248,24 @@ pub async fn run(settings: &Settings, c: MailCommand) -> Result<(), Failure> {
             println!("{} messages taken", outcomes.len());
             Ok(())
         }
-        MailCommand::Bench { mail, to, count } => {
+        MailCommand::Bench {
+            mail,
+            to,
+            count,
+            no_drain,
+        } => {
             mail.check()?;
             let store = open(settings).await?;
+            if no_drain {
+                let queued = weihu_store::mail::outbox::enqueue_bench(
+                    &store,
+                    &to,
+                    i64::try_from(count).unwrap_or(1000),
+                )
+                .await?;
+                println!("queued {queued} mails to {to}");
+                return Ok(());
+            }
             let sender = mail.sender(None)?.ok_or_else(|| {
                 Failure::input("--smtp-url (or WEIHU_SMTP_URL) is needed to send")
             })?;
