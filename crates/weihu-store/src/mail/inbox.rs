@@ -342,6 +342,15 @@ pub async fn accepted(store: &Store, id: i64, order_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// How many messages wait for review, for the intake's cap (no actor: the intake is the system).
+pub async fn waiting_count(store: &Store) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM mail_inbox WHERE state = 'review'")
+            .fetch_one(&store.pool)
+            .await?,
+    )
+}
+
 /// How many messages wait for review (the dispatcher's badge).
 pub async fn waiting(store: &Store, actor: &Actor) -> Result<i64> {
     super::may_review(actor)?;

@@ -144,3 +144,85 @@ pub fn compose(m: &OutboxMail, id: &Identity<'_>) -> Result<Composed, String> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, locale: Option<&str>, detail: &str) -> OutboxMail {
+        OutboxMail {
+            id: 7,
+            kind: kind.into(),
+            user_id: Some(3),
+            to_addr: "wu.li@example.com".into(),
+            to_name: "吴丽 <b>".into(),
+            locale: locale.map(str::to_owned),
+            order_id: Some(42),
+            order_number: Some("SO-2026-000042".into()),
+            order_subject: Some("打印机 <script>alert(1)</script>".into()),
+            ref_id: None,
+            detail: detail.into(),
+            state: "sending".into(),
+            attempts: 1,
+            next_attempt_at: jiff::Timestamp::UNIX_EPOCH,
+            last_error: String::new(),
+            sent_at: None,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            created_ms: 1_700_000_000_000,
+        }
+    }
+
+    const ID: Identity<'static> = Identity {
+        from: "Weihu <desk@example.com>",
+        domain: "example.com",
+        base: "https://desk.example.com",
+    };
+
+    #[test]
+    fn user_text_is_escaped_in_html_and_kept_in_text() {
+        let c = compose(
+            &row("comment", Some("en"), "<img src=x onerror=alert(1)>"),
+            &ID,
+        )
+        .expect("composes");
+        assert!(!c.mail.html.contains("<script>"), "{}", c.mail.html);
+        assert!(!c.mail.html.contains("<img src=x"), "{}", c.mail.html);
+        assert!(c.mail.html.contains("&#60;img src=x"), "{}", c.mail.html);
+        assert!(c.mail.text.contains("<img src=x onerror=alert(1)>"));
+        assert_eq!(
+            c.mail.subject,
+            "[SO-2026-000042] New comment: 打印机 <script>alert(1)</script>"
+        );
+        assert!(c.mail.text.contains("https://desk.example.com/orders/42"));
+        assert_eq!(c.mail.message_id, "<weihu.m7.1700000000000@example.com>");
+        assert_eq!(
+            c.mail.in_reply_to.as_deref(),
+            Some("<weihu.so42@example.com>")
+        );
+    }
+
+    #[test]
+    fn every_kind_reads_in_both_languages_without_missing_texts() {
+        for kind in MailKind::ALL {
+            for locale in [None, Some("en")] {
+                let mut r = row(kind.as_str(), locale, "response");
+                if matches!(kind, MailKind::StatementIssued | MailKind::ReportPublished) {
+                    r.order_id = None;
+                    r.ref_id = Some(5);
+                    r.detail = "ST-2026-000001".into();
+                }
+                let c = compose(&r, &ID).expect("composes");
+                for text in [&c.mail.subject, &c.mail.text, &c.mail.html] {
+                    assert!(
+                        !text.contains("mail."),
+                        "{kind:?} {locale:?}: a missing text in {text}"
+                    );
+                }
+            }
+        }
+        let zh = compose(&row("resolved", None, ""), &ID).expect("composes");
+        assert!(zh.mail.subject.contains("已解决"), "{}", zh.mail.subject);
+        assert_eq!(zh.mail.language, "zh-CN");
+        assert!(compose(&row("nope", None, ""), &ID).is_err());
+    }
+}

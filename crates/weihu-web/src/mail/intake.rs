@@ -53,7 +53,27 @@ pub struct Intake {
     /// The domain of our `Message-ID`s (the mail-from address's): replies name it, loops carry it.
     pub domain: String,
     pub limits: Limits,
+    /// Messages waiting for review at most: anyone can send mail, so past this a message from
+    /// an unknown sender is recorded without entering the queue (spam cannot bury the desk).
+    pub review_cap: i64,
 }
+
+impl Intake {
+    pub fn new(domain: String, limits: Limits) -> Intake {
+        Intake {
+            domain,
+            limits,
+            review_cap: REVIEW_CAP,
+        }
+    }
+}
+
+/// The default [`Intake::review_cap`].
+pub const REVIEW_CAP: i64 = 5_000;
+
+/// A raw message larger than this is not kept for review (its text is); accepting it then makes
+/// the order without its attachments.
+pub const MAX_KEPT_RAW: usize = 5 * 1024 * 1024;
 
 fn cut(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
@@ -126,7 +146,13 @@ pub async fn receive(
         target,
         weihu_store::now_ms(),
     );
-    let keep_raw = matches!(route, Route::Review(_));
+    let route = match route {
+        Route::Review(_) if inbox::waiting_count(store).await? >= intake.review_cap => {
+            Route::Ignore("the review queue is full")
+        }
+        r => r,
+    };
+    let keep_raw = matches!(route, Route::Review(_)) && raw.len() <= MAX_KEPT_RAW;
     let arrived = Arrived {
         message_id: m.message_id.clone(),
         source: cut(source, 100),

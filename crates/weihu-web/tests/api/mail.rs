@@ -13,10 +13,7 @@ both_backends!(outbox_follows_events, arriving_mail_is_routed);
 const DOMAIN: &str = "desk.weihu.test";
 
 fn intake() -> Intake {
-    Intake {
-        domain: DOMAIN.into(),
-        limits: Limits::default(),
-    }
+    Intake::new(DOMAIN.into(), Limits::default())
 }
 
 async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
@@ -319,13 +316,13 @@ async fn arriving_mail_is_routed(app: TestApp) {
         Outcome::Ignored { .. }
     ));
     // Garbage and oversized messages are recorded too.
-    let tiny = Intake {
-        domain: DOMAIN.into(),
-        limits: Limits {
+    let tiny = Intake::new(
+        DOMAIN.into(),
+        Limits {
             max_bytes: 10_000,
             ..Limits::default()
         },
-    };
+    );
     let big = message("wu.li@example.com", "big", "", &"x".repeat(20_000));
     assert!(matches!(
         intake::receive(&app.store, &tiny, &big, "test")
@@ -410,6 +407,47 @@ async fn arriving_mail_is_routed(app: TestApp) {
         .get_ok("/api/v1/mail/inbox?state=review", "wang.fang")
         .await;
     assert_eq!(queue["total"], 0, "{queue}");
+
+    // Hostile: a flood of mail from strangers fills the queue up to its cap, then is recorded
+    // without entering it.
+    let capped = Intake {
+        review_cap: 3,
+        ..intake()
+    };
+    let mut outcomes = Vec::new();
+    for n in 0..5 {
+        let spam = message("spam@bulk.example", &format!("offer {n}"), "", "buy now");
+        outcomes.push(
+            intake::receive(&app.store, &capped, &spam, "test")
+                .await
+                .expect("receive"),
+        );
+    }
+    let queued = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Review { .. }))
+        .count();
+    let dropped = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Ignored { reason, .. } if reason.contains("review queue is full")))
+        .count();
+    assert_eq!((queued, dropped), (3, 2), "{outcomes:?}");
+    for item in app
+        .get_ok("/api/v1/mail/inbox?state=review", "wang.fang")
+        .await["items"]
+        .as_array()
+        .expect("items")
+    {
+        let id = item["id"].as_i64().expect("id");
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/mail/inbox/{id}/reject"),
+                Some("wang.fang"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
 
     // A reply to an order resolved long ago becomes a follow-up order linked to it.
     sqlx::query("UPDATE orders SET state = 'closed', resolved_at = 1, closed_at = 1 WHERE id = $1")

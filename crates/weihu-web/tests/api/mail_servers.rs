@@ -210,10 +210,7 @@ async fn notifications_and_replies_through_real_servers() {
         url: env.imap("desk"),
         mailbox: "INBOX".into(),
         interval: Duration::from_secs(60),
-        intake: Intake {
-            domain: env.domain.clone(),
-            limits: Limits::default(),
-        },
+        intake: Intake::new(env.domain.clone(), Limits::default()),
         batch: 50,
     };
     let mut outcomes = Vec::new();

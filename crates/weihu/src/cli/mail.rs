@@ -93,10 +93,7 @@ impl MailArgs {
     }
 
     pub fn intake(&self) -> Intake {
-        Intake {
-            domain: self.domain(),
-            limits: self.limits(),
-        }
+        Intake::new(self.domain(), self.limits())
     }
 
     /// Checks the settings before anything starts: a bad URL or sender is said at once.
