@@ -324,19 +324,22 @@ mod tests {
         };
         let big = vec![b'a'; 1001];
         assert_eq!(
-            parse(&big, &limits).unwrap_err(),
+            parse(&big, &limits).expect_err("refused"),
             ParseError::TooBig {
                 size: 1001,
                 max: 1000
             }
         );
-        assert_eq!(parse(b"", &limits).unwrap_err(), ParseError::Unreadable);
         assert_eq!(
-            parse(b"Subject: no sender\r\n\r\nx", &limits).unwrap_err(),
+            parse(b"", &limits).expect_err("refused"),
+            ParseError::Unreadable
+        );
+        assert_eq!(
+            parse(b"Subject: no sender\r\n\r\nx", &limits).expect_err("refused"),
             ParseError::NoSender
         );
         assert_eq!(
-            parse(b"From: not-an-address\r\n\r\nx", &limits).unwrap_err(),
+            parse(b"From: not-an-address\r\n\r\nx", &limits).expect_err("refused"),
             ParseError::NoSender
         );
         let long = "From: a@b.example\r\nSubject: x\r\n\r\n打打打打打打打打打打打打打打打";

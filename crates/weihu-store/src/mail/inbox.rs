@@ -247,7 +247,7 @@ pub async fn list(
 }
 
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<InboxMail> {
-    super::may_review(actor)?;
+    super::may_review_record(actor)?;
     let mut s = SqlBuf::new(&format!("{SELECT} WHERE m.id = "));
     s.bind(id);
     from_row(
@@ -260,7 +260,7 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<InboxMail> {
 
 /// The raw message of one waiting for review (base64), for accepting it with its attachments.
 pub async fn raw(store: &Store, actor: &Actor, id: i64) -> Result<Option<String>> {
-    super::may_review(actor)?;
+    super::may_review_record(actor)?;
     Ok(
         sqlx::query_scalar("SELECT raw FROM mail_inbox WHERE id = $1")
             .bind(id)
@@ -280,7 +280,7 @@ pub async fn decide(
     reason: &str,
     client_org_id: Option<i64>,
 ) -> Result<()> {
-    super::may_review(actor)?;
+    super::may_review_record(actor)?;
     let reason: String = reason.trim().chars().take(500).collect();
     let mut tx = store.pool.begin().await?;
     let done = sqlx::query(

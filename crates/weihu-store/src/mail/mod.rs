@@ -29,3 +29,20 @@ pub(crate) fn may_review(actor: &Actor) -> Result<()> {
         ))
     }
 }
+
+/// [`may_manage`] for one record: a client-side user is told it does not exist (as for every
+/// other tenant's record), never that it is forbidden.
+pub(crate) fn may_manage_record(actor: &Actor) -> Result<()> {
+    if actor.is_client() {
+        return Err(StoreError::NotFound);
+    }
+    may_manage(actor)
+}
+
+/// [`may_review`] for one record, likewise.
+pub(crate) fn may_review_record(actor: &Actor) -> Result<()> {
+    if actor.is_client() {
+        return Err(StoreError::NotFound);
+    }
+    may_review(actor)
+}

@@ -324,7 +324,7 @@ pub async fn counts(store: &Store, actor: &Actor) -> Result<Vec<(String, i64)>> 
 
 /// Sends a failed or expired mail again (after the administrator fixed the address or the relay).
 pub async fn retry(store: &Store, actor: &Actor, id: i64) -> Result<OutboxMail> {
-    super::may_manage(actor)?;
+    super::may_manage_record(actor)?;
     let mut tx = store.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE mail_outbox SET state = 'queued', attempts = 0, next_attempt_at = $1, created_at = \

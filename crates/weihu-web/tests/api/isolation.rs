@@ -496,6 +496,17 @@ async fn foreign_id(app: &TestApp, t: &Tenants, resource: &str) -> i64 {
             .await
             .expect("seed a saved view");
         }
+        // Mail is the provider's: a message waiting for review (its id also probes the outbox,
+        // whose rows the demo's events queued).
+        "mail" => {
+            return sqlx::query_scalar(
+                "INSERT INTO mail_inbox (source, from_addr, subject, state, received_at) \
+                 VALUES ('isolation', 'probe@example.com', 'probe', 'review', 0) RETURNING id",
+            )
+            .fetch_one(app.store.pool())
+            .await
+            .expect("seed a received mail");
+        }
         "notifications" => {
             let id: Option<i64> = sqlx::query_scalar("SELECT min(id) FROM notifications")
                 .fetch_one(app.store.pool())
