@@ -312,14 +312,21 @@ async function checkSlaOrders(inst, dispatcher, dbUrl, { ids, started }) {
     dbUrl,
   );
   if (dupNotes) problems.push(...dupNotes.split('\n').map((l) => `notification sent more than once: ${l}`));
-  // Every dispatcher got each breach of these orders once.
-  const dispatchers = Number(await psql("SELECT count(*) FROM users WHERE role = 'dispatcher' AND active = 1", dbUrl));
+  // Every dispatcher and service-level manager got each breach of these orders once, and one
+  // mail with it (queued in the same transaction: no mail twice either).
+  const dispatchers = Number(
+    await psql("SELECT count(*) FROM users WHERE role IN ('dispatcher', 'service_level_manager') AND active = 1", dbUrl),
+  );
   const breachNotes = Number(
     await psql(`SELECT count(*) FROM notifications WHERE order_id IN (${ids.join(',')}) AND kind = 'clock_breached'`, dbUrl),
   );
   if (breachNotes !== ids.length * 2 * dispatchers) {
-    problems.push(`${breachNotes} breach notifications for ${ids.length * 2} clocks and ${dispatchers} dispatcher(s)`);
+    problems.push(`${breachNotes} breach notifications for ${ids.length * 2} clocks and ${dispatchers} dispatcher(s) and service-level manager(s)`);
   }
+  const breachMails = Number(
+    await psql(`SELECT count(*) FROM mail_outbox WHERE order_id IN (${ids.join(',')}) AND kind = 'clock_breached'`, dbUrl),
+  );
+  if (breachMails !== breachNotes) problems.push(`${breachMails} breach mails for ${breachNotes} breach notifications`);
   const totals = await psql(
     "SELECT kind || '=' || count(*) FROM order_events WHERE kind LIKE 'clock\\_%' GROUP BY kind ORDER BY kind",
     dbUrl,
@@ -327,7 +334,7 @@ async function checkSlaOrders(inst, dispatcher, dbUrl, { ids, started }) {
   const mine = await get200(inst[1].url, dispatcher, '/api/v1/notifications');
   assert.ok(Array.isArray(mine), 'GET /api/v1/notifications answers a list');
   log(
-    `SLA: ${ids.length * 2} clocks watched, ${breachNotes} breach notifications to ${dispatchers} dispatcher(s); ` +
+    `SLA: ${ids.length * 2} clocks watched, ${breachNotes} breach notifications to ${dispatchers} dispatcher(s) and service-level manager(s); ` +
       `clock events in the whole database: ${totals.split('\n').join(', ')}`,
   );
   assert.deepEqual(problems, []);

@@ -187,6 +187,28 @@ async fn outbox_follows_events(app: TestApp) {
         .await;
     assert_eq!(status, 404);
 
+    // A breached clock: the dispatcher and the service-level manager get a mail each.
+    let far = weihu_store::now_ms() + 400 * 24 * 3600 * 1000;
+    weihu_store::orders::evaluate_due_clocks(&app.store, Some(far), 500)
+        .await
+        .expect("evaluate the clocks");
+    let breached: Vec<String> = outbox(&app, &format!("&order_id={oid}"))
+        .await
+        .into_iter()
+        .filter(|m| m["kind"] == "clock_breached")
+        .filter_map(|m| m["to_addr"].as_str().map(str::to_owned))
+        .collect();
+    for who in [
+        "wang.fang@example.com",
+        "zhao.min@example.com",
+        "li.qiang@example.com",
+    ] {
+        assert!(
+            breached.iter().any(|a| a == who),
+            "{who} hears of the breach: {breached:?}"
+        );
+    }
+
     // The mail page shows the administrator that mail is off, and the outbox.
     let browser = crate::helpers::signed_in(&app, "it.admin").await;
     let html = crate::helpers::page_html(&browser, &app, "/mail").await;

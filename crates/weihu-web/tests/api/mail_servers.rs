@@ -67,7 +67,8 @@ impl MailEnv {
     }
 }
 
-/// Waits (up to 30 s) for a message in `user`'s mailbox whose subject contains `marker`.
+/// Waits (up to 30 s) for a message in `user`'s mailbox whose subject contains `marker` or whose
+/// `Message-ID` is `marker`.
 async fn wait_for(env: &MailEnv, user: &str, marker: &str) -> (Vec<u8>, weihu_mail::Incoming) {
     for _ in 0..60 {
         let mut mb = Mailbox::open(&env.imap(user), "INBOX")
@@ -77,7 +78,7 @@ async fn wait_for(env: &MailEnv, user: &str, marker: &str) -> (Vec<u8>, weihu_ma
         mb.logout().await;
         for f in all.into_iter().rev() {
             if let Ok(m) = weihu_mail::parse(&f.raw, &Limits::default())
-                && m.subject.contains(marker)
+                && (m.subject.contains(marker) || m.message_id.as_deref() == Some(marker))
             {
                 return (f.raw, m);
             }
@@ -272,8 +273,30 @@ async fn notifications_and_replies_through_real_servers() {
         .as_i64()
         .expect("org");
     let st = issue_statement(&app, client_org).await;
+    // And the month's service-level report, published.
+    let (status, r) = app
+        .post(
+            "/api/v1/service-level-reports",
+            Some("zhao.min"),
+            &json!({"client_org_id": client_org, "month": last_month()}),
+        )
+        .await;
+    assert!(status == 201 || status == 200, "{r}");
+    let rid = r["id"].as_i64().expect("report id");
+    let (status, p) = app
+        .post(
+            &format!("/api/v1/service-level-reports/{rid}/publish"),
+            Some("zhao.min"),
+            &json!({"version": r["version"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
     drain(&app, &sender).await;
-    let (_, m) = wait_for(&env, "other", &st).await;
+    // The mailbox keeps earlier runs' mails (numbers repeat in a fresh database): these are
+    // found by this run's Message-IDs.
+    let statement_mail = sent_id(&app, "statement_issued", &env).await;
+    let (_, m) = wait_for(&env, "other", &statement_mail).await;
+    assert!(m.subject.contains(&st), "{}", m.subject);
     let pdf = m
         .attachments
         .iter()
@@ -281,6 +304,41 @@ async fn notifications_and_replies_through_real_servers() {
         .expect("a PDF attachment");
     assert!(pdf.bytes.starts_with(b"%PDF"), "a PDF");
     assert!(m.text.contains("对账单"), "zh-CN by default: {}", m.text);
+    let report_mail = sent_id(&app, "report_published", &env).await;
+    let (_, m) = wait_for(&env, "other", &report_mail).await;
+    assert!(m.subject.contains("服务水平报告已发布"), "{}", m.subject);
+    let pdf = m
+        .attachments
+        .iter()
+        .find(|a| a.content_type == "application/pdf")
+        .expect("the report's PDF attached");
+    assert!(pdf.bytes.starts_with(b"%PDF"), "a PDF");
+}
+
+/// The `Message-ID` of this run's latest sent mail of `kind` to the `other` mailbox.
+async fn sent_id(app: &TestApp, kind: &str, env: &MailEnv) -> String {
+    let row: (i64, i64, String) = sqlx::query_as(
+        "SELECT id, created_at, state FROM mail_outbox WHERE kind = $1 AND to_addr = $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(kind)
+    .bind(env.address("other"))
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap_or_else(|e| panic!("a {kind} mail in the outbox: {e}"));
+    assert_eq!(row.2, "sent", "the {kind} mail went out");
+    weihu_mail::outbox_message_id(row.0, row.1, &env.domain)
+}
+
+fn last_month() -> String {
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    today
+        .first_of_month()
+        .checked_sub(jiff::Span::new().days(1))
+        .expect("last month")
+        .strftime("%Y-%m")
+        .to_string()
 }
 
 fn base64_utf8(s: &str) -> String {
@@ -291,17 +349,7 @@ fn base64_utf8(s: &str) -> String {
 /// Issues a statement of `client` (last month's, generated when there is none) and returns its
 /// number.
 async fn issue_statement(app: &TestApp, client: i64) -> String {
-    let month = {
-        let today = jiff::Timestamp::now()
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .date();
-        let first = today.first_of_month();
-        first
-            .checked_sub(jiff::Span::new().days(1))
-            .expect("last month")
-            .strftime("%Y-%m")
-            .to_string()
-    };
+    let month = last_month();
     let (status, sum) = app
         .post(
             "/api/v1/statements/generate",
