@@ -40,7 +40,6 @@ pub struct Drained {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
-    pub expired: usize,
 }
 
 /// Runs until the task is dropped.
@@ -102,7 +101,6 @@ pub async fn drain_once(
             d.sent += x.sent;
             d.retried += x.retried;
             d.failed += x.failed;
-            d.expired += x.expired;
         }
     }
     Ok(d)

@@ -471,6 +471,42 @@ async fn arriving_mail_is_routed(app: TestApp) {
         assert_eq!(status, 200);
     }
 
+    // A reply to an order resolved yesterday: added, and the sender is offered reopening.
+    sqlx::query("UPDATE orders SET state = 'resolved', resolved_at = $1 WHERE id = $2")
+        .bind(weihu_store::now_ms() - 24 * 3600 * 1000)
+        .bind(order_id)
+        .execute(app.store.pool())
+        .await
+        .expect("resolve the order");
+    let recent = message(
+        "wu.li@example.com",
+        &format!("Re: [{number}] 已解决"),
+        "",
+        "还是不出纸",
+    );
+    let out = intake::receive(&app.store, &i, &recent, "test")
+        .await
+        .expect("receive");
+    assert!(
+        matches!(out, Outcome::Comment { order_id: o, .. } if o == order_id),
+        "{out:?}"
+    );
+    let offers = app
+        .get_ok(
+            &format!("/api/v1/mail/outbox?order_id={order_id}&limit=200"),
+            "it.admin",
+        )
+        .await;
+    let offer = offers["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|m| m["kind"] == "reopen_offer")
+        .cloned()
+        .unwrap_or_else(|| panic!("a reopen offer: {offers}"));
+    assert_eq!(offer["to_addr"], "wu.li@example.com");
+    assert_eq!(offer["detail"], "还是不出纸");
+
     // A reply to an order resolved long ago becomes a follow-up order linked to it.
     sqlx::query("UPDATE orders SET state = 'closed', resolved_at = 1, closed_at = 1 WHERE id = $1")
         .bind(order_id)
