@@ -166,22 +166,24 @@ impl Mailbox {
                 });
                 continue;
             }
-            let bodies: Vec<_> = self
-                .session
-                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
-                .await
-                .map_err(err)?
-                .try_collect()
-                .await
-                .map_err(err)?;
-            if let Some(body) = bodies.first().and_then(|f| f.body()) {
-                out.push(Fetched {
-                    uid,
-                    raw: body.to_vec(),
-                });
+            if let Some(raw) = self.body(uid).await? {
+                out.push(Fetched { uid, raw });
             }
         }
         Ok(out)
+    }
+
+    /// One message's bytes, without marking it seen.
+    async fn body(&mut self, uid: u32) -> Result<Option<Vec<u8>>, ImapError> {
+        let bodies: Vec<_> = self
+            .session
+            .uid_fetch(uid.to_string(), "BODY.PEEK[]")
+            .await
+            .map_err(err)?
+            .try_collect()
+            .await
+            .map_err(err)?;
+        Ok(bodies.first().and_then(|f| f.body()).map(<[u8]>::to_vec))
     }
 
     pub async fn mark_seen(&mut self, uid: u32) -> Result<(), ImapError> {
@@ -208,19 +210,8 @@ impl Mailbox {
         uids.sort_unstable();
         let mut out = Vec::new();
         for uid in uids {
-            let bodies: Vec<_> = self
-                .session
-                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
-                .await
-                .map_err(err)?
-                .try_collect()
-                .await
-                .map_err(err)?;
-            if let Some(body) = bodies.first().and_then(|f| f.body()) {
-                out.push(Fetched {
-                    uid,
-                    raw: body.to_vec(),
-                });
+            if let Some(raw) = self.body(uid).await? {
+                out.push(Fetched { uid, raw });
             }
         }
         Ok(out)

@@ -296,15 +296,13 @@ pub async fn decide(
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM mail_inbox WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        return Err(if exists == 0 {
-            StoreError::NotFound
-        } else {
-            StoreError::invalid("state", "this message was already decided")
-        });
+        return Err(super::refusal(
+            &mut tx,
+            "mail_inbox",
+            id,
+            "this message was already decided",
+        )
+        .await?);
     }
     crate::audit::record(
         &mut tx,

@@ -46,3 +46,24 @@ pub(crate) fn may_review_record(actor: &Actor) -> Result<()> {
     }
     may_review(actor)
 }
+
+/// Why a conditional update of one row touched none: the row is missing (not found), or it is
+/// not in a state for the change (`why`, on the `state` field).
+pub(crate) async fn refusal(
+    conn: &mut sqlx::AnyConnection,
+    table: &'static str,
+    id: i64,
+    why: &str,
+) -> Result<StoreError> {
+    let exists: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM {table} WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(if exists == 0 {
+        StoreError::NotFound
+    } else {
+        StoreError::invalid("state", why)
+    })
+}

@@ -336,15 +336,13 @@ pub async fn retry(store: &Store, actor: &Actor, id: i64) -> Result<OutboxMail> 
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM mail_outbox WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        return Err(if exists == 0 {
-            StoreError::NotFound
-        } else {
-            StoreError::invalid("state", "only a failed or expired mail is sent again")
-        });
+        return Err(super::refusal(
+            &mut tx,
+            "mail_outbox",
+            id,
+            "only a failed or expired mail is sent again",
+        )
+        .await?);
     }
     crate::audit::record(
         &mut tx,
