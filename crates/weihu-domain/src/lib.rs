@@ -13,6 +13,7 @@ pub mod order;
 pub mod order_access;
 pub mod order_links;
 pub mod priority;
+pub mod problem;
 pub mod role;
 pub mod scale;
 pub mod search;

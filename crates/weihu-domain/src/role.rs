@@ -85,6 +85,15 @@ impl Role {
         )
     }
 
+    /// Open, work and resolve problems, and link orders to them: the desk, the engineers who
+    /// find root causes, and those who answer for the service level.
+    pub fn can_manage_problems(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::Dispatcher | Role::Engineer | Role::ServiceLevelManager
+        )
+    }
+
     /// See the mail outbox and its failures, and send a failed mail again.
     pub fn can_manage_mail(self) -> bool {
         self == Role::Admin

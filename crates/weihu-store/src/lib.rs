@@ -27,6 +27,7 @@ pub mod organizations;
 pub mod outages;
 pub mod page;
 pub mod portable;
+pub mod problems;
 pub mod replica;
 pub mod reports;
 pub mod reviews;

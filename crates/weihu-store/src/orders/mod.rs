@@ -12,7 +12,7 @@ mod group_commit;
 mod intake;
 mod links;
 pub mod search;
-mod timeline;
+pub(crate) mod timeline;
 pub mod work;
 mod workflow;
 

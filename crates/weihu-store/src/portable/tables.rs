@@ -738,6 +738,36 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "problems",
+        identity: true,
+        cols: &[
+            I("id"),
+            T("title"),
+            T("description"),
+            T("state"),
+            T("root_cause"),
+            T("workaround"),
+            T("fix"),
+            I("owner_id"),
+            I("created_by"),
+            I("version"),
+            I("created_at"),
+            I("updated_at"),
+            I("resolved_at"),
+            I("closed_at"),
+        ],
+    },
+    Table {
+        name: "problem_orders",
+        identity: false,
+        cols: &[
+            I("problem_id"),
+            I("order_id"),
+            I("linked_by"),
+            I("linked_at"),
+        ],
+    },
+    Table {
         name: "mail_outbox",
         identity: true,
         cols: &[

@@ -15,6 +15,7 @@ pub mod order_work;
 mod orders;
 mod organizations;
 mod outages;
+mod problems;
 mod reports;
 mod reviews;
 pub mod service_levels;
@@ -50,6 +51,8 @@ use crate::error::ErrorBody;
         me::get_me, me::patch_me, me::change_password, me::list_views, me::create_view, me::delete_view,
         mail::my_mail, mail::put_my_mail, mail::outbox_list, mail::outbox_retry, mail::inbox_list, mail::inbox_get,
         mail::inbox_accept, mail::inbox_reject,
+        problems::list, problems::create, problems::get_one, problems::update, problems::link, problems::unlink,
+        problems::resolve_orders, problems::candidates, problems::of_order,
         organizations::list, organizations::create, organizations::get_one, organizations::update,
         users::list, users::create, users::get_one, users::update, users::reset_password,
         teams::list, teams::create, teams::get_one,
@@ -102,6 +105,7 @@ use crate::error::ErrorBody;
         (name = "users", description = "People of every role"),
         (name = "teams", description = "Engineer teams"),
         (name = "tokens", description = "API tokens"),
+        (name = "problems", description = "Problems: the cause shared by repeated incidents, linked orders, repeat-fault candidates"),
         (name = "mail", description = "Mail: the outbox and its failures, received mail and the review queue"),
         (name = "audit", description = "Who changed what"),
         (name = "assets", description = "Client device registries: assets, types and scale coefficients, import/export, confirmation"),
@@ -141,6 +145,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(me::router())
         .merge(mail::router())
+        .merge(problems::router())
         .merge(organizations::router())
         .merge(users::router())
         .merge(teams::router())

@@ -14,6 +14,7 @@ mod mail;
 mod maintenance;
 mod orders;
 mod outages;
+mod problems;
 mod reports;
 mod role_home;
 mod service_levels;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(changes::router())
         .merge(maintenance::router())
         .merge(mail::router())
+        .merge(problems::router())
 }
 
 pub struct NavItem {
@@ -235,6 +237,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         items.push(("/sla-policies".into(), "nav.sla"));
         // The calculator is one click from every SLA policy; the month's figures are not.
         items.push(("/service-levels".into(), "nav.service_levels"));
+        if actor.role.can_manage_problems() {
+            items.push(("/problems".into(), "nav.problems"));
+        }
         if actor.role.can_review_mail() {
             items.push(("/mail".into(), "nav.mail"));
         }

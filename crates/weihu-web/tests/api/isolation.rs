@@ -496,6 +496,25 @@ async fn foreign_id(app: &TestApp, t: &Tenants, resource: &str) -> i64 {
             .await
             .expect("seed a saved view");
         }
+        // A problem linked to the foreign client's order only.
+        "problems" => {
+            let orders = app
+                .get_ok(
+                    &format!("/api/v1/orders?client_org_id={}&limit=1", t.foreign_org),
+                    ADMIN,
+                )
+                .await;
+            let order = orders["items"][0]["id"].as_i64().expect("a foreign order");
+            let (s, p) = app
+                .post(
+                    "/api/v1/problems",
+                    Some(ADMIN),
+                    &json!({"title": "isolation probe", "order_ids": [order]}),
+                )
+                .await;
+            assert_eq!(s, 201, "{p}");
+            return p["id"].as_i64().expect("problem id");
+        }
         // Mail is the provider's: a message waiting for review (its id also probes the outbox,
         // whose rows the demo's events queued).
         "mail" => {

@@ -60,6 +60,7 @@ mod order_work;
 mod orders;
 mod outages;
 mod pagination;
+mod problems;
 mod report_form;
 mod reports;
 mod search;

@@ -21,6 +21,10 @@ pub(super) struct Detail {
     teams: Vec<Team>,
     /// The failure causes a resolution may name (active ones), for staff.
     causes: Vec<weihu_store::failure_causes::FailureCause>,
+    /// The problems this order is linked to, with their workarounds.
+    problems: Vec<weihu_store::problems::OrderProblem>,
+    /// Open problems it may be linked to (for staff who work problems; empty otherwise).
+    open_problems: Vec<weihu_store::problems::Problem>,
     error: Option<String>,
 }
 
@@ -233,7 +237,27 @@ pub(super) async fn detail(
             .await
             .unwrap_or_default()
     };
+    let problems = weihu_store::problems::for_order(&s.store, a, id)
+        .await
+        .unwrap_or_default();
+    let open_problems = if !a.is_client() && a.role.can_manage_problems() {
+        let open = weihu_store::problems::ProblemFilter {
+            open: Some(true),
+            ..Default::default()
+        };
+        weihu_store::problems::list(&s.store, a, &open, 100, 0)
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| !problems.iter().any(|x| x.id == p.id))
+            .collect()
+    } else {
+        Vec::new()
+    };
     render(&Detail {
+        problems,
+        open_problems,
         causes,
         open_work,
         ctx,

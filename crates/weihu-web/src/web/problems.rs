@@ -1,0 +1,318 @@
+//! Problems pages: the list with the repeat-fault candidates (open a problem from one in a
+//! click), one problem (root cause, workaround, fix, state, linked orders), and linking an order
+//! from its page.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use weihu_store::Page;
+use weihu_store::problems::{self, Candidate, NewProblem, Problem, ProblemFilter, ProblemPatch};
+
+use super::{PageCtx, back, page_error, render};
+use crate::AppState;
+use crate::auth::WebSession;
+use crate::extract::{Id, Ids};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/problems", get(list).post(create))
+        .route("/problems/{id}", get(detail).post(update))
+        .route("/problems/{id}/orders", post(link))
+        .route("/problems/{id}/orders/{order_id}/delete", post(unlink))
+        .route("/problems/{id}/resolve-orders", post(resolve_orders))
+        .route("/orders/{id}/problems", post(link_from_order))
+}
+
+#[derive(Template)]
+#[template(path = "problems.html")]
+struct ListPage {
+    ctx: PageCtx,
+    error: Option<String>,
+    page: Page<Problem>,
+    candidates: Vec<Candidate>,
+    can_manage: bool,
+    state: String,
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    state: Option<String>,
+    offset: Option<i64>,
+    error: Option<String>,
+    ok: Option<String>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    if q.ok.is_some() {
+        ctx.flash = Some(ctx.t("flash.saved").to_owned());
+    }
+    let a = &session.actor;
+    let state = q.state.clone().unwrap_or_default();
+    let f = ProblemFilter {
+        state: Some(state.clone()),
+        ..Default::default()
+    };
+    let can_manage = !a.is_client() && a.role.can_manage_problems();
+    let r = async {
+        let page = problems::list(&s.store, a, &f, 50, q.offset.unwrap_or(0)).await?;
+        let candidates = if can_manage {
+            problems::candidates(&s.store, a).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, weihu_store::StoreError>((page, candidates))
+    }
+    .await;
+    match r {
+        Ok((page, candidates)) => render(&ListPage {
+            ctx,
+            error: q.error,
+            page,
+            candidates,
+            can_manage,
+            state,
+        }),
+        Err(e) => page_error(ctx, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewForm {
+    csrf: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    /// The candidate's orders, comma-separated ids.
+    #[serde(default)]
+    order_ids: String,
+}
+
+async fn create(
+    State(s): State<AppState>,
+    session: WebSession,
+    Form(f): Form<NewForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let order_ids: Vec<i64> = f
+        .order_ids
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .take(201)
+        .collect();
+    let new = NewProblem {
+        title: f.title,
+        description: f.description,
+        owner_id: Some(session.actor.user_id),
+        order_ids,
+    };
+    match problems::create(&s.store, &session.actor, &new).await {
+        Ok(p) => Redirect::to(&format!("/problems/{}", p.id)).into_response(),
+        Err(e) => back("/problems", Err::<(), _>(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct DetailPage {
+    ctx: PageCtx,
+    error: Option<String>,
+    p: Problem,
+    can_manage: bool,
+}
+
+impl DetailPage {
+    fn is_open(&self) -> bool {
+        weihu_domain::problem::ProblemState::parse(&self.p.state).is_some_and(|s| s.is_open())
+    }
+
+    /// The states this problem may be set to from its current one (the domain's moves).
+    fn next_states(&self) -> Vec<&'static str> {
+        use weihu_domain::problem::{ProblemState, Written, may_move};
+        let Some(from) = ProblemState::parse(&self.p.state) else {
+            return Vec::new();
+        };
+        let all = Written {
+            root_cause: true,
+            workaround: true,
+            fix: true,
+        };
+        ProblemState::ALL
+            .into_iter()
+            .filter(|to| *to == from || may_move(from, *to, all).is_ok())
+            .map(ProblemState::as_str)
+            .collect()
+    }
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    session: WebSession,
+    Id(id): Id,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    if q.ok.is_some() {
+        ctx.flash = Some(ctx.t("flash.saved").to_owned());
+    }
+    let a = &session.actor;
+    match problems::get(&s.store, a, id).await {
+        Ok(p) => render(&DetailPage {
+            ctx,
+            error: q.error,
+            can_manage: !a.is_client() && a.role.can_manage_problems() && p.state != "closed",
+            p,
+        }),
+        Err(e) => page_error(ctx, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    csrf: String,
+    version: i64,
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    root_cause: String,
+    #[serde(default)]
+    workaround: String,
+    #[serde(default)]
+    fix: String,
+    #[serde(default)]
+    state: String,
+}
+
+async fn update(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<EditForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let patch = ProblemPatch {
+        version: f.version,
+        title: Some(f.title),
+        description: Some(f.description),
+        root_cause: Some(f.root_cause),
+        workaround: Some(f.workaround),
+        fix: Some(f.fix),
+        owner_id: None,
+        state: Some(f.state).filter(|s| !s.is_empty()),
+    };
+    back(
+        &format!("/problems/{id}"),
+        problems::update(&s.store, &session.actor, id, &patch)
+            .await
+            .map(|_| ()),
+    )
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    csrf: String,
+    /// The order's number (`SO-2026-000123`).
+    number: String,
+}
+
+async fn link(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<LinkForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    let r = async {
+        let target = weihu_store::mail::inbox::target_by_number(&s.store, f.number.trim())
+            .await?
+            .ok_or_else(|| weihu_store::StoreError::invalid("number", "no such order"))?;
+        problems::link(&s.store, &session.actor, id, target.id)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    back(&format!("/problems/{id}#orders"), r)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn unlink(
+    State(s): State<AppState>,
+    session: WebSession,
+    Ids(id, order_id): Ids,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    back(
+        &format!("/problems/{id}#orders"),
+        problems::unlink(&s.store, &session.actor, id, order_id)
+            .await
+            .map(|_| ()),
+    )
+}
+
+async fn resolve_orders(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    back(
+        &format!("/problems/{id}#orders"),
+        problems::resolve_orders(&s.store, &session.actor, id)
+            .await
+            .map(|_| ()),
+    )
+}
+
+#[derive(Deserialize)]
+struct FromOrderForm {
+    csrf: String,
+    problem_id: i64,
+}
+
+/// Linking from the order page: one action.
+async fn link_from_order(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<FromOrderForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    back(
+        &format!("/orders/{id}#problems"),
+        problems::link(&s.store, &session.actor, f.problem_id, id)
+            .await
+            .map(|_| ()),
+    )
+}
