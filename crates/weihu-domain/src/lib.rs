@@ -1,6 +1,7 @@
 //! Weihu's pure domain: the rules a provider and its clients agree on, with no I/O, no async
 //! and no database. `now` is always passed in, so every rule can be tested exactly.
 
+pub mod article;
 pub mod attainment;
 pub mod availability;
 pub mod billing;

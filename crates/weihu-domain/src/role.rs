@@ -94,6 +94,19 @@ impl Role {
         )
     }
 
+    /// Write knowledge-base articles (drafts): everyone on the provider side who fixes things.
+    pub fn can_write_articles(self) -> bool {
+        self.can_manage_problems()
+    }
+
+    /// Publish and archive articles (the reviewer of record): the desk and service-level managers.
+    pub fn can_review_articles(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::Dispatcher | Role::ServiceLevelManager
+        )
+    }
+
     /// See the mail outbox and its failures, and send a failed mail again.
     pub fn can_manage_mail(self) -> bool {
         self == Role::Admin

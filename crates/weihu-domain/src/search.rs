@@ -339,3 +339,42 @@ mod tests {
         }
     }
 }
+
+/// How much of `reference` (a problem's title and description) `text` (an order's subject and
+/// description) shares, in percent of the reference's bigrams and words: 100 when every one of
+/// them occurs. Single Chinese characters do not count (they match nearly anything).
+pub fn overlap_percent(reference: &str, text: &str) -> u32 {
+    let pieces = |s: &str| -> Vec<String> {
+        let head: String = s.chars().take(2_000).collect();
+        let mut v: Vec<String> = query_tokens(&head)
+            .into_iter()
+            .filter(|t| t.chars().count() >= 2)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let want = pieces(reference);
+    if want.is_empty() {
+        return 0;
+    }
+    let have = pieces(text);
+    let shared = want
+        .iter()
+        .filter(|t| have.binary_search(t).is_ok())
+        .count();
+    u32::try_from(shared * 100 / want.len()).unwrap_or(100)
+}
+
+#[cfg(test)]
+mod overlap_tests {
+    use super::overlap_percent;
+
+    #[test]
+    fn similar_faults_overlap() {
+        assert_eq!(overlap_percent("打印机卡纸", "财务部打印机又卡纸了"), 75);
+        assert_eq!(overlap_percent("打印机卡纸", "网络断了"), 0);
+        assert_eq!(overlap_percent("", "x"), 0);
+        assert_eq!(overlap_percent("VPN down", "vpn is down again"), 100);
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod actor;
 pub mod agenda;
+pub mod articles;
 pub mod assets;
 pub mod audit;
 pub mod backend;

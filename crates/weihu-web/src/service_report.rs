@@ -653,6 +653,29 @@ pub fn sections(r: &ServiceLevelReport, tr: Tr) -> Vec<ReportSection> {
             .collect(),
         empty: t("maintenance.none"),
     });
+    let ss = &r.self_service;
+    out.push(ReportSection {
+        title: t("slr.self_service"),
+        note: String::new(),
+        headers: vec![
+            t("slr.self_solved"),
+            t("slr.self_reported"),
+            t("slr.self_rate"),
+        ],
+        rows: if ss.solved + ss.reported == 0 {
+            Vec::new()
+        } else {
+            vec![row(
+                vec![
+                    ss.solved.to_string(),
+                    ss.reported.to_string(),
+                    percent(&ss.percent),
+                ],
+                false,
+            )]
+        },
+        empty: "—".into(),
+    });
     out.push(ReportSection {
         title: t("slr.section_reviews"),
         note: String::new(),

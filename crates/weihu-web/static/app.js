@@ -47,3 +47,33 @@ document.querySelectorAll('.bar span[data-width]').forEach(function (s) {
   var w = Math.max(0, Math.min(100, parseInt(s.dataset.width, 10) || 0));
   s.style.width = w + '%';
 });
+
+// The fault report (client users): while the subject and description are typed, matching
+// articles are shown under them (a fragment the server renders and escapes). Whether any were
+// shown goes with the report, so self-service is counted.
+document.querySelectorAll('[data-kb-suggest]').forEach(function (box) {
+  var form = box.closest('form');
+  var shown = form.querySelector('[data-kb-shown]');
+  var timer = null;
+  var last = '';
+  function look() {
+    var text = (form.elements.subject.value + ' ' + form.elements.description.value).trim();
+    if (text === last) return;
+    last = text;
+    if (text.length < 2) { box.innerHTML = ''; return; }
+    fetch('/kb/suggest?q=' + encodeURIComponent(text.slice(0, 400)), { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.text() : ''; })
+      .then(function (html) {
+        if (text !== last) return;
+        box.innerHTML = html;
+        if (box.querySelector('[data-testid="kb-suggestion"]')) shown.value = '1';
+      })
+      .catch(function () {});
+  }
+  ['subject', 'description'].forEach(function (n) {
+    form.elements[n].addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(look, 300);
+    });
+  });
+});

@@ -161,6 +161,7 @@ pub async fn import(
     .await?;
     // The search index is derived data: rebuilt here rather than carried in the file.
     crate::orders::search::rebuild_all(&mut tx, store.backend()).await?;
+    crate::articles::search::rebuild_all(&mut tx, store.backend()).await?;
     if store.backend() == Backend::Postgres {
         for t in TABLES.iter().filter(|t| t.identity) {
             sqlx::query(sqlx::AssertSqlSafe(format!(

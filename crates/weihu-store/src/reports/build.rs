@@ -502,6 +502,17 @@ pub async fn build(
     let maintenance =
         crate::maintenance::inspections::month_summary(store, client, &ym.to_string(), from, to)
             .await?;
+    // Problems opened this month that hold one of the client's orders.
+    let problems: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT p.id) FROM problems p JOIN problem_orders po ON po.problem_id = p.id \
+         JOIN orders o ON o.id = po.order_id WHERE o.client_org_id = $1 AND p.created_at >= $2 AND p.created_at < $3",
+    )
+    .bind(client)
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await?;
+    let self_service = crate::articles::self_service(store, client, from, to).await?;
     let kpis = Kpis {
         catalog_services: u64::try_from(figures.services.len()).unwrap_or(0),
         monitored_services: u64::try_from(
@@ -517,7 +528,7 @@ pub async fn build(
         satisfaction_percent: satisfaction.percent.clone(),
         attainment_percent: attainment.overall.percent.clone(),
         incidents: failures.total,
-        problems: None,
+        problems: Some(u64::try_from(problems).unwrap_or(0)),
         changes: Some(u64::try_from(changes).unwrap_or(0)),
         trend,
     };
@@ -539,5 +550,6 @@ pub async fn build(
         reviews,
         improvement_plan,
         maintenance,
+        self_service,
     })
 }

@@ -40,6 +40,10 @@ pub struct ServiceLevelReport {
     /// follow-up orders, assets never inspected (empty in reports drafted before plans existed).
     #[serde(default)]
     pub maintenance: crate::maintenance::inspections::MonthSummary,
+    /// Self-service in the portal: fault reports an article answered, and reports made anyway
+    /// after articles were shown (empty in reports drafted before the knowledge base).
+    #[serde(default)]
+    pub self_service: crate::articles::SelfService,
 }
 
 /// Met and breached clocks of one group.
@@ -194,8 +198,8 @@ pub struct Kpis {
     pub satisfaction_percent: Option<String>,
     pub attainment_percent: Option<String>,
     pub incidents: u64,
-    /// Problems of the month (none until problem records exist) and change requests about the
-    /// client raised in the month.
+    /// Problems opened in the month that hold one of the client's orders, and change requests
+    /// about the client raised in the month.
     pub problems: Option<u64>,
     pub changes: Option<u64>,
     /// The last 12 months, oldest first, ending with the report's month.

@@ -7,6 +7,7 @@ mod change_requests;
 pub mod contracts;
 mod documents;
 pub use documents::base_url as documents_base_url;
+mod articles;
 mod checklists;
 mod mail;
 mod maintenance;
@@ -53,6 +54,8 @@ use crate::error::ErrorBody;
         mail::inbox_accept, mail::inbox_reject,
         problems::list, problems::create, problems::get_one, problems::update, problems::link, problems::unlink,
         problems::resolve_orders, problems::candidates, problems::of_order,
+        articles::list, articles::create, articles::get_one, articles::update, articles::revisions,
+        articles::suggestions, articles::deflection, articles::of_order, articles::attach, articles::draft,
         organizations::list, organizations::create, organizations::get_one, organizations::update,
         users::list, users::create, users::get_one, users::update, users::reset_password,
         teams::list, teams::create, teams::get_one,
@@ -105,6 +108,7 @@ use crate::error::ErrorBody;
         (name = "users", description = "People of every role"),
         (name = "teams", description = "Engineer teams"),
         (name = "tokens", description = "API tokens"),
+        (name = "articles", description = "Knowledge base: articles, revisions, search with highlights, suggestions, self-service outcomes"),
         (name = "problems", description = "Problems: the cause shared by repeated incidents, linked orders, repeat-fault candidates"),
         (name = "mail", description = "Mail: the outbox and its failures, received mail and the review queue"),
         (name = "audit", description = "Who changed what"),
@@ -146,6 +150,7 @@ pub fn router() -> Router<AppState> {
         .merge(me::router())
         .merge(mail::router())
         .merge(problems::router())
+        .merge(articles::router())
         .merge(organizations::router())
         .merge(users::router())
         .merge(teams::router())

@@ -228,16 +228,26 @@ struct Portal {
     reports: Vec<weihu_store::reports::ReportItem>,
 }
 
+#[derive(serde::Deserialize, Default)]
+struct PortalQuery {
+    /// Back from an article that answered the fault (nothing was reported).
+    solved: Option<String>,
+}
+
 async fn portal(
     State(s): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     session: WebSession,
+    axum::extract::Query(q): axum::extract::Query<PortalQuery>,
 ) -> Response {
     if !session.actor.is_client() {
         return Redirect::to("/dashboard").into_response();
     }
-    let ctx = PageCtx::new(&headers, &session, uri.path());
+    let mut ctx = PageCtx::new(&headers, &session, uri.path());
+    if q.solved.is_some() {
+        ctx.flash = Some(ctx.t("kb.glad").to_owned());
+    }
     let a = &session.actor;
     let org = match organizations::get(&s.store, a, a.org_id).await {
         Ok(o) => o,

@@ -9,6 +9,7 @@ mod billing;
 mod changes;
 pub use billing::statement_file_name;
 mod home;
+mod kb;
 mod login;
 mod mail;
 mod maintenance;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(maintenance::router())
         .merge(mail::router())
         .merge(problems::router())
+        .merge(kb::router())
 }
 
 pub struct NavItem {
@@ -77,6 +79,11 @@ pub struct PageCtx {
 }
 
 impl PageCtx {
+    /// The reader is a client user (the portal's pages).
+    pub fn is_client(&self) -> bool {
+        self.user.as_ref().is_some_and(Actor::is_client)
+    }
+
     /// A stored instant as this user reads it (`2026-03-04 10:00`).
     pub fn time(&self, t: impl crate::format::Shown) -> String {
         crate::format::time_in(t, &self.zone)
@@ -193,6 +200,7 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         items.push(("/portal".into(), "nav.portal"));
         items.push(("/orders/new".into(), "nav.report"));
         items.push(("/orders".into(), "nav.orders"));
+        items.push(("/kb".into(), "nav.kb"));
         items.push((
             format!("/organizations/{}", actor.org_id),
             "nav.my_organization",
@@ -239,6 +247,9 @@ fn nav_for(actor: &Actor, tr: Tr, path: &str) -> Vec<NavItem> {
         items.push(("/service-levels".into(), "nav.service_levels"));
         if actor.role.can_manage_problems() {
             items.push(("/problems".into(), "nav.problems"));
+        }
+        if actor.role.can_write_articles() {
+            items.push(("/kb".into(), "nav.kb"));
         }
         if actor.role.can_review_mail() {
             items.push(("/mail".into(), "nav.mail"));

@@ -496,6 +496,26 @@ async fn foreign_id(app: &TestApp, t: &Tenants, resource: &str) -> i64 {
             .await
             .expect("seed a saved view");
         }
+        // A provider-internal article, published: no client reads it.
+        "articles" => {
+            let (s, a) = app
+                .post(
+                    "/api/v1/articles",
+                    Some(ADMIN),
+                    &json!({"title": "isolation probe", "body": "internal", "audience": "internal"}),
+                )
+                .await;
+            assert_eq!(s, 201, "{a}");
+            let (s, a) = app
+                .patch(
+                    &format!("/api/v1/articles/{}", a["id"]),
+                    Some(ADMIN),
+                    &json!({"version": a["version"], "state": "published"}),
+                )
+                .await;
+            assert_eq!(s, 200, "{a}");
+            return a["id"].as_i64().expect("article id");
+        }
         // A problem linked to the foreign client's order only.
         "problems" => {
             let orders = app

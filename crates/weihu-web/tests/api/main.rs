@@ -32,6 +32,7 @@ macro_rules! both_backends {
     };
 }
 
+mod articles;
 mod assets;
 mod auth;
 mod bad_input;

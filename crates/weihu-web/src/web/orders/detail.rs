@@ -25,6 +25,12 @@ pub(super) struct Detail {
     problems: Vec<weihu_store::problems::OrderProblem>,
     /// Open problems it may be linked to (for staff who work problems; empty otherwise).
     open_problems: Vec<weihu_store::problems::Problem>,
+    /// Of those, the ones whose text this order's resembles (offered first, marked).
+    similar_problems: Vec<i64>,
+    /// Published articles matching the order (client users: client-visible ones).
+    articles: Vec<weihu_store::articles::ArticleHit>,
+    /// Staff who may put an article on the order or write one from its resolution.
+    can_write_articles: bool,
     error: Option<String>,
 }
 
@@ -255,9 +261,35 @@ pub(super) async fn detail(
     } else {
         Vec::new()
     };
+    // Problems whose text the order's resembles come first: a suggestion, never a silent link.
+    let order_text = format!("{} {}", order.subject, order.description);
+    let mut scored: Vec<(u32, weihu_store::problems::Problem)> = open_problems
+        .into_iter()
+        .map(|p| {
+            let score = weihu_domain::search::overlap_percent(
+                &format!("{} {}", p.title, p.description),
+                &order_text,
+            );
+            (score, p)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
+    let similar_problems = scored
+        .iter()
+        .filter(|(score, _)| *score >= 50)
+        .map(|(_, p)| p.id)
+        .collect();
+    let open_problems = scored.into_iter().map(|(_, p)| p).collect();
+    let articles = weihu_store::articles::for_order(&s.store, a, id)
+        .await
+        .unwrap_or_default();
+    let can_write_articles = !a.is_client() && a.role.can_write_articles();
     render(&Detail {
         problems,
         open_problems,
+        similar_problems,
+        articles,
+        can_write_articles,
         causes,
         open_work,
         ctx,

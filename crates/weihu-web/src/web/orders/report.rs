@@ -316,6 +316,18 @@ pub(super) async fn create(
                     return back(&format!("/orders/{}", o.id), Err(e));
                 }
             }
+            // Reported although the page had shown articles: counted against self-service.
+            if session.actor.is_client() && p.get("kb_shown") == "1" {
+                let d = weihu_store::articles::NewDeflection {
+                    article_id: None,
+                    outcome: "reported".into(),
+                };
+                if let Err(e) =
+                    weihu_store::articles::record_deflection(&s.store, &session.actor, &d).await
+                {
+                    tracing::warn!(order = o.id, error = %e, "self-service outcome not recorded");
+                }
+            }
             Redirect::to(&format!("/orders/{}?created=1", o.id)).into_response()
         }
         // A refusal keeps everything that was typed and says what is wrong next to the field.

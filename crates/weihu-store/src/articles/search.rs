@@ -1,0 +1,168 @@
+//! The article search index: one row per article, title and body tokens apart so that a match
+//! in the title ranks higher. Tokens are the orders' (Chinese characters and bigrams, whole Latin
+//! words), so `打印` is found inside `打印机`. SQLite keeps them in FTS5 (bm25, title weighed 4:1),
+//! PostgreSQL in a weighted, GIN-indexed `tsvector` (ts_rank); this module is the only place
+//! that knows.
+
+use sqlx::AnyConnection;
+use weihu_domain::article::plain_text;
+use weihu_domain::search::query_tokens;
+
+use crate::orders::search::index_text;
+use crate::sql::SqlBuf;
+use crate::{Backend, Result};
+
+/// Recomputes the index row of one article inside the caller's transaction.
+pub(crate) async fn reindex(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+    title: &str,
+    body: &str,
+    extra: &[&str],
+) -> Result<()> {
+    let title_tokens = index_text(&[title]);
+    let mut texts = vec![plain_text(body)];
+    texts.extend(extra.iter().map(|s| s.replace(',', " ")));
+    let body_tokens = index_text(&texts);
+    match backend {
+        Backend::Sqlite => {
+            sqlx::query("DELETE FROM article_search WHERE rowid = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO article_search (rowid, title_tokens, body_tokens) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(title_tokens)
+            .bind(body_tokens)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Backend::Postgres => {
+            sqlx::query(
+                "INSERT INTO article_search (article_id, title_tokens, body_tokens) VALUES ($1, $2, $3) \
+                 ON CONFLICT (article_id) DO UPDATE SET title_tokens = excluded.title_tokens, \
+                 body_tokens = excluded.body_tokens",
+            )
+            .bind(id)
+            .bind(title_tokens)
+            .bind(body_tokens)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds the whole index (after an import, which carries no derived data).
+pub(crate) async fn rebuild_all(conn: &mut AnyConnection, backend: Backend) -> Result<u64> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT id, title, body, category, tags FROM articles ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in &rows {
+        let (id, title, body, category, tags): (i64, String, String, String, String) = (
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+        );
+        reindex(conn, backend, id, &title, &body, &[&category, &tags]).await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// How a query's tokens combine: a search needs every one, a suggestion any (ranked by how
+/// many and where).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Match {
+    All,
+    Any,
+}
+
+/// The tokens of a suggestion's text: the words and bigrams of the subject and the start of the
+/// description, distinct, at most 32 (an order's description can be long; its opening says what
+/// is wrong).
+pub(crate) fn suggestion_tokens(text: &str) -> Vec<String> {
+    let head: String = text.chars().take(400).collect();
+    let mut out: Vec<String> = Vec::new();
+    for t in query_tokens(&head) {
+        // Single Chinese characters match nearly every article; bigrams and words say something.
+        if t.chars().count() < 2 {
+            continue;
+        }
+        if !out.contains(&t) {
+            out.push(t);
+        }
+        if out.len() == 32 {
+            break;
+        }
+    }
+    out
+}
+
+/// Joins the matching index rows as `s` with their rank `s.srank` (lower is better), or returns
+/// false when there is no token. Tokens are letters, digits and CJK only (`query_tokens`).
+pub(crate) fn join(backend: Backend, tokens: &[String], how: Match, w: &mut SqlBuf) -> bool {
+    if tokens.is_empty() {
+        return false;
+    }
+    match backend {
+        Backend::Sqlite => {
+            let sep = if how == Match::All { " AND " } else { " OR " };
+            let expr = tokens
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(sep);
+            w.push(
+                " JOIN (SELECT rowid AS sid, bm25(article_search, 4.0, 1.0) AS srank FROM article_search \
+                 WHERE article_search MATCH ",
+            )
+            .bind(expr)
+            .push(") s ON s.sid = a.id");
+        }
+        Backend::Postgres => {
+            let sep = if how == Match::All { " & " } else { " | " };
+            let q = tokens
+                .iter()
+                .map(|t| t.replace(['\\', '\''], ""))
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(sep);
+            // A literal, not a parameter: see orders::search::pg_query (generic plans).
+            w.push(&format!(
+                " JOIN (SELECT article_id AS sid, -ts_rank('{{0.1, 0.2, 0.4, 1.0}}', doc, q) AS srank \
+                 FROM article_search, to_tsquery('simple', '{q}') q WHERE doc @@ q) s ON s.sid = a.id"
+            ));
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_use_bigrams_and_words_only() {
+        let t = suggestion_tokens("打印机 卡纸 HP 4 x");
+        assert_eq!(t, vec!["打印", "印机", "卡纸", "hp"]);
+        assert!(suggestion_tokens(&"甲乙丙丁".repeat(500)).len() <= 32);
+    }
+
+    #[test]
+    fn a_postgres_query_cannot_be_broken_out_of() {
+        let mut w = SqlBuf::new("SELECT 1 FROM articles a");
+        join(
+            Backend::Postgres,
+            &["a'b".into(), "c\\".into()],
+            Match::Any,
+            &mut w,
+        );
+        assert!(w.sql.contains("'ab | c'"), "{}", w.sql);
+    }
+}

@@ -1,0 +1,535 @@
+//! The knowledge base (issue #18): an article is drafted, reviewed and published; search is
+//! Chinese-aware (打印 inside 打印机), ranked with highlights; internal articles and drafts never
+//! reach a client; an order is offered matching articles, an article goes on the order, a
+//! resolution becomes a draft; client self-service outcomes reach the service-level report.
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+both_backends!(
+    articles_are_reviewed_found_and_kept_from_clients,
+    orders_suggest_articles_and_resolutions_become_drafts,
+    hostile_articles_are_refused_or_rendered_inert,
+);
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("an id: {v}"))
+}
+
+async fn write(app: &TestApp, who: &str, body: Value) -> Value {
+    let (status, a) = app.post("/api/v1/articles", Some(who), &body).await;
+    assert_eq!(status, 201, "{a}");
+    a
+}
+
+async fn publish(app: &TestApp, who: &str, a: &Value) -> Value {
+    let (status, p) = app
+        .patch(
+            &format!("/api/v1/articles/{}", id(a)),
+            Some(who),
+            &json!({"version": a["version"], "state": "published"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    p
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("items: {page}"))
+        .iter()
+        .filter_map(|h| h["id"].as_i64())
+        .collect()
+}
+
+async fn articles_are_reviewed_found_and_kept_from_clients(app: TestApp) {
+    // An engineer writes; the draft is not theirs to publish.
+    let jam = write(
+        &app,
+        "li.qiang",
+        json!({"title": "HP 打印机卡纸的处理", "body": "## 步骤\n\n1. 打开后盖\n2. 取出**卡住的纸**\n",
+               "category": "打印", "tags": ["HP", "卡纸", "hp"], "asset_types": ["printer"],
+               "audience": "clients"}),
+    )
+    .await;
+    assert_eq!(jam["state"], "draft");
+    assert_eq!(jam["tags"], json!(["hp", "卡纸"]));
+    assert!(
+        jam["body_html"]
+            .as_str()
+            .is_some_and(|h| h.contains("<strong>卡住的纸</strong>")),
+        "{jam}"
+    );
+    let (status, r) = app
+        .patch(
+            &format!("/api/v1/articles/{}", id(&jam)),
+            Some("li.qiang"),
+            &json!({"version": jam["version"], "state": "published"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{r}");
+    assert_eq!(r["error"]["field"], "state");
+    // The desk reviews and publishes; the reviewer is recorded.
+    let jam = publish(&app, "wang.fang", &jam).await;
+    assert_eq!(jam["state"], "published");
+    assert_eq!(jam["reviewer_name"], "王芳");
+    let internal = write(
+        &app,
+        "zhang.wei",
+        json!({"title": "打印服务器后台队列清理", "body": "内部：登录 print-srv-01 清空队列。", "audience": "internal"}),
+    )
+    .await;
+    let internal = publish(&app, "zhao.min", &internal).await;
+    let draft = write(
+        &app,
+        "li.qiang",
+        json!({"title": "打印机缺粉的判断", "body": "看指示灯", "audience": "clients"}),
+    )
+    .await;
+
+    // 打印 is found inside 打印机 and 打印服务器; the title match comes first; highlights mark it.
+    let staff = app
+        .get_ok("/api/v1/articles?q=%E6%89%93%E5%8D%B0", "wang.fang")
+        .await;
+    let found = ids(&staff);
+    for a in [&jam, &internal, &draft] {
+        assert!(found.contains(&id(a)), "{} in {staff}", a["title"]);
+    }
+    let hit = &staff["items"][0];
+    assert!(
+        hit["title_highlight"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|g| g["hit"] == true && g["text"] == "打印")),
+        "{hit}"
+    );
+    // A body word ranks below a title word.
+    let q = app
+        .get_ok("/api/v1/articles?q=%E5%8D%A1%E7%BA%B8", "wang.fang")
+        .await; // 卡纸
+    assert_eq!(ids(&q).first(), Some(&id(&jam)), "{q}");
+    // A client sees the published client-visible article only: never the internal one, never a draft.
+    let client = app
+        .get_ok("/api/v1/articles?q=%E6%89%93%E5%8D%B0", "wu.li")
+        .await;
+    assert_eq!(ids(&client), vec![id(&jam)], "{client}");
+    let all = app.get_ok("/api/v1/articles", "wu.li").await;
+    assert_eq!(ids(&all), vec![id(&jam)], "{all}");
+    for hidden in [&internal, &draft] {
+        let (status, _) = app
+            .get(&format!("/api/v1/articles/{}", id(hidden)), Some("wu.li"))
+            .await;
+        assert_eq!(status, 404, "{} is not found by a client", hidden["title"]);
+    }
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/articles/{}/revisions", id(&jam)),
+            Some("wu.li"),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .post("/api/v1/articles", Some("wu.li"), &json!({"title": "x"}))
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .post("/api/v1/articles", Some("liu.yang"), &json!({"title": "x"}))
+        .await;
+    assert_eq!(status, 403, "finance does not write articles");
+    // Suggestions while typing: any word, published only; clients get client-visible ones.
+    let s = app.get_ok("/api/v1/article-suggestions?q=%E4%B8%89%E6%A5%BC%E6%89%93%E5%8D%B0%E6%9C%BA%E5%8D%A1%E7%BA%B8%E4%BA%86", "wu.li").await; // 三楼打印机卡纸了
+    let sids: Vec<i64> = s
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["id"].as_i64())
+        .collect();
+    assert_eq!(sids, vec![id(&jam)], "{s}");
+    let s = app
+        .get_ok(
+            "/api/v1/article-suggestions?q=%E6%89%93%E5%8D%B0%E9%98%9F%E5%88%97",
+            "wang.fang",
+        )
+        .await; // 打印队列
+    assert_eq!(s[0]["id"].as_i64(), Some(id(&internal)), "{s}");
+
+    // Every save is a revision; a stale version is refused; archiving hides it from clients.
+    let (status, edited) = app
+        .patch(
+            &format!("/api/v1/articles/{}", id(&jam)),
+            Some("zhao.min"),
+            &json!({"version": jam["version"], "body": "## 步骤\n\n先关机，再打开后盖。"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/articles/{}", id(&jam)),
+            Some("zhao.min"),
+            &json!({"version": jam["version"], "title": "y"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, r) = app
+        .patch(
+            &format!("/api/v1/articles/{}", id(&jam)),
+            Some("li.qiang"),
+            &json!({"version": edited["version"], "title": "改个标题"}),
+        )
+        .await;
+    assert_eq!(
+        status, 403,
+        "an engineer does not change a published article: {r}"
+    );
+    let revs = app
+        .get_ok(
+            &format!("/api/v1/articles/{}/revisions", id(&jam)),
+            "li.qiang",
+        )
+        .await;
+    let versions: Vec<i64> = revs
+        .as_array()
+        .expect("revisions")
+        .iter()
+        .filter_map(|r| r["version"].as_i64())
+        .collect();
+    assert_eq!(versions, vec![3, 2, 1], "{revs}");
+    assert!(
+        revs[2]["body"].as_str().is_some_and(|b| b.contains("取出")),
+        "the first text is kept: {revs}"
+    );
+    let (status, archived) = app
+        .patch(
+            &format!("/api/v1/articles/{}", id(&jam)),
+            Some("wang.fang"),
+            &json!({"version": edited["version"], "state": "archived"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{archived}");
+    let (status, _) = app
+        .get(&format!("/api/v1/articles/{}", id(&jam)), Some("wu.li"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, r) = app
+        .patch(
+            &format!("/api/v1/articles/{}", id(&jam)),
+            Some("wang.fang"),
+            &json!({"version": archived["version"], "state": "published"}),
+        )
+        .await;
+    assert_eq!(
+        status, 422,
+        "an archived article is reviewed again as a draft: {r}"
+    );
+    // Filters.
+    let f = app
+        .get_ok("/api/v1/articles?state=draft&audience=clients", "wang.fang")
+        .await;
+    assert_eq!(ids(&f), vec![id(&draft)], "{f}");
+    let (status, r) = app
+        .get("/api/v1/articles?state=nonsense", Some("wang.fang"))
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("state")),
+        "{r}"
+    );
+}
+
+async fn orders_suggest_articles_and_resolutions_become_drafts(app: TestApp) {
+    let jam = write(
+        &app,
+        "li.qiang",
+        json!({"title": "打印机卡纸怎么办", "body": "打开后盖取出纸张。", "audience": "clients", "asset_types": ["printer"]}),
+    )
+    .await;
+    let jam = publish(&app, "wang.fang", &jam).await;
+    let (status, o) = app
+        .post(
+            "/api/v1/orders",
+            Some("wu.li"),
+            &json!({"category": "peripheral", "urgency": "medium", "impact": "low",
+                    "subject": "财务部打印机卡纸", "description": "一直亮红灯"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{o}");
+    let oid = id(&o);
+    let client = o["client_org_id"].as_i64().expect("client");
+    let s = app
+        .get_ok(&format!("/api/v1/orders/{oid}/articles"), "wang.fang")
+        .await;
+    assert_eq!(s[0]["id"].as_i64(), Some(id(&jam)), "{s}");
+    // Put on the order: a public comment with its link, which the client reads.
+    let (status, after) = app
+        .post(
+            &format!("/api/v1/orders/{oid}/articles"),
+            Some("wang.fang"),
+            &json!({"article_id": id(&jam)}),
+        )
+        .await;
+    assert_eq!(status, 200, "{after}");
+    let events = app
+        .get_ok(&format!("/api/v1/orders/{oid}/events"), "wu.li")
+        .await;
+    assert!(
+        events.to_string().contains(&format!("/kb/{}", id(&jam))),
+        "{events}"
+    );
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/orders/{oid}/articles"),
+            Some("wu.li"),
+            &json!({"article_id": id(&jam)}),
+        )
+        .await;
+    assert_eq!(status, 403, "clients do not attach articles");
+
+    // No resolution yet: nothing to write up.
+    let (status, r) = app
+        .post(
+            &format!("/api/v1/orders/{oid}/article-draft"),
+            Some("li.qiang"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("resolution")),
+        "{r}"
+    );
+    let li = app.user_id("li.qiang").await;
+    let mut v = app
+        .get_ok(&format!("/api/v1/orders/{oid}"), "wang.fang")
+        .await["version"]
+        .clone();
+    for (who, body) in [
+        ("wang.fang", json!({"action": "assign", "assignee_id": li})),
+        ("li.qiang", json!({"action": "start"})),
+        (
+            "li.qiang",
+            json!({"action": "resolve", "resolution": "更换搓纸轮后恢复"}),
+        ),
+    ] {
+        let mut b = body.clone();
+        b["version"] = v.clone();
+        let (status, after) = app
+            .post(&format!("/api/v1/orders/{oid}/transitions"), Some(who), &b)
+            .await;
+        assert_eq!(status, 200, "{after}");
+        v = after["version"].clone();
+    }
+    let (status, d) = app
+        .post(
+            &format!("/api/v1/orders/{oid}/article-draft"),
+            Some("li.qiang"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{d}");
+    assert_eq!(d["state"], "draft");
+    assert_eq!(d["audience"], "internal");
+    assert_eq!(d["source_order_id"].as_i64(), Some(oid));
+    assert!(
+        d["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("更换搓纸轮后恢复") && b.contains("一直亮红灯")),
+        "{d}"
+    );
+
+    // Self-service: a client says an article solved it, another reported anyway; staff may not.
+    let (status, _) = app
+        .post(
+            "/api/v1/article-deflections",
+            Some("wu.li"),
+            &json!({"article_id": id(&jam), "outcome": "solved"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = app
+        .post(
+            "/api/v1/article-deflections",
+            Some("sun.hao"),
+            &json!({"outcome": "reported"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, r) = app
+        .post(
+            "/api/v1/article-deflections",
+            Some("wu.li"),
+            &json!({"outcome": "maybe"}),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("outcome"))
+    );
+    let (status, _) = app
+        .post(
+            "/api/v1/article-deflections",
+            Some("wang.fang"),
+            &json!({"outcome": "solved"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    // A script cannot fill the table: a user's outcomes past the day's cap are not kept.
+    for _ in 0..60 {
+        let (status, _) = app
+            .post(
+                "/api/v1/article-deflections",
+                Some("zhou.jg"),
+                &json!({"outcome": "solved"}),
+            )
+            .await;
+        assert_eq!(status, 204);
+    }
+    let month = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone"))
+        .strftime("%Y-%m")
+        .to_string();
+    let report = app
+        .get_ok(
+            &format!("/api/v1/reports/service-level?client_org_id={client}&month={month}"),
+            "zhao.min",
+        )
+        .await;
+    assert_eq!(
+        report["self_service"]["solved"], 51,
+        "{}",
+        report["self_service"]
+    );
+    assert_eq!(report["self_service"]["reported"], 1);
+    assert_eq!(report["self_service"]["percent"], "98.08");
+}
+
+async fn hostile_articles_are_refused_or_rendered_inert(app: TestApp) {
+    let a = write(
+        &app,
+        "wang.fang",
+        json!({"title": "<script>alert(1)</script>", "audience": "clients",
+               "body": "<img src=x onerror=alert(1)>\n\n[click](javascript:alert(1)) ![t](https://tracker.example/p.gif)"}),
+    )
+    .await;
+    let h = a["body_html"].as_str().expect("html");
+    assert!(
+        !h.contains("<img")
+            && !h.to_lowercase().contains("javascript:")
+            && !h.contains("tracker.example"),
+        "{h}"
+    );
+    let (status, r) = app
+        .post(
+            "/api/v1/articles",
+            Some("wang.fang"),
+            &json!({"title": "x", "body": "长".repeat(100_001)}),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("body")),
+        "{r}"
+    );
+    let (status, r) = app
+        .post(
+            "/api/v1/articles",
+            Some("wang.fang"),
+            &json!({"title": "x", "tags": (0..21).map(|i| format!("t{i}")).collect::<Vec<_>>()}),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("tags")),
+        "{r}"
+    );
+    let (status, r) = app
+        .post(
+            "/api/v1/articles",
+            Some("wang.fang"),
+            &json!({"title": "x", "asset_types": ["toaster"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("asset_types")),
+        "{r}"
+    );
+    let (status, r) = app
+        .post(
+            "/api/v1/articles",
+            Some("wang.fang"),
+            &json!({"title": "x", "lang": "fr"}),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("lang")),
+        "{r}"
+    );
+    let (status, r) = app
+        .post(
+            "/api/v1/articles",
+            Some("wang.fang"),
+            &json!({"title": "   "}),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("title")),
+        "{r}"
+    );
+    // Search text past the bounds names q; FTS syntax is only text.
+    let (status, r) = app
+        .get(
+            &format!(
+                "/api/v1/articles?q={}",
+                (0..40)
+                    .map(|i| format!("w{i}"))
+                    .collect::<Vec<_>>()
+                    .join("%20")
+            ),
+            Some("wang.fang"),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("q")),
+        "{r}"
+    );
+    for q in [
+        "%22",
+        "NEAR(a%20b)",
+        "a%20OR%20b",
+        "*",
+        "%27%3B%20DROP%20TABLE%20articles%3B--",
+        "%5C",
+    ] {
+        let (status, r) = app
+            .get(&format!("/api/v1/articles?q={q}"), Some("wang.fang"))
+            .await;
+        assert_eq!(status, 200, "{q}: {r}");
+        let (status, r) = app
+            .get(&format!("/api/v1/article-suggestions?q={q}"), Some("wu.li"))
+            .await;
+        assert_eq!(status, 200, "{q}: {r}");
+    }
+    // The page shows the title as text.
+    let browser = crate::helpers::signed_in(&app, "wang.fang").await;
+    let html = crate::helpers::page_html(&browser, &app, &format!("/kb/{}", id(&a))).await;
+    assert!(
+        !html.contains("<script>alert(1)</script>") && html.contains("&#60;script&#62;alert(1)"),
+        "the title is escaped: {}",
+        html.lines()
+            .filter(|l| l.contains("alert"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // The suggestions fragment escapes too, and a client's search never sees the staff's words.
+    publish(&app, "wang.fang", &a).await;
+    let client = crate::helpers::signed_in(&app, "wu.li").await;
+    let frag = crate::helpers::page_html(&client, &app, "/kb/suggest?q=alert%20script").await;
+    assert!(
+        !frag.contains("<script>") && frag.contains("&#60;<mark>script</mark>&#62;"),
+        "{frag}"
+    );
+}
