@@ -209,11 +209,7 @@ pub fn plain_text(markdown: &str) -> String {
                 | TagEnd::CodeBlock
                 | TagEnd::TableCell
                 | TagEnd::BlockQuote(_),
-            ) => {
-                if !out.ends_with(' ') && !out.is_empty() {
-                    out.push(' ');
-                }
-            }
+            ) if !out.ends_with(' ') && !out.is_empty() => out.push(' '),
             _ => {}
         }
     }
@@ -305,11 +301,11 @@ mod tests {
         use ArticleState::*;
         assert!(may_move(Draft, Published, true, true).is_ok());
         assert_eq!(
-            may_move(Draft, Published, false, true).unwrap_err().field,
+            may_move(Draft, Published, false, true).expect_err("no reviewer").field,
             "state"
         );
         assert_eq!(
-            may_move(Draft, Published, true, false).unwrap_err().field,
+            may_move(Draft, Published, true, false).expect_err("no body").field,
             "body"
         );
         assert!(may_move(Published, Draft, true, true).is_err());

@@ -269,14 +269,15 @@ fn audience(v: Option<&str>, current: &str) -> Result<String> {
     }
 }
 
+/// One saved version: (title, body, state).
+type Saved<'a> = (&'a str, &'a str, &'a str);
+
 async fn revision(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     id: i64,
     version: i64,
-    title: &str,
-    body: &str,
-    state: &str,
+    (title, body, state): Saved<'_>,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
@@ -342,7 +343,7 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewArticle) -> Result<Ar
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    revision(&mut tx, actor, id, 1, &title, &body, "draft", now).await?;
+    revision(&mut tx, actor, id, 1, (&title, &body, "draft"), now).await?;
     search::reindex(
         &mut tx,
         store.backend(),
@@ -472,9 +473,7 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, p: &ArticlePatch) -> 
         actor,
         id,
         p.version + 1,
-        &title,
-        &body,
-        to.as_str(),
+        (&title, &body, to.as_str()),
         now,
     )
     .await?;

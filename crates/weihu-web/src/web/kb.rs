@@ -209,7 +209,7 @@ async fn detail(
     let from = ArticleState::parse(&a.state).unwrap_or(ArticleState::Draft);
     let may_review = actor.role.can_review_articles();
     // A published article's text is changed by a reviewer; others may only read it.
-    let form = (staff && !(from == ArticleState::Published && !may_review)).then(|| {
+    let form = (staff && (from != ArticleState::Published || may_review)).then(|| {
         let mut states = vec![from.as_str()];
         states.extend(
             ArticleState::ALL
