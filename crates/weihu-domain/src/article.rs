@@ -301,11 +301,15 @@ mod tests {
         use ArticleState::*;
         assert!(may_move(Draft, Published, true, true).is_ok());
         assert_eq!(
-            may_move(Draft, Published, false, true).expect_err("no reviewer").field,
+            may_move(Draft, Published, false, true)
+                .expect_err("no reviewer")
+                .field,
             "state"
         );
         assert_eq!(
-            may_move(Draft, Published, true, false).expect_err("no body").field,
+            may_move(Draft, Published, true, false)
+                .expect_err("no body")
+                .field,
             "body"
         );
         assert!(may_move(Published, Draft, true, true).is_err());

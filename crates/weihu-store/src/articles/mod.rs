@@ -777,6 +777,70 @@ pub async fn draft_from_order(store: &Store, actor: &Actor, order_id: i64) -> Re
     create(store, actor, &new).await
 }
 
+/// A draft article from a problem: its description as the symptom, the root cause, the
+/// workaround and the permanent fix, for the categories and asset types of its orders.
+pub async fn draft_from_problem(store: &Store, actor: &Actor, problem_id: i64) -> Result<Article> {
+    let p = crate::problems::get(store, actor, problem_id).await?;
+    may_write(actor)?;
+    if p.fix.trim().is_empty() && p.workaround.trim().is_empty() {
+        return Err(StoreError::invalid(
+            "fix",
+            "the problem has no workaround or fix to write up yet",
+        ));
+    }
+    let en = actor.locale.as_deref().is_some_and(|l| l.starts_with("en"));
+    let heads = if en {
+        ["## Symptom", "## Cause", "## Workaround", "## Fix"]
+    } else {
+        ["## 现象", "## 原因", "## 临时解决办法", "## 解决方法"]
+    };
+    let symptom = if p.description.trim().is_empty() {
+        p.title.clone()
+    } else {
+        p.description.clone()
+    };
+    let mut body = String::new();
+    for (head, text) in heads
+        .iter()
+        .zip([&symptom, &p.root_cause, &p.workaround, &p.fix])
+    {
+        if !text.trim().is_empty() {
+            body.push_str(&format!("{head}\n\n{}\n\n", text.trim()));
+        }
+    }
+    let mut asset_types: Vec<String> = Vec::new();
+    let mut categories: Vec<String> = Vec::new();
+    let rows = sqlx::query(
+        "SELECT DISTINCT o.category, a.asset_type FROM problem_orders po JOIN orders o ON o.id = po.order_id \
+         LEFT JOIN assets a ON a.id = o.asset_id WHERE po.problem_id = $1 LIMIT 60",
+    )
+    .bind(problem_id)
+    .fetch_all(store.reader())
+    .await?;
+    for r in rows {
+        let c: String = r.try_get(0)?;
+        if !categories.contains(&c) && categories.len() < MAX_APPLIES {
+            categories.push(c);
+        }
+        if let Some(t) = r.try_get::<Option<String>, _>(1)?
+            && !asset_types.contains(&t)
+            && asset_types.len() < MAX_APPLIES
+        {
+            asset_types.push(t);
+        }
+    }
+    let new = NewArticle {
+        title: p.title.clone(),
+        body: body.chars().take(MAX_BODY_CHARS).collect(),
+        categories,
+        asset_types,
+        lang: Some(if en { "en" } else { "zh" }.into()),
+        problem_id: Some(problem_id),
+        ..NewArticle::default()
+    };
+    create(store, actor, &new).await
+}
+
 /// What a client user did after the portal showed them articles while reporting a fault.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewDeflection {

@@ -27,6 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/article-deflections", post(deflection))
         .route("/api/v1/orders/{id}/articles", get(of_order).post(attach))
         .route("/api/v1/orders/{id}/article-draft", post(draft))
+        .route(
+            "/api/v1/problems/{id}/article-draft",
+            post(draft_from_problem),
+        )
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -213,5 +217,19 @@ pub async fn draft(
     Ok((
         StatusCode::CREATED,
         Json(articles::draft_from_order(&s.store, &a, id).await?),
+    ))
+}
+
+/// A draft article from the problem's root cause, workaround and fix, in one action.
+#[utoipa::path(post, path = "/api/v1/problems/{id}/article-draft", tag = "articles", params(("id" = i64, Path)),
+    responses((status = 201, body = Article), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn draft_from_problem(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<(StatusCode, Json<Article>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(articles::draft_from_problem(&s.store, &a, id).await?),
     ))
 }

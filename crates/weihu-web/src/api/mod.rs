@@ -55,7 +55,7 @@ use crate::error::ErrorBody;
         problems::list, problems::create, problems::get_one, problems::update, problems::link, problems::unlink,
         problems::resolve_orders, problems::candidates, problems::of_order,
         articles::list, articles::create, articles::get_one, articles::update, articles::revisions,
-        articles::suggestions, articles::deflection, articles::of_order, articles::attach, articles::draft,
+        articles::suggestions, articles::deflection, articles::of_order, articles::attach, articles::draft, articles::draft_from_problem,
         organizations::list, organizations::create, organizations::get_one, organizations::update,
         users::list, users::create, users::get_one, users::update, users::reset_password,
         teams::list, teams::create, teams::get_one,

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/problems/{id}/orders", post(link))
         .route("/problems/{id}/orders/{order_id}/delete", post(unlink))
         .route("/problems/{id}/resolve-orders", post(resolve_orders))
+        .route("/problems/{id}/article-draft", post(article_draft))
         .route("/orders/{id}/problems", post(link_from_order))
 }
 
@@ -289,8 +290,40 @@ async fn resolve_orders(
         &format!("/problems/{id}#orders"),
         problems::resolve_orders(&s.store, &session.actor, id)
             .await
-            .map(|_| ()),
+            .and_then(|r| {
+                // Orders the fix could not resolve (not yet in progress, say) are named, with why.
+                if r.skipped.is_empty() {
+                    Ok(())
+                } else {
+                    let why: Vec<String> =
+                        r.skipped.iter().map(|(n, e)| format!("{n}: {e}")).collect();
+                    Err(weihu_store::StoreError::invalid(
+                        "orders",
+                        format!(
+                            "resolved {}; left open: {}",
+                            r.resolved.len(),
+                            why.join("; ")
+                        ),
+                    ))
+                }
+            }),
     )
+}
+
+/// An article drafted from the problem's root cause, workaround and fix.
+async fn article_draft(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    match weihu_store::articles::draft_from_problem(&s.store, &session.actor, id).await {
+        Ok(a) => Redirect::to(&format!("/kb/{}?ok=1#edit", a.id)).into_response(),
+        Err(e) => back(&format!("/problems/{id}"), Err::<(), _>(e)),
+    }
 }
 
 #[derive(Deserialize)]

@@ -237,6 +237,32 @@ async fn repeat_faults_become_a_problem(app: TestApp) {
         "{first}"
     );
 
+    // Its cause, workaround and fix become a draft article in one action (not by a client).
+    let (status, d) = app
+        .post(
+            &format!("/api/v1/problems/{pid}/article-draft"),
+            Some("li.qiang"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{d}");
+    assert_eq!(d["problem_id"].as_i64(), Some(pid));
+    assert_eq!(d["categories"], json!(["peripheral"]), "{d}");
+    assert!(
+        d["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("更换搓纸轮") && b.contains("## ")),
+        "{d}"
+    );
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/problems/{pid}/article-draft"),
+            Some("wu.li"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 403);
+
     // A resolved problem takes no new orders; closed, it is over.
     let (status, _) = app
         .post(
