@@ -538,7 +538,7 @@ pub struct ArticleFilter {
 }
 
 const LIST_COLS: &str = "SELECT a.id, a.title, a.body, a.category, a.tags, a.lang, a.audience, a.state, \
-     a.version, a.updated_at FROM articles a";
+     a.version, a.updated_at";
 
 fn hit(r: &sqlx::any::AnyRow, terms: &[String]) -> Result<ArticleHit> {
     let title: String = r.try_get("title")?;
@@ -597,7 +597,7 @@ pub async fn list(
     let tokens = query_tokens(q);
     let build = |select: &str| {
         let mut w = SqlBuf::new(select);
-        let searched = search::join(store.backend(), &tokens, Match::All, &mut w);
+        let searched = search::from(store.backend(), &tokens, Match::All, &mut w);
         w.push(" WHERE 1 = 1");
         let eq = |w: &mut SqlBuf, col: &str, v: &Option<String>| {
             if let Some(v) = v.as_deref().filter(|s| !s.is_empty()) {
@@ -624,7 +624,7 @@ pub async fn list(
     if !q.is_empty() && tokens.is_empty() {
         return Ok(Page::new(Vec::new(), 0, offset));
     }
-    let (count, _) = build("SELECT count(*) FROM articles a");
+    let (count, _) = build("SELECT count(*)");
     let total: i64 = count.query().fetch_one(store.reader()).await?.try_get(0)?;
     let (mut s, searched) = build(LIST_COLS);
     if searched {
@@ -659,7 +659,7 @@ pub async fn suggest(
 ) -> Result<Vec<ArticleHit>> {
     let tokens = search::suggestion_tokens(text);
     let mut w = SqlBuf::new(LIST_COLS);
-    if !search::join(store.backend(), &tokens, Match::Any, &mut w) {
+    if !search::from(store.backend(), &tokens, Match::Any, &mut w) {
         return Ok(Vec::new());
     }
     w.push(" WHERE a.state = 'published'");

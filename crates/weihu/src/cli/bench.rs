@@ -37,8 +37,9 @@ pub struct BenchArgs {
     #[arg(long)]
     pub requests: Option<u64>,
     /// Operation weights: create, comment, board, open (an order and its timeline), order (the
-    /// order alone), search, client, search_client (the word
-    /// within --client-org's orders), search_open (the word among open orders).
+    /// order alone), search, client, search_client (the word within --client-org's orders),
+    /// search_open (the word among open orders), articles (the knowledge base searched for the
+    /// word), suggest (the articles an order page suggests for a random order).
     #[arg(
         long,
         default_value = "create=20,comment=10,board=30,open=30,search=10"
@@ -55,7 +56,7 @@ pub struct BenchArgs {
     pub seed: u64,
 }
 
-const OPS: [&str; 9] = [
+const OPS: [&str; 11] = [
     "create",
     "comment",
     "board",
@@ -65,6 +66,8 @@ const OPS: [&str; 9] = [
     "client",
     "search_client",
     "search_open",
+    "articles",
+    "suggest",
 ];
 
 /// `30s`, `2m`, `500ms`, `1h`, or plain seconds.
@@ -257,6 +260,18 @@ async fn op(s: &Shared, rng: &mut Rng, name: &str, n: u64) -> Result<(), String>
             s.base,
             q(&s.word)
         )),
+        // The knowledge base searched for the word (ranked, highlighted).
+        "articles" => s.http.get(format!(
+            "{}/api/v1/articles?q={}&limit=20",
+            s.base,
+            q(&s.word)
+        )),
+        // The articles an order page suggests for one order.
+        "suggest" => {
+            let id = 1 + rng.below(s.max_id.max(1) as u64) as i64;
+            s.http
+                .get(format!("{}/api/v1/orders/{id}/articles", s.base))
+        }
         _ => return Err(format!("unknown op {name}")),
     };
     let r = req

@@ -58,6 +58,10 @@ pub struct GenerateArgs {
     /// (then `weihu maintenance generate --today YEAR-01-01`).
     #[arg(long, value_name = "YYYY")]
     pub maintenance_year: Option<i16>,
+    /// Also write this many knowledge-base articles (nine in ten published, half of them
+    /// visible to clients) from the same fault texts: the knowledge-base benchmark.
+    #[arg(long, default_value_t = 0)]
+    pub articles: u64,
 }
 
 /// SQLite's limit on bound parameters per statement (PostgreSQL allows 65,535).

@@ -89,6 +89,14 @@ pub async fn run(settings: &Settings, args: GenerateArgs) -> Result<(), Failure>
             t.elapsed().as_secs_f64()
         );
     }
+    if args.articles > 0 {
+        let t = Instant::now();
+        let written = write_articles(&store, &mut rng, args.articles).await?;
+        eprintln!(
+            "{written} articles written ({:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let secs = started.elapsed().as_secs_f64();
     println!(
         "generated {} orders ({} open, {} with the rare word {RARE_WORD}) for {} clients: \
@@ -664,4 +672,51 @@ async fn finish(pool: &sqlx::AnyPool, backend: Backend) -> Result<(), Failure> {
     eprintln!("{finish}…");
     sqlx::query(finish).execute(pool).await.map_err(db)?;
     Ok(())
+}
+
+/// Knowledge-base articles from the generated fault texts, through the store (revisions and
+/// search rows as the API writes them), then nine in ten published in one statement.
+async fn write_articles(store: &Store, rng: &mut Rng, n: u64) -> Result<u64, Failure> {
+    let n = n.min(1_000_000);
+    let system = Actor::system(0);
+    let mut progress_at = Instant::now();
+    for i in 0..n {
+        let (category, subject, description, resolution) = order_text(rng);
+        let mut body = format!("## 现象\n\n{description}\n\n## 处理方法\n\n{resolution}\n");
+        for _ in 0..(2 + rng.below(4)) {
+            let (_, _, more, fix) = order_text(rng);
+            body.push_str(&format!("\n- {more} {fix}\n"));
+        }
+        let new = weihu_store::articles::NewArticle {
+            title: format!("{subject} 的处理 #{i}"),
+            body,
+            category: category.to_owned(),
+            categories: vec![category.to_owned()],
+            audience: Some(
+                if rng.chance(50) {
+                    "clients"
+                } else {
+                    "internal"
+                }
+                .into(),
+            ),
+            ..Default::default()
+        };
+        weihu_store::articles::create(store, &system, &new)
+            .await
+            .map_err(|e| Failure::input(format!("article {i}: {e}")))?;
+        if progress_at.elapsed() >= Duration::from_secs(5) {
+            eprintln!("  {} / {n} articles", i + 1);
+            progress_at = Instant::now();
+        }
+    }
+    let published = sqlx::query(
+        "UPDATE articles SET state = 'published', published_at = updated_at, version = version + 1 \
+         WHERE state = 'draft' AND id % 10 <> 0",
+    )
+    .execute(store.pool())
+    .await
+    .map_err(db)?;
+    eprintln!("{} articles published", published.rows_affected());
+    Ok(n)
 }
