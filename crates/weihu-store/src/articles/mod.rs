@@ -624,7 +624,10 @@ pub async fn list(
     if !q.is_empty() && tokens.is_empty() {
         return Ok(Page::new(Vec::new(), 0, offset));
     }
-    let (count, _) = build("SELECT count(*)");
+    // Counting stops past COUNT_CAP matches ("500+"): a common word would otherwise read every
+    // match twice, once to count and once to rank.
+    let (mut count, _) = build("SELECT count(*) FROM (SELECT 1");
+    count.push(" LIMIT ").bind(COUNT_CAP + 1).push(") c");
     let total: i64 = count.query().fetch_one(store.reader()).await?.try_get(0)?;
     let (mut s, searched) = build(LIST_COLS);
     if searched {
@@ -641,8 +644,15 @@ pub async fn list(
         .iter()
         .map(|r| hit(r, &terms))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Page::new(items, total, offset))
+    if total > COUNT_CAP {
+        Ok(Page::at_least(items, COUNT_CAP, offset, limit))
+    } else {
+        Ok(Page::new(items, total, offset))
+    }
 }
+
+/// A list counts at most this many articles (more: "at least").
+pub const COUNT_CAP: i64 = 500;
 
 /// Suggestions are at most this many.
 pub const SUGGESTIONS: i64 = 5;
@@ -658,10 +668,11 @@ pub async fn suggest(
     category: Option<&str>,
 ) -> Result<Vec<ArticleHit>> {
     let tokens = search::suggestion_tokens(text);
-    let mut w = SqlBuf::new(LIST_COLS);
-    if !search::from(store.backend(), &tokens, Match::Any, &mut w) {
+    if tokens.is_empty() {
         return Ok(Vec::new());
     }
+    let mut w = SqlBuf::new(LIST_COLS);
+    search::from(store.backend(), &tokens, Match::AnyTitle, &mut w);
     w.push(" WHERE a.state = 'published'");
     scope(&mut w, actor);
     w.push(" ORDER BY CASE WHEN a.asset_types LIKE ")
@@ -670,12 +681,27 @@ pub async fn suggest(
         .bind(format!("%,{},%", category.unwrap_or("\u{1}")))
         .push(" THEN 0 ELSE 1 END, s.srank, a.id DESC LIMIT ")
         .bind(SUGGESTIONS);
-    w.query()
+    let mut hits = w
+        .query()
         .fetch_all(store.reader())
         .await?
         .iter()
         .map(|r| hit(r, &tokens))
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    if (hits.len() as i64) < SUGGESTIONS {
+        let mut w = SqlBuf::new(LIST_COLS);
+        search::from(store.backend(), &tokens, Match::AnyUnranked, &mut w);
+        w.push(" WHERE a.state = 'published'");
+        scope(&mut w, actor);
+        w.push(" ORDER BY a.id DESC LIMIT ").bind(SUGGESTIONS * 2);
+        for r in w.query().fetch_all(store.reader()).await? {
+            let h = hit(&r, &tokens)?;
+            if (hits.len() as i64) < SUGGESTIONS && !hits.iter().any(|x| x.id == h.id) {
+                hits.push(h);
+            }
+        }
+    }
+    Ok(hits)
 }
 
 /// The articles suggested on an order's page: matching its subject and description, those for

@@ -75,12 +75,15 @@ pub(crate) async fn rebuild_all(conn: &mut AnyConnection, backend: Backend) -> R
     Ok(rows.len() as u64)
 }
 
-/// How a query's tokens combine: a search needs every one, a suggestion any (ranked by how
-/// many and where).
+/// How a query's tokens combine and what is ranked: a search needs every token and ranks every
+/// match; a suggestion first takes titles holding any token, ranked (titles are short, so this
+/// stays cheap when a long description's words are everywhere), then, to fill up, any article
+/// holding any token, newest first, unranked (the index walk stops after a handful).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Match {
     All,
-    Any,
+    AnyTitle,
+    AnyUnranked,
 }
 
 /// The tokens of a suggestion's text: the words and bigrams of the subject and the start of the
@@ -118,20 +121,33 @@ pub(crate) fn from(backend: Backend, tokens: &[String], how: Match, w: &mut SqlB
     match backend {
         Backend::Sqlite => {
             let sep = if how == Match::All { " AND " } else { " OR " };
-            let expr = tokens
+            let mut expr = tokens
                 .iter()
                 .map(|t| format!("\"{t}\""))
                 .collect::<Vec<_>>()
                 .join(sep);
-            w.push(
-                " FROM (SELECT rowid AS sid, bm25(article_search, 4.0, 1.0) AS srank FROM article_search \
-                 WHERE article_search MATCH ",
-            )
+            if how == Match::AnyTitle {
+                expr = format!("title_tokens : ({expr})");
+            }
+            let rank = if how == Match::AnyUnranked {
+                "0"
+            } else {
+                "bm25(article_search, 4.0, 1.0)"
+            };
+            w.push(&format!(
+                " FROM (SELECT rowid AS sid, {rank} AS srank FROM article_search \
+                 WHERE article_search MATCH "
+            ))
             .bind(expr)
             .push(") s CROSS JOIN articles a ON a.id = s.sid");
         }
         Backend::Postgres => {
             let sep = if how == Match::All { " & " } else { " | " };
+            let (doc, rank) = match how {
+                Match::All => ("doc", "-ts_rank('{0.1, 0.2, 0.4, 1.0}', doc, q)"),
+                Match::AnyTitle => ("title_doc", "-ts_rank(title_doc, q)"),
+                Match::AnyUnranked => ("doc", "0"),
+            };
             let q = tokens
                 .iter()
                 .map(|t| t.replace(['\\', '\''], ""))
@@ -140,8 +156,8 @@ pub(crate) fn from(backend: Backend, tokens: &[String], how: Match, w: &mut SqlB
                 .join(sep);
             // A literal, not a parameter: see orders::search::pg_query (generic plans).
             w.push(&format!(
-                " FROM (SELECT article_id AS sid, -ts_rank('{{0.1, 0.2, 0.4, 1.0}}', doc, q) AS srank \
-                 FROM article_search, to_tsquery('simple', '{q}') q WHERE doc @@ q) s JOIN articles a ON a.id = s.sid"
+                " FROM (SELECT article_id AS sid, {rank} AS srank \
+                 FROM article_search, to_tsquery('simple', '{q}') q WHERE {doc} @@ q) s JOIN articles a ON a.id = s.sid"
             ));
         }
     }
@@ -165,7 +181,7 @@ mod tests {
         from(
             Backend::Postgres,
             &["a'b".into(), "c\\".into()],
-            Match::Any,
+            Match::AnyTitle,
             &mut w,
         );
         assert!(w.sql.contains("'ab | c'"), "{}", w.sql);
