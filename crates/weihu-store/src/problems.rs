@@ -514,8 +514,12 @@ pub async fn for_order(store: &Store, actor: &Actor, order_id: i64) -> Result<Ve
 /// A group of recent orders that look like one problem.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Candidate {
-    /// `same_asset` or `same_category`.
+    /// `same_asset`, `same_category`, or `similar_text` (orders whose text resembles an open
+    /// problem's: link them to it rather than open another).
     pub kind: String,
+    /// For `similar_text`: the open problem they resemble.
+    pub problem_id: Option<i64>,
+    pub problem_title: Option<String>,
     pub client_org_id: i64,
     pub client_name: String,
     pub asset_tag: Option<String>,
@@ -553,6 +557,8 @@ pub async fn candidates(store: &Store, actor: &Actor) -> Result<Vec<Candidate>> 
         if let Some(first) = rows.first() {
             out.push(Candidate {
                 kind: "same_asset".into(),
+                problem_id: None,
+                problem_title: None,
                 client_org_id: first.try_get("client_org_id")?,
                 client_name: first.try_get("name")?,
                 asset_tag: first.try_get("tag")?,
@@ -591,6 +597,8 @@ pub async fn candidates(store: &Store, actor: &Actor) -> Result<Vec<Candidate>> 
         if let Some(first) = rows.first() {
             out.push(Candidate {
                 kind: "same_category".into(),
+                problem_id: None,
+                problem_title: None,
                 client_org_id: client,
                 client_name: first.try_get("name")?,
                 asset_tag: None,
@@ -605,6 +613,72 @@ pub async fn candidates(store: &Store, actor: &Actor) -> Result<Vec<Candidate>> 
                     .collect::<std::result::Result<_, _>>()?,
             });
         }
+    }
+    out.extend(similar_to_open(store, since, &base).await?);
+    Ok(out)
+}
+
+/// How much of an open problem's words an order's text must share to be offered (percent).
+pub const SIMILAR_PERCENT: u32 = 50;
+
+/// The window's unlinked faults (the newest 2,000) whose subject and description share at least
+/// [`SIMILAR_PERCENT`] of an open problem's words (the newest 100 open problems), per problem.
+async fn similar_to_open(store: &Store, since: i64, base: &str) -> Result<Vec<Candidate>> {
+    let open = sqlx::query(
+        "SELECT id, title, description FROM problems WHERE state IN ('investigating', 'known_error') \
+         ORDER BY id DESC LIMIT 100",
+    )
+    .fetch_all(&store.pool)
+    .await?;
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let orders = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT o.id, o.number, o.subject, o.description, o.client_org_id, c.name {} ORDER BY o.id DESC LIMIT 2000",
+        base.replacen("FROM orders o", "FROM orders o JOIN organizations c ON c.id = o.client_org_id", 1)
+    )))
+    .bind(since)
+    .fetch_all(&store.pool)
+    .await?;
+    let mut texts = Vec::with_capacity(orders.len());
+    for o in &orders {
+        let subject: String = o.try_get("subject")?;
+        let description: String = o.try_get("description")?;
+        texts.push(format!("{subject} {description}"));
+    }
+    let mut out = Vec::new();
+    for p in &open {
+        let (id, title, description): (i64, String, String) = (
+            p.try_get("id")?,
+            p.try_get("title")?,
+            p.try_get("description")?,
+        );
+        let reference = format!("{title} {description}");
+        let mut c: Option<Candidate> = None;
+        for (o, text) in orders.iter().zip(&texts) {
+            if weihu_domain::search::overlap_percent(&reference, text) < SIMILAR_PERCENT {
+                continue;
+            }
+            let cand = match &mut c {
+                Some(c) => c,
+                None => c.insert(Candidate {
+                    kind: "similar_text".into(),
+                    problem_id: Some(id),
+                    problem_title: Some(title.clone()),
+                    client_org_id: o.try_get("client_org_id")?,
+                    client_name: o.try_get("name")?,
+                    asset_tag: None,
+                    category: None,
+                    order_ids: Vec::new(),
+                    numbers: Vec::new(),
+                }),
+            };
+            if cand.order_ids.len() < 100 {
+                cand.order_ids.push(o.try_get("id")?);
+                cand.numbers.push(o.try_get("number")?);
+            }
+        }
+        out.extend(c);
     }
     Ok(out)
 }

@@ -231,7 +231,11 @@ async fn update(
 struct LinkForm {
     csrf: String,
     /// The order's number (`SO-2026-000123`).
+    #[serde(default)]
     number: String,
+    /// Or several orders at once (a similar-text candidate's), comma-separated ids.
+    #[serde(default)]
+    order_ids: String,
 }
 
 async fn link(
@@ -244,6 +248,17 @@ async fn link(
         return e.into_response();
     }
     let r = async {
+        if !f.order_ids.trim().is_empty() {
+            for o in f
+                .order_ids
+                .split(',')
+                .filter_map(|x| x.trim().parse::<i64>().ok())
+                .take(200)
+            {
+                problems::link(&s.store, &session.actor, id, o).await?;
+            }
+            return Ok(());
+        }
         let target = weihu_store::mail::inbox::target_by_number(&s.store, f.number.trim())
             .await?
             .ok_or_else(|| weihu_store::StoreError::invalid("number", "no such order"))?;

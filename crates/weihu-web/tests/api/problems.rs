@@ -82,6 +82,38 @@ async fn repeat_faults_become_a_problem(app: TestApp) {
         "{cands}"
     );
 
+    // The next order that reads like it is offered for linking to it, not for a new problem.
+    let again = id(&report(&app, "sun.hao", "三楼打印机又卡纸").await);
+    let cands = app.get_ok("/api/v1/problem-candidates", "wang.fang").await;
+    let similar = cands
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .find(|c| c["kind"] == "similar_text" && c["problem_id"].as_i64() == Some(pid))
+        .cloned()
+        .unwrap_or_else(|| panic!("the similar order is offered: {cands}"));
+    assert!(
+        similar["order_ids"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|o| o.as_i64() == Some(again))),
+        "{similar}"
+    );
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/problems/{pid}/orders"),
+            Some("wang.fang"),
+            &json!({"order_id": again}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .delete(
+            &format!("/api/v1/problems/{pid}/orders/{again}"),
+            Some("wang.fang"),
+        )
+        .await;
+    assert_eq!(status, 200);
+
     // A client whose orders are not linked does not find it.
     let (status, _) = app
         .get(&format!("/api/v1/problems/{pid}"), Some("qian.min"))
