@@ -49,3 +49,16 @@ CREATE TABLE kb_deflections (
 );
 CREATE INDEX kb_deflections_client ON kb_deflections (client_org_id, created_at);
 CREATE INDEX kb_deflections_user ON kb_deflections (user_id, created_at);
+
+-- Images shown in articles, stored like order attachments (base64 text, type sniffed).
+CREATE TABLE article_images (
+    id           INTEGER PRIMARY KEY,
+    article_id   BIGINT NOT NULL REFERENCES articles (id),
+    filename     TEXT   NOT NULL,
+    content_type TEXT   NOT NULL,
+    size         BIGINT NOT NULL,
+    data         TEXT   NOT NULL,
+    uploaded_by  BIGINT REFERENCES users (id),
+    created_at   BIGINT NOT NULL
+);
+CREATE INDEX article_images_article ON article_images (article_id);

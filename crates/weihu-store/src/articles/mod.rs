@@ -3,6 +3,7 @@
 //! published client-visible articles only; anything else is "not found" to them. Every save is a
 //! revision; the search index is rewritten in the same transaction.
 
+pub mod images;
 pub mod search;
 
 use serde::{Deserialize, Serialize};

@@ -806,6 +806,20 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "article_images",
+        identity: true,
+        cols: &[
+            I("id"),
+            I("article_id"),
+            T("filename"),
+            T("content_type"),
+            I("size"),
+            T("data"),
+            I("uploaded_by"),
+            I("created_at"),
+        ],
+    },
+    Table {
         name: "kb_deflections",
         identity: true,
         cols: &[

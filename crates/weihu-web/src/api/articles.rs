@@ -16,13 +16,19 @@ use weihu_store::orders::Order;
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Id};
+use crate::extract::{ApiJson, ApiQuery, Id, Ids};
+use weihu_store::articles::images::{self, ArticleImage};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/articles", get(list).post(create))
         .route("/api/v1/articles/{id}", get(get_one).patch(update))
         .route("/api/v1/articles/{id}/revisions", get(revisions))
+        .route(
+            "/api/v1/articles/{id}/images",
+            get(list_images).post(add_image),
+        )
+        .route("/api/v1/articles/{id}/images/{image_id}", get(get_image))
         .route("/api/v1/article-suggestions", get(suggestions))
         .route("/api/v1/article-deflections", post(deflection))
         .route("/api/v1/orders/{id}/articles", get(of_order).post(attach))
@@ -231,5 +237,56 @@ pub async fn draft_from_problem(
     Ok((
         StatusCode::CREATED,
         Json(articles::draft_from_problem(&s.store, &a, id).await?),
+    ))
+}
+
+/// The images of an article (for its Markdown: `![description](path)`).
+#[utoipa::path(get, path = "/api/v1/articles/{id}/images", tag = "articles", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<ArticleImage>), (status = 404, body = ErrorBody)))]
+pub async fn list_images(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<ArticleImage>>> {
+    Ok(Json(images::list(&s.store, &a, id).await?))
+}
+
+/// Add an image to an article (multipart field `file`; PNG, JPEG, GIF or WebP up to 10 MB, at
+/// most 30 per article); the answer's `path` goes into the Markdown.
+#[utoipa::path(post, path = "/api/v1/articles/{id}/images", tag = "articles", params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, body = ArticleImage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_image(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    m: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<ArticleImage>)> {
+    // An article the caller may not read is a 404 before anything about the body is said.
+    articles::get(&s.store, &a, id).await?;
+    let m =
+        m.map_err(|e| crate::error::ApiError::bad_request(Some("file".into()), e.body_text()))?;
+    let (name, declared, bytes, _) = super::order_work::read_upload(m).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(images::add(&s.store, &a, id, &name, &declared, &bytes).await?),
+    ))
+}
+
+/// One image of an article, for whoever may read the article.
+#[utoipa::path(get, path = "/api/v1/articles/{id}/images/{image_id}", tag = "articles",
+    params(("id" = i64, Path), ("image_id" = i64, Path)),
+    responses((status = 200, content_type = "image/png"), (status = 404, body = ErrorBody)))]
+pub async fn get_image(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Ids(id, image_id): Ids,
+) -> ApiResult<axum::response::Response> {
+    let (meta, bytes) = images::download(&s.store, &a, id, image_id).await?;
+    Ok(super::order_work::file_response(
+        &meta.filename,
+        &meta.content_type,
+        bytes,
     ))
 }

@@ -56,6 +56,7 @@ use crate::error::ErrorBody;
         problems::resolve_orders, problems::candidates, problems::of_order,
         articles::list, articles::create, articles::get_one, articles::update, articles::revisions,
         articles::suggestions, articles::deflection, articles::of_order, articles::attach, articles::draft, articles::draft_from_problem,
+        articles::list_images, articles::add_image, articles::get_image,
         organizations::list, organizations::create, organizations::get_one, organizations::update,
         users::list, users::create, users::get_one, users::update, users::reset_password,
         teams::list, teams::create, teams::get_one,

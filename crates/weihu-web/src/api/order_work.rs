@@ -411,9 +411,19 @@ pub fn attachment_response(
     meta: &weihu_store::orders::attachments::Attachment,
     bytes: Vec<u8>,
 ) -> axum::response::Response {
+    file_response(&meta.filename, &meta.content_type, bytes)
+}
+
+/// A stored file (an attachment, an article's image) as a response: its sniffed type, no
+/// sniffing by the browser, inline only for images.
+pub fn file_response(
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let inline = meta.content_type.starts_with("image/");
-    let encoded: String = form_urlencoded::byte_serialize(meta.filename.as_bytes())
+    let inline = content_type.starts_with("image/");
+    let encoded: String = form_urlencoded::byte_serialize(filename.as_bytes())
         .collect::<String>()
         .replace('+', "%20");
     let disposition = format!(
@@ -422,7 +432,7 @@ pub fn attachment_response(
     );
     (
         [
-            (axum::http::header::CONTENT_TYPE, meta.content_type.clone()),
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
             (axum::http::header::CONTENT_DISPOSITION, disposition),
             (
                 axum::http::header::X_CONTENT_TYPE_OPTIONS,

@@ -19,7 +19,7 @@ use weihu_store::articles::{
 use super::{PageCtx, back, page_error, render};
 use crate::AppState;
 use crate::auth::WebSession;
-use crate::extract::Id;
+use crate::extract::{Id, Ids};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/kb/suggest", get(suggest))
         .route("/kb/{id}", get(detail).post(update))
         .route("/kb/{id}/solved", post(solved))
+        .route("/kb/{id}/images", post(add_image))
+        .route("/kb/{id}/images/{image_id}", get(image))
         .route("/orders/{id}/articles", post(attach))
         .route("/orders/{id}/article-draft", post(draft))
 }
@@ -179,6 +181,8 @@ struct DetailPage {
     /// A client user who came from the fault report's suggestions.
     from_report: bool,
     staff: bool,
+    /// The article's images with their Markdown paths (for its editors).
+    images: Vec<weihu_store::articles::images::ArticleImage>,
 }
 
 async fn detail(
@@ -224,7 +228,15 @@ async fn detail(
     } else {
         Vec::new()
     };
+    let images = if form.is_some() {
+        weihu_store::articles::images::list(&s.store, actor, id)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     render(&DetailPage {
+        images,
         from_report: actor.is_client() && q.from.as_deref() == Some("report"),
         ctx,
         error: q.error,
@@ -438,4 +450,74 @@ async fn draft(
         Ok(a) => Redirect::to(&format!("/kb/{}?ok=1#edit", a.id)).into_response(),
         Err(e) => back(&format!("/orders/{id}#articles"), Err::<(), _>(e)),
     }
+}
+
+/// An image of an article, for whoever may read the article.
+async fn image(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    session: WebSession,
+    Ids(id, image_id): Ids,
+) -> Response {
+    match weihu_store::articles::images::download(&s.store, &session.actor, id, image_id).await {
+        Ok((meta, bytes)) => {
+            crate::api::order_work::file_response(&meta.filename, &meta.content_type, bytes)
+        }
+        Err(e) => page_error(PageCtx::new(&headers, &session, "/kb"), e.into()),
+    }
+}
+
+/// The article page's upload: one image, then back to the editor with its path listed.
+async fn add_image(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    m: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let to = format!("/kb/{id}#images");
+    let Ok(mut m) = m else {
+        return back(
+            &to,
+            Err::<(), _>(weihu_store::StoreError::invalid("file", "send one image")),
+        );
+    };
+    let mut csrf = String::new();
+    let mut file = None;
+    while let Ok(Some(field)) = m.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("image").to_owned();
+                let declared = field.content_type().unwrap_or("").to_owned();
+                match field.bytes().await {
+                    Ok(b) => file = Some((name, declared, b.to_vec())),
+                    Err(_) => {
+                        return back(
+                            &to,
+                            Err::<(), _>(weihu_store::StoreError::invalid(
+                                "file",
+                                "must be at most 10 MB",
+                            )),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Err(e) = session.check_csrf(&csrf) {
+        return e.into_response();
+    }
+    let Some((name, declared, bytes)) = file else {
+        return back(
+            &to,
+            Err::<(), _>(weihu_store::StoreError::invalid("file", "choose an image")),
+        );
+    };
+    back(
+        &to,
+        weihu_store::articles::images::add(&s.store, &session.actor, id, &name, &declared, &bytes)
+            .await
+            .map(|_| ()),
+    )
 }

@@ -11,6 +11,7 @@ both_backends!(
     articles_are_reviewed_found_and_kept_from_clients,
     orders_suggest_articles_and_resolutions_become_drafts,
     hostile_articles_are_refused_or_rendered_inert,
+    article_images_follow_their_article,
 );
 
 fn id(v: &Value) -> i64 {
@@ -531,5 +532,137 @@ async fn hostile_articles_are_refused_or_rendered_inert(app: TestApp) {
     assert!(
         !frag.contains("<script>") && frag.contains("&#60;<mark>script</mark>&#62;"),
         "{frag}"
+    );
+}
+
+async fn upload(app: &TestApp, user: &str, article: i64, body: Vec<u8>) -> (u16, Value) {
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/articles/{article}/images")))
+        .bearer_auth(app.token(user))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            format!(
+                "multipart/form-data; boundary={}",
+                crate::order_work::BOUNDARY
+            ),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("upload");
+    crate::helpers::read(resp).await
+}
+
+async fn article_images_follow_their_article(app: TestApp) {
+    use crate::order_work::{multipart, png};
+    let open = write(
+        &app,
+        "li.qiang",
+        json!({"title": "后盖位置", "body": "见图", "audience": "clients"}),
+    )
+    .await;
+    let internal = write(
+        &app,
+        "li.qiang",
+        json!({"title": "机房布线", "body": "见图"}),
+    )
+    .await;
+    let (status, img) = upload(
+        &app,
+        "li.qiang",
+        id(&open),
+        multipart("后盖.png", "image/png", &png(), None),
+    )
+    .await;
+    assert_eq!(status, 201, "{img}");
+    let path = img["path"].as_str().expect("path").to_owned();
+    assert_eq!(path, format!("/kb/{}/images/{}", id(&open), id(&img)));
+    // The Markdown shows it (a path on this site is allowed).
+    let (status, a) = app
+        .patch(
+            &format!("/api/v1/articles/{}", id(&open)),
+            Some("li.qiang"),
+            &json!({"version": open["version"], "body": format!("见图\n\n![后盖]({path})")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{a}");
+    assert!(
+        a["body_html"]
+            .as_str()
+            .is_some_and(|h| h.contains(&format!("<img src=\"{path}\""))),
+        "{a}"
+    );
+    let (status, _) = upload(
+        &app,
+        "li.qiang",
+        id(&internal),
+        multipart("x.png", "image/png", &png(), None),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // Not an image, or a lie about the type: refused, naming the file.
+    let (status, r) = upload(
+        &app,
+        "li.qiang",
+        id(&open),
+        multipart("a.txt", "text/plain", b"plain text", None),
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("file")),
+        "{r}"
+    );
+    let (status, r) = upload(
+        &app,
+        "li.qiang",
+        id(&open),
+        multipart("a.png", "image/png", b"GIF89a....", None),
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["field"].as_str()),
+        (422, Some("file")),
+        "{r}"
+    );
+    // A client reads the image once the article is published for clients, never before, never
+    // an internal article's; nor may a client upload.
+    let api = format!("/api/v1/articles/{}/images/{}", id(&open), id(&img));
+    let (status, _) = app.get(&api, Some("wu.li")).await;
+    assert_eq!(status, 404, "a draft's image is not shown to a client");
+    publish(&app, "wang.fang", &a).await;
+    let resp = app
+        .client
+        .get(app.url(&api))
+        .bearer_auth(app.token("wu.li"))
+        .send()
+        .await
+        .expect("GET image");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/png")
+    );
+    assert_eq!(resp.bytes().await.expect("bytes").to_vec(), png());
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/articles/{}/images", id(&internal)),
+            Some("wu.li"),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = upload(
+        &app,
+        "wu.li",
+        id(&open),
+        multipart("x.png", "image/png", &png(), None),
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "a client cannot write to an article (told it does not exist)"
     );
 }

@@ -23,7 +23,7 @@ both_backends!(
 const PNG_B64: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     STANDARD
         .decode(PNG_B64)
         .expect("the PNG constant is base64")
@@ -94,10 +94,15 @@ fn clock<'a>(order: &'a Value, kind: &str) -> Option<&'a Value> {
         .and_then(|cs| cs.iter().find(|c| c["kind"] == kind))
 }
 
-const BOUNDARY: &str = "----weihu-test-boundary-7MA4YWxkTrZu0gW";
+pub(crate) const BOUNDARY: &str = "----weihu-test-boundary-7MA4YWxkTrZu0gW";
 
 /// A multipart body with a `file` part and optionally a `public` part.
-fn multipart(filename: &str, content_type: &str, data: &[u8], public: Option<&str>) -> Vec<u8> {
+pub(crate) fn multipart(
+    filename: &str,
+    content_type: &str,
+    data: &[u8],
+    public: Option<&str>,
+) -> Vec<u8> {
     let mut b = Vec::new();
     if let Some(p) = public {
         b.extend_from_slice(
