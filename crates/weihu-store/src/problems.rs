@@ -614,7 +614,7 @@ pub async fn candidates(store: &Store, actor: &Actor) -> Result<Vec<Candidate>> 
             });
         }
     }
-    out.extend(similar_to_open(store, since, &base).await?);
+    out.extend(similar_to_open(store, since, base).await?);
     Ok(out)
 }
 
