@@ -596,9 +596,9 @@ pub async fn list(
         ));
     }
     let tokens = query_tokens(q);
-    let build = |select: &str| {
+    let build_as = |select: &str, how: Match| {
         let mut w = SqlBuf::new(select);
-        let searched = search::from(store.backend(), &tokens, Match::All, &mut w);
+        let searched = search::from(store.backend(), &tokens, how, &mut w);
         w.push(" WHERE 1 = 1");
         let eq = |w: &mut SqlBuf, col: &str, v: &Option<String>| {
             if let Some(v) = v.as_deref().filter(|s| !s.is_empty()) {
@@ -622,6 +622,7 @@ pub async fn list(
         scope(&mut w, actor);
         (w, searched)
     };
+    let build = |select: &str| build_as(select, Match::All);
     if !q.is_empty() && tokens.is_empty() {
         return Ok(Page::new(Vec::new(), 0, offset));
     }
@@ -630,6 +631,38 @@ pub async fn list(
     let (mut count, _) = build("SELECT count(*) FROM (SELECT 1");
     count.push(" LIMIT ").bind(COUNT_CAP + 1).push(") c");
     let total: i64 = count.query().fetch_one(store.reader()).await?.try_get(0)?;
+    let terms = highlight_terms(q);
+    let terms = &terms;
+    let fetch = |s: SqlBuf| async move {
+        s.query()
+            .fetch_all(store.reader())
+            .await?
+            .iter()
+            .map(|r| hit(r, terms))
+            .collect::<Result<Vec<_>>>()
+    };
+    if total > COUNT_CAP {
+        // A common word: ranking every match reads every matching body (PostgreSQL scans them
+        // all). The articles with every word in the title come first, ranked (titles are
+        // short); then the rest, newest first, which the index walk finds after a handful.
+        let (mut t, _) = build_as(LIST_COLS, Match::AllTitle);
+        t.push(" ORDER BY s.srank, a.id DESC LIMIT ")
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(offset);
+        let mut items = fetch(t).await?;
+        if (items.len() as i64) < limit {
+            let (c, _) = build_as("SELECT count(*)", Match::AllTitle);
+            let titled: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
+            let (mut b, _) = build_as(LIST_COLS, Match::AllBodyOnly);
+            b.push(" ORDER BY a.id DESC LIMIT ")
+                .bind(limit - items.len() as i64)
+                .push(" OFFSET ")
+                .bind((offset - titled).max(0));
+            items.extend(fetch(b).await?);
+        }
+        return Ok(Page::at_least(items, COUNT_CAP, offset, limit));
+    }
     let (mut s, searched) = build(LIST_COLS);
     if searched {
         s.push(" ORDER BY s.srank, a.id DESC");
@@ -637,19 +670,7 @@ pub async fn list(
         s.push(" ORDER BY a.updated_at DESC, a.id DESC");
     }
     s.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
-    let terms = highlight_terms(q);
-    let items = s
-        .query()
-        .fetch_all(store.reader())
-        .await?
-        .iter()
-        .map(|r| hit(r, &terms))
-        .collect::<Result<Vec<_>>>()?;
-    if total > COUNT_CAP {
-        Ok(Page::at_least(items, COUNT_CAP, offset, limit))
-    } else {
-        Ok(Page::new(items, total, offset))
-    }
+    Ok(Page::new(fetch(s).await?, total, offset))
 }
 
 /// A list counts at most this many articles (more: "at least").

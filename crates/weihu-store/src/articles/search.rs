@@ -84,6 +84,10 @@ pub(crate) enum Match {
     All,
     AnyTitle,
     AnyUnranked,
+    /// Every token in the title, ranked: a common word's search shows these first…
+    AllTitle,
+    /// …then the articles with every token but not all in the title, newest first, unranked.
+    AllBodyOnly,
 }
 
 /// The tokens of a suggestion's text: the words and bigrams of the subject and the start of the
@@ -120,16 +124,19 @@ pub(crate) fn from(backend: Backend, tokens: &[String], how: Match, w: &mut SqlB
     }
     match backend {
         Backend::Sqlite => {
-            let sep = if how == Match::All { " AND " } else { " OR " };
-            let mut expr = tokens
+            let all = matches!(how, Match::All | Match::AllTitle | Match::AllBodyOnly);
+            let sep = if all { " AND " } else { " OR " };
+            let terms = tokens
                 .iter()
                 .map(|t| format!("\"{t}\""))
                 .collect::<Vec<_>>()
                 .join(sep);
-            if how == Match::AnyTitle {
-                expr = format!("title_tokens : ({expr})");
-            }
-            let rank = if how == Match::AnyUnranked {
+            let expr = match how {
+                Match::AnyTitle | Match::AllTitle => format!("title_tokens : ({terms})"),
+                Match::AllBodyOnly => format!("({terms}) NOT title_tokens : ({terms})"),
+                Match::All | Match::AnyUnranked => terms,
+            };
+            let rank = if matches!(how, Match::AnyUnranked | Match::AllBodyOnly) {
                 "0"
             } else {
                 "bm25(article_search, 4.0, 1.0)"
@@ -142,11 +149,13 @@ pub(crate) fn from(backend: Backend, tokens: &[String], how: Match, w: &mut SqlB
             .push(") s CROSS JOIN articles a ON a.id = s.sid");
         }
         Backend::Postgres => {
-            let sep = if how == Match::All { " & " } else { " | " };
+            let all = matches!(how, Match::All | Match::AllTitle | Match::AllBodyOnly);
+            let sep = if all { " & " } else { " | " };
             let (doc, rank) = match how {
                 Match::All => ("doc", "-ts_rank('{0.1, 0.2, 0.4, 1.0}', doc, q)"),
-                Match::AnyTitle => ("title_doc", "-ts_rank(title_doc, q)"),
+                Match::AnyTitle | Match::AllTitle => ("title_doc", "-ts_rank(title_doc, q)"),
                 Match::AnyUnranked => ("doc", "0"),
+                Match::AllBodyOnly => ("doc @@ q AND NOT title_doc", "0"),
             };
             let q = tokens
                 .iter()

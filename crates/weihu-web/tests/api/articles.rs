@@ -12,6 +12,7 @@ both_backends!(
     orders_suggest_articles_and_resolutions_become_drafts,
     hostile_articles_are_refused_or_rendered_inert,
     article_images_follow_their_article,
+    a_common_word_lists_title_matches_first_then_the_newest,
 );
 
 fn id(v: &Value) -> i64 {
@@ -665,4 +666,70 @@ async fn article_images_follow_their_article(app: TestApp) {
         status, 404,
         "a client cannot write to an article (told it does not exist)"
     );
+}
+
+async fn a_common_word_lists_title_matches_first_then_the_newest(app: TestApp) {
+    let system = weihu_store::Actor::system(0);
+    let new = |title: String, body: &str| weihu_store::articles::NewArticle {
+        title,
+        body: body.to_owned(),
+        ..Default::default()
+    };
+    let mut titled = Vec::new();
+    for n in 0..3 {
+        let a = weihu_store::articles::create(
+            &app.store,
+            &system,
+            &new(format!("打印机故障 {n}"), "步骤"),
+        )
+        .await
+        .expect("article");
+        titled.push(a.id);
+    }
+    for n in 0..(weihu_store::articles::COUNT_CAP + 10) {
+        weihu_store::articles::create(
+            &app.store,
+            &system,
+            &new(format!("文章 {n}"), "检查打印队列"),
+        )
+        .await
+        .expect("article");
+    }
+    let first = app
+        .get_ok(
+            "/api/v1/articles?q=%E6%89%93%E5%8D%B0&limit=20",
+            "wang.fang",
+        )
+        .await;
+    assert_eq!(first["total_capped"], true, "{}", first["total"]);
+    let page1 = ids(&first);
+    assert_eq!(page1.len(), 20);
+    let mut head = page1[..3].to_vec();
+    head.sort_unstable();
+    assert_eq!(head, titled, "title matches come first");
+    assert!(
+        page1[3..].windows(2).all(|w| w[0] > w[1]),
+        "then the newest: {page1:?}"
+    );
+    let mut seen = page1.clone();
+    for offset in [20, 40] {
+        let p = app
+            .get_ok(
+                &format!("/api/v1/articles?q=%E6%89%93%E5%8D%B0&limit=20&offset={offset}"),
+                "wang.fang",
+            )
+            .await;
+        let more = ids(&p);
+        assert_eq!(more.len(), 20);
+        assert!(
+            more.iter().all(|i| !seen.contains(i)),
+            "no article twice across pages"
+        );
+        seen.extend(more);
+    }
+    // A client never gets drafts, even on this path.
+    let client = app
+        .get_ok("/api/v1/articles?q=%E6%89%93%E5%8D%B0", "wu.li")
+        .await;
+    assert_eq!(ids(&client), Vec::<i64>::new(), "{client}");
 }
