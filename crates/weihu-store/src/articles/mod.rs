@@ -726,19 +726,33 @@ pub async fn suggest(
     Ok(hits)
 }
 
+/// The type of an order's asset, if it has one.
+async fn asset_type_of(store: &Store, asset_id: Option<i64>) -> Result<Option<String>> {
+    let Some(a) = asset_id else {
+        return Ok(None);
+    };
+    Ok(
+        sqlx::query_scalar("SELECT asset_type FROM assets WHERE id = $1")
+            .bind(a)
+            .fetch_optional(store.reader())
+            .await?,
+    )
+}
+
 /// The articles suggested on an order's page: matching its subject and description, those for
 /// its asset's type and its category first.
 pub async fn for_order(store: &Store, actor: &Actor, order_id: i64) -> Result<Vec<ArticleHit>> {
     let order = crate::orders::get(store, actor, order_id).await?;
-    let asset_type: Option<String> = match order.asset_id {
-        Some(a) => {
-            sqlx::query_scalar("SELECT asset_type FROM assets WHERE id = $1")
-                .bind(a)
-                .fetch_optional(store.reader())
-                .await?
-        }
-        None => None,
-    };
+    for_loaded_order(store, actor, &order).await
+}
+
+/// [`for_order`] for an order the caller has already read (the order page).
+pub async fn for_loaded_order(
+    store: &Store,
+    actor: &Actor,
+    order: &crate::orders::Order,
+) -> Result<Vec<ArticleHit>> {
+    let asset_type = asset_type_of(store, order.asset_id).await?;
     let text = format!("{} {}", order.subject, order.description);
     suggest(
         store,
@@ -790,15 +804,7 @@ pub async fn draft_from_order(store: &Store, actor: &Actor, order_id: i64) -> Re
             "the order has no resolution to write up yet",
         ));
     }
-    let asset_type: Option<String> = match order.asset_id {
-        Some(a) => {
-            sqlx::query_scalar("SELECT asset_type FROM assets WHERE id = $1")
-                .bind(a)
-                .fetch_optional(store.reader())
-                .await?
-        }
-        None => None,
-    };
+    let asset_type = asset_type_of(store, order.asset_id).await?;
     let en = actor.locale.as_deref().is_some_and(|l| l.starts_with("en"));
     let (symptom, fix) = if en {
         ("## Symptom", "## Resolution")

@@ -280,7 +280,7 @@ pub(super) async fn detail(
         .map(|(_, p)| p.id)
         .collect();
     let open_problems = scored.into_iter().map(|(_, p)| p).collect();
-    let articles = weihu_store::articles::for_order(&s.store, a, id)
+    let articles = weihu_store::articles::for_loaded_order(&s.store, a, &order)
         .await
         .unwrap_or_default();
     let can_write_articles = !a.is_client() && a.role.can_write_articles();
