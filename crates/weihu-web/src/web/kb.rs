@@ -214,7 +214,13 @@ async fn detail(
     let may_review = actor.role.can_review_articles();
     // A published article's text is changed by a reviewer; others may only read it.
     let form = (staff && (from != ArticleState::Published || may_review)).then(|| {
-        let mut states = vec![from.as_str()];
+        // An archived article is saved only as a draft again (the store refuses changing it as
+        // archived), so the form does not offer keeping it archived.
+        let mut states = if from == ArticleState::Archived {
+            Vec::new()
+        } else {
+            vec![from.as_str()]
+        };
         states.extend(
             ArticleState::ALL
                 .into_iter()
