@@ -44,6 +44,8 @@ pub struct Written {
     pub root_cause: bool,
     pub workaround: bool,
     pub fix: bool,
+    /// The fix waits on a change request not implemented yet.
+    pub change_pending: bool,
 }
 
 /// Why a move is refused, naming the field that is missing or the state that forbids it.
@@ -54,8 +56,9 @@ pub struct Refusal {
 }
 
 /// Whether `from` may become `to` with what is written. A known error has its root cause and
-/// workaround; a resolved problem its permanent fix; a resolved problem whose fix did not hold
-/// is investigated again; a closed one is over.
+/// workaround; a resolved problem its permanent fix, and when the fix needs a change request,
+/// that change implemented; a resolved problem whose fix did not hold is investigated again; a
+/// closed one is over.
 pub fn may_move(from: ProblemState, to: ProblemState, w: Written) -> Result<(), Refusal> {
     use ProblemState::*;
     let allowed = matches!(
@@ -89,6 +92,10 @@ pub fn may_move(from: ProblemState, to: ProblemState, w: Written) -> Result<(), 
             field: "fix",
             message: "a resolved problem names its permanent fix",
         }),
+        Resolved if w.change_pending => Err(Refusal {
+            field: "change_request_id",
+            message: "the fix's change request is implemented first (or unlinked from the problem)",
+        }),
         _ => Ok(()),
     }
 }
@@ -109,6 +116,7 @@ mod tests {
         root_cause: true,
         workaround: true,
         fix: true,
+        change_pending: false,
     };
 
     #[test]
@@ -148,6 +156,17 @@ mod tests {
             may_move(KnownError, Resolved, no_fix).map_err(|r| r.field),
             Err("fix")
         );
+        let change_pending = Written {
+            change_pending: true,
+            ..ALL_WRITTEN
+        };
+        assert_eq!(
+            may_move(KnownError, Resolved, change_pending).map_err(|r| r.field),
+            Err("change_request_id")
+        );
+        // A pending change holds back only the resolution.
+        assert!(may_move(Investigating, KnownError, change_pending).is_ok());
+        assert!(may_move(Resolved, Closed, change_pending).is_ok());
         assert!(
             may_move(Resolved, Investigating, Written::default()).is_ok(),
             "a fix that did not hold"

@@ -313,45 +313,88 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewChange) -> Result<Cha
         }
     }
     if let Some(c) = client {
-        let k: Option<String> = sqlx::query_scalar("SELECT kind FROM organizations WHERE id = $1")
-            .bind(c)
-            .fetch_optional(&store.pool)
-            .await?;
-        if k.as_deref() != Some("client") {
-            return Err(StoreError::invalid("client_org_id", "no such client"));
-        }
+        check_client(store, c).await?;
     }
-    let now = now_ms();
     let mut tx = store.pool.begin().await?;
+    let id = insert(
+        &mut tx,
+        actor,
+        &Proposed {
+            kind,
+            client,
+            policy,
+            contract,
+            title: &title,
+            description: &description,
+            proposal,
+            effective_from,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+/// A change names a client organisation (422 on `client_org_id` otherwise).
+pub(crate) async fn check_client(store: &Store, client: i64) -> Result<()> {
+    let k: Option<String> = sqlx::query_scalar("SELECT kind FROM organizations WHERE id = $1")
+        .bind(client)
+        .fetch_optional(&store.pool)
+        .await?;
+    if k.as_deref() == Some("client") {
+        Ok(())
+    } else {
+        Err(StoreError::invalid("client_org_id", "no such client"))
+    }
+}
+
+/// A change checked and ready to be written.
+pub(crate) struct Proposed<'a> {
+    pub kind: ChangeKind,
+    pub client: Option<i64>,
+    pub policy: Option<i64>,
+    pub contract: Option<i64>,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub proposal: Option<String>,
+    pub effective_from: Option<String>,
+}
+
+/// Writes a proposed change and its audit row inside the caller's transaction (a problem's fix
+/// raises one in the transaction that links it).
+pub(crate) async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    p: &Proposed<'_>,
+) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO change_requests (kind, client_org_id, policy_id, contract_id, title, description, proposal, \
          effective_from, state, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'proposed', $9, $10, $10) RETURNING id",
     )
-    .bind(kind.as_str())
-    .bind(client)
-    .bind(policy)
-    .bind(contract)
-    .bind(title.clone())
-    .bind(description)
-    .bind(proposal)
-    .bind(effective_from)
+    .bind(p.kind.as_str())
+    .bind(p.client)
+    .bind(p.policy)
+    .bind(p.contract)
+    .bind(p.title.to_owned())
+    .bind(p.description.to_owned())
+    .bind(p.proposal.clone())
+    .bind(p.effective_from.clone())
     .bind((actor.user_id > 0).then_some(actor.user_id))
-    .bind(now)
-    .fetch_one(&mut *tx)
+    .bind(now_ms())
+    .fetch_one(&mut *conn)
     .await?;
     audit::record(
-        &mut tx,
+        conn,
         actor,
-        client,
+        p.client,
         "change_request",
         id,
         "propose",
-        json!({"kind": kind.as_str(), "title": title}),
+        json!({"kind": p.kind.as_str(), "title": p.title}),
     )
     .await?;
-    tx.commit().await?;
-    get(store, actor, id).await
+    Ok(id)
 }
 
 fn today(store: &Store) -> String {

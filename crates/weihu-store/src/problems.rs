@@ -44,8 +44,39 @@ pub struct Problem {
     pub updated_at: jiff::Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<jiff::Timestamp>,
+    /// The change request the permanent fix needs, if any (provider staff only): the problem
+    /// is resolved once it is implemented.
+    pub change_request: Option<FixChange>,
     /// The linked orders (a client user: their own only).
     pub orders: Vec<LinkedOrder>,
+}
+
+/// The change request a problem's fix waits on.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FixChange {
+    pub id: i64,
+    pub title: String,
+    /// The change's state (proposed … implemented).
+    pub state: String,
+}
+
+impl Problem {
+    /// The fix waits on a change that is not implemented.
+    pub fn change_pending(&self) -> bool {
+        self.change_request
+            .as_ref()
+            .is_some_and(|c| c.state != "implemented")
+    }
+}
+
+/// `Some(v)` for a field that is present, `null` included: a patch tells "unlink" (`null`) from
+/// "leave as is" (absent).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -69,9 +100,14 @@ pub struct ProblemPatch {
     pub workaround: Option<String>,
     pub fix: Option<String>,
     pub owner_id: Option<i64>,
-    /// investigating, known_error (needs root cause and workaround), resolved (needs the fix),
-    /// closed.
+    /// investigating, known_error (needs root cause and workaround), resolved (needs the fix,
+    /// and its change request implemented), closed.
     pub state: Option<String>,
+    /// The change request the fix needs (`null` unlinks it). A rejected or cancelled change is
+    /// not linked.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub change_request_id: Option<Option<i64>>,
 }
 
 fn may_manage(actor: &Actor) -> Result<()> {
@@ -95,10 +131,20 @@ fn may_manage_record(actor: &Actor) -> Result<()> {
 const MAX_ORDERS: usize = 200;
 
 const SELECT: &str = "SELECT p.id, p.title, p.description, p.state, p.root_cause, p.workaround, p.fix, \
-     p.owner_id, u.display_name AS owner_name, p.version, p.created_at, p.updated_at, p.resolved_at \
-     FROM problems p LEFT JOIN users u ON u.id = p.owner_id";
+     p.owner_id, u.display_name AS owner_name, p.version, p.created_at, p.updated_at, p.resolved_at, \
+     p.change_request_id, cr.title AS cr_title, cr.state AS cr_state \
+     FROM problems p LEFT JOIN users u ON u.id = p.owner_id LEFT JOIN change_requests cr ON cr.id = p.change_request_id";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Problem> {
+fn from_row(r: &sqlx::any::AnyRow, actor: &Actor) -> Result<Problem> {
+    let change_request = match r.try_get::<Option<i64>, _>("change_request_id")? {
+        // Client users do not see the provider's change requests through a problem.
+        Some(id) if !actor.is_client() => Some(FixChange {
+            id,
+            title: r.try_get("cr_title")?,
+            state: r.try_get("cr_state")?,
+        }),
+        _ => None,
+    };
     Ok(Problem {
         id: r.try_get("id")?,
         title: r.try_get("title")?,
@@ -113,6 +159,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Problem> {
         created_at: instant(r.try_get("created_at")?),
         updated_at: instant(r.try_get("updated_at")?),
         resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(instant),
+        change_request,
         orders: Vec::new(),
     })
 }
@@ -164,7 +211,7 @@ pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Problem> {
         .fetch_optional(&store.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let mut p = from_row(&row)?;
+    let mut p = from_row(&row, actor)?;
     p.orders = linked(store, actor, id).await?;
     Ok(p)
 }
@@ -234,7 +281,7 @@ pub async fn list(
         .fetch_all(&store.pool)
         .await?
         .iter()
-        .map(from_row)
+        .map(|r| from_row(r, actor))
         .collect::<Result<Vec<_>>>()?;
     Ok(Page::new(items, total, offset))
 }
@@ -365,6 +412,14 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, p: &ProblemPatch) -> 
     let root_cause = field("root_cause", &p.root_cause, &current.root_cause, 20_000)?;
     let workaround = field("workaround", &p.workaround, &current.workaround, 20_000)?;
     let fix = field("fix", &p.fix, &current.fix, 20_000)?;
+    let change = match p.change_request_id {
+        None => current.change_request.clone(),
+        Some(None) => None,
+        Some(Some(cr)) if current.change_request.as_ref().is_some_and(|c| c.id == cr) => {
+            current.change_request.clone()
+        }
+        Some(Some(cr)) => Some(fix_change(store, cr).await?),
+    };
     if from == ProblemState::Closed && p.state.is_none() {
         return Err(StoreError::invalid(
             "state",
@@ -378,6 +433,7 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, p: &ProblemPatch) -> 
             root_cause: !root_cause.trim().is_empty(),
             workaround: !workaround.trim().is_empty(),
             fix: !fix.trim().is_empty(),
+            change_pending: change.as_ref().is_some_and(|c| c.state != "implemented"),
         },
     )
     .map_err(|r| StoreError::invalid(r.field, r.message))?;
@@ -388,7 +444,7 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, p: &ProblemPatch) -> 
     let done = sqlx::query(
         "UPDATE problems SET title = $1, description = $2, root_cause = $3, workaround = $4, fix = $5, owner_id = $6, \
          state = $7, resolved_at = CASE WHEN $7 = 'resolved' AND state <> 'resolved' THEN $8 WHEN $7 = 'investigating' THEN NULL ELSE resolved_at END, \
-         closed_at = CASE WHEN $7 = 'closed' THEN $8 ELSE closed_at END, version = version + 1, updated_at = $8 \
+         closed_at = CASE WHEN $7 = 'closed' THEN $8 ELSE closed_at END, change_request_id = $11, version = version + 1, updated_at = $8 \
          WHERE id = $9 AND version = $10",
     )
     .bind(title)
@@ -401,6 +457,7 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, p: &ProblemPatch) -> 
     .bind(now)
     .bind(id)
     .bind(p.version)
+    .bind(change.as_ref().map(|c| c.id))
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -415,11 +472,165 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, p: &ProblemPatch) -> 
         "problem",
         id,
         "update",
-        json!({"from": from.as_str(), "to": to.as_str()}),
+        json!({"from": from.as_str(), "to": to.as_str(), "change_request": change.as_ref().map(|c| c.id)}),
     )
     .await?;
     tx.commit().await?;
     get(store, actor, id).await
+}
+
+/// A change request a fix may wait on: one that exists and can still be (or was) implemented.
+async fn fix_change(store: &Store, id: i64) -> Result<FixChange> {
+    let row = sqlx::query("SELECT title, state FROM change_requests WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&store.pool)
+        .await?
+        .ok_or_else(|| StoreError::invalid("change_request_id", "no such change request"))?;
+    let state: String = row.try_get("state")?;
+    if matches!(state.as_str(), "rejected" | "cancelled") {
+        return Err(StoreError::invalid(
+            "change_request_id",
+            "that change request was rejected or cancelled: a fix cannot wait on it",
+        ));
+    }
+    Ok(FixChange {
+        id,
+        title: row.try_get("title")?,
+        state,
+    })
+}
+
+/// Raises a technical change request for the problem's permanent fix and links it, in one
+/// transaction: the change names the client whose systems change (the only client of the linked
+/// orders, or `client_org_id`), and carries the root cause and fix as its description.
+pub async fn raise_change(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    client_org_id: Option<i64>,
+) -> Result<Problem> {
+    use weihu_domain::change::{ChangeKind, may_propose};
+    may_manage_record(actor)?;
+    let p = get(store, actor, id).await?;
+    if !ProblemState::parse(&p.state).is_some_and(ProblemState::is_open) {
+        return Err(StoreError::invalid(
+            "state",
+            "a change for the fix is raised while the problem is open",
+        ));
+    }
+    if let Some(c) = p
+        .change_request
+        .as_ref()
+        .filter(|c| !matches!(c.state.as_str(), "rejected" | "cancelled"))
+    {
+        return Err(StoreError::invalid(
+            "change_request_id",
+            format!("the fix already has change request #{}", c.id),
+        ));
+    }
+    if !may_propose(actor.role, ChangeKind::Technical) {
+        return Err(StoreError::Forbidden(
+            "your role does not propose technical changes",
+        ));
+    }
+    let client = match client_org_id {
+        Some(c) => c,
+        None => {
+            let mut clients: Vec<i64> = p.orders.iter().map(|o| o.client_org_id).collect();
+            clients.sort_unstable();
+            clients.dedup();
+            match clients.as_slice() {
+                [one] => *one,
+                [] => {
+                    return Err(StoreError::invalid(
+                        "client_org_id",
+                        "the problem has no linked orders: name the client whose systems change",
+                    ));
+                }
+                _ => {
+                    return Err(StoreError::invalid(
+                        "client_org_id",
+                        "the problem's orders are of several clients: name the client whose systems change",
+                    ));
+                }
+            }
+        }
+    };
+    crate::change_requests::check_client(store, client).await?;
+    let en = actor.locale.as_deref().is_some_and(|l| l.starts_with("en"));
+    let (prefix, heads) = if en {
+        ("Permanent fix: ", ["Problem", "Root cause", "Fix"])
+    } else {
+        ("永久修复：", ["问题", "原因", "解决方法"])
+    };
+    let title: String = format!("{prefix}{}", p.title).chars().take(200).collect();
+    let mut description = format!("{} #{}: {}\n", heads[0], p.id, p.title);
+    for (head, body) in heads[1..].iter().zip([&p.root_cause, &p.fix]) {
+        if !body.trim().is_empty() {
+            description.push_str(&format!("\n{head}:\n{}\n", body.trim()));
+        }
+    }
+    let description: String = description.chars().take(20_000).collect();
+    let mut tx = store.pool.begin().await?;
+    let change = crate::change_requests::insert(
+        &mut tx,
+        actor,
+        &crate::change_requests::Proposed {
+            kind: ChangeKind::Technical,
+            client: Some(client),
+            policy: None,
+            contract: None,
+            title: &title,
+            description: &description,
+            proposal: None,
+            effective_from: None,
+        },
+    )
+    .await?;
+    let done = sqlx::query(
+        "UPDATE problems SET change_request_id = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+    )
+    .bind(change)
+    .bind(now_ms())
+    .bind(id)
+    .bind(p.version)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict { current: p.version });
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        None,
+        "problem",
+        id,
+        "raise_change",
+        json!({"change_request": change}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+/// The problems whose fix waits on a change request (for the change's page; provider staff).
+pub async fn fixed_by_change(
+    store: &Store,
+    actor: &Actor,
+    change: i64,
+) -> Result<Vec<(i64, String)>> {
+    if actor.is_client() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT id, title FROM problems WHERE change_request_id = $1 ORDER BY id LIMIT 50",
+    )
+    .bind(change)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("title")?)))
+        .collect()
 }
 
 /// Links an order to an open problem: one action from the order.

@@ -755,6 +755,7 @@ pub(super) const TABLES: &[Table] = &[
             I("updated_at"),
             I("resolved_at"),
             I("closed_at"),
+            I("change_request_id"),
         ],
     },
     Table {

@@ -53,7 +53,7 @@ use crate::error::ErrorBody;
         mail::my_mail, mail::put_my_mail, mail::outbox_list, mail::outbox_retry, mail::inbox_list, mail::inbox_get,
         mail::inbox_accept, mail::inbox_reject,
         problems::list, problems::create, problems::get_one, problems::update, problems::link, problems::unlink,
-        problems::resolve_orders, problems::candidates, problems::of_order,
+        problems::resolve_orders, problems::raise_change, problems::candidates, problems::of_order,
         articles::list, articles::create, articles::get_one, articles::update, articles::revisions,
         articles::suggestions, articles::deflection, articles::of_order, articles::attach, articles::draft, articles::draft_from_problem,
         articles::list_images, articles::add_image, articles::get_image,

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/problems/{id}/orders", post(link))
         .route("/api/v1/problems/{id}/orders/{order_id}", delete(unlink))
         .route("/api/v1/problems/{id}/resolve-orders", post(resolve_orders))
+        .route("/api/v1/problems/{id}/change-request", post(raise_change))
         .route("/api/v1/problem-candidates", get(candidates))
         .route("/api/v1/orders/{id}/problems", get(of_order))
 }
@@ -140,6 +141,29 @@ pub async fn resolve_orders(
     Id(id): Id,
 ) -> ApiResult<Json<ResolvedOrders>> {
     Ok(Json(problems::resolve_orders(&s.store, &a, id).await?))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct RaiseChange {
+    /// The client whose systems change; by default the only client of the linked orders.
+    #[serde(default)]
+    client_org_id: Option<i64>,
+}
+
+/// Raise a technical change request for the problem's permanent fix and link it: the problem
+/// is resolved once the change is implemented.
+#[utoipa::path(post, path = "/api/v1/problems/{id}/change-request", tag = "problems", params(("id" = i64, Path)), request_body = RaiseChange,
+    responses((status = 201, body = Problem), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn raise_change(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Id(id): Id,
+    ApiJson(b): ApiJson<RaiseChange>,
+) -> ApiResult<(StatusCode, Json<Problem>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(problems::raise_change(&s.store, &a, id, b.client_org_id).await?),
+    ))
 }
 
 /// Repeat faults of the last 30 days not linked to a problem: two or more orders on one asset,

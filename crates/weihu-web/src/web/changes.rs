@@ -182,6 +182,8 @@ struct DetailPage {
     ctx: PageCtx,
     c: ChangeRequest,
     error: Option<String>,
+    /// The problems whose permanent fix this change is.
+    fixes: Vec<(i64, String)>,
 }
 
 impl DetailPage {
@@ -216,11 +218,18 @@ async fn detail(
     if q.ok.is_some() {
         ctx.flash = Some(ctx.t("flash.saved").to_owned());
     }
-    match change_requests::get(&s.store, &session.actor, id).await {
-        Ok(c) => render(&DetailPage {
+    let r = async {
+        let c = change_requests::get(&s.store, &session.actor, id).await?;
+        let fixes = weihu_store::problems::fixed_by_change(&s.store, &session.actor, id).await?;
+        Ok::<_, weihu_store::StoreError>((c, fixes))
+    }
+    .await;
+    match r {
+        Ok((c, fixes)) => render(&DetailPage {
             ctx,
             c,
             error: q.error,
+            fixes,
         }),
         Err(e) => page_error(ctx, e.into()),
     }

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/problems/{id}/orders/{order_id}/delete", post(unlink))
         .route("/problems/{id}/resolve-orders", post(resolve_orders))
         .route("/problems/{id}/article-draft", post(article_draft))
+        .route("/problems/{id}/change-request", post(raise_change))
         .route("/orders/{id}/problems", post(link_from_order))
 }
 
@@ -150,12 +151,38 @@ impl DetailPage {
             root_cause: true,
             workaround: true,
             fix: true,
+            change_pending: self.p.change_pending(),
         };
         ProblemState::ALL
             .into_iter()
             .filter(|to| *to == from || may_move(from, *to, all).is_ok())
             .map(ProblemState::as_str)
             .collect()
+    }
+
+    /// The clients of the linked orders, once each: the raise-a-change form asks which one's
+    /// systems change when there are several.
+    fn clients(&self) -> Vec<(i64, &str)> {
+        let mut out: Vec<(i64, &str)> = Vec::new();
+        for o in &self.p.orders {
+            if !out.iter().any(|(id, _)| *id == o.client_org_id) {
+                out.push((o.client_org_id, o.client_name.as_str()));
+            }
+        }
+        out
+    }
+
+    /// A change for the fix may be raised: the problem is open, has linked orders, and no live
+    /// change is linked (the store's rules).
+    fn may_raise_change(&self) -> bool {
+        self.can_manage
+            && self.is_open()
+            && !self.p.orders.is_empty()
+            && self
+                .p
+                .change_request
+                .as_ref()
+                .is_none_or(|c| matches!(c.state.as_str(), "rejected" | "cancelled"))
     }
 }
 
@@ -198,6 +225,9 @@ struct EditForm {
     fix: String,
     #[serde(default)]
     state: String,
+    /// The change request's number; empty unlinks it; absent leaves it.
+    #[serde(default)]
+    change_request_id: Option<String>,
 }
 
 async fn update(
@@ -209,6 +239,22 @@ async fn update(
     if let Err(e) = session.check_csrf(&f.csrf) {
         return e.into_response();
     }
+    let change_request_id = match f.change_request_id.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(v) => match v.trim_start_matches('#').parse::<i64>() {
+            Ok(n) => Some(Some(n)),
+            Err(_) => {
+                return back(
+                    &format!("/problems/{id}"),
+                    Err::<(), _>(weihu_store::StoreError::invalid(
+                        "change_request_id",
+                        "a change request's number",
+                    )),
+                );
+            }
+        },
+    };
     let patch = ProblemPatch {
         version: f.version,
         title: Some(f.title),
@@ -218,6 +264,7 @@ async fn update(
         fix: Some(f.fix),
         owner_id: None,
         state: Some(f.state).filter(|s| !s.is_empty()),
+        change_request_id,
     };
     back(
         &format!("/problems/{id}"),
@@ -338,6 +385,32 @@ async fn article_draft(
     match weihu_store::articles::draft_from_problem(&s.store, &session.actor, id).await {
         Ok(a) => Redirect::to(&format!("/kb/{}?ok=1#edit", a.id)).into_response(),
         Err(e) => back(&format!("/problems/{id}"), Err::<(), _>(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct RaiseForm {
+    csrf: String,
+    #[serde(default)]
+    client_org_id: Option<i64>,
+}
+
+/// A change request raised for the fix and linked to the problem; the change's page is next.
+async fn raise_change(
+    State(s): State<AppState>,
+    session: WebSession,
+    Id(id): Id,
+    Form(f): Form<RaiseForm>,
+) -> Response {
+    if let Err(e) = session.check_csrf(&f.csrf) {
+        return e.into_response();
+    }
+    match problems::raise_change(&s.store, &session.actor, id, f.client_org_id).await {
+        Ok(p) => match p.change_request {
+            Some(c) => Redirect::to(&format!("/changes/{}?ok=1", c.id)).into_response(),
+            None => Redirect::to(&format!("/problems/{id}?ok=1")).into_response(),
+        },
+        Err(e) => back(&format!("/problems/{id}#change"), Err::<(), _>(e)),
     }
 }
 

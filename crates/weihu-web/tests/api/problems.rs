@@ -5,9 +5,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, page_html, signed_in};
 
-both_backends!(repeat_faults_become_a_problem);
+both_backends!(
+    repeat_faults_become_a_problem,
+    a_fix_that_needs_a_change_waits_for_it
+);
 
 async fn report(app: &TestApp, user: &str, subject: &str) -> Value {
     let (status, o) = app
@@ -335,4 +338,205 @@ async fn repeat_faults_become_a_problem(app: TestApp) {
         .get("/api/v1/problems?state=bogus", Some("wang.fang"))
         .await;
     assert_eq!(status, 422);
+}
+
+async fn change_step(app: &TestApp, id: i64, body: Value) -> Value {
+    let fresh = app
+        .get_ok(&format!("/api/v1/change-requests/{id}"), "wang.fang")
+        .await;
+    let mut b = json!({"version": fresh["version"]});
+    if let (Some(o), Some(e)) = (b.as_object_mut(), body.as_object()) {
+        o.extend(e.clone());
+    }
+    let (status, c) = app
+        .post(
+            &format!("/api/v1/change-requests/{id}/steps"),
+            Some("wang.fang"),
+            &b,
+        )
+        .await;
+    assert_eq!(status, 200, "{c}");
+    c
+}
+
+/// A problem's permanent fix that needs a change to the client's systems raises a change
+/// request from the problem; the problem is resolved only once that change is implemented.
+async fn a_fix_that_needs_a_change_waits_for_it(app: TestApp) {
+    let hdjm = app.org_id("HDJM").await;
+    let ours = vec![
+        id(&report(&app, "wu.li", "交换机端口掉线").await),
+        id(&report(&app, "sun.hao", "交换机端口又掉线").await),
+    ];
+    let (status, p) = app
+        .post(
+            "/api/v1/problems",
+            Some("li.qiang"),
+            &json!({"title": "核心交换机端口反复掉线", "order_ids": ours}),
+        )
+        .await;
+    assert_eq!(status, 201, "{p}");
+    let pid = id(&p);
+    assert!(p["change_request"].is_null(), "{p}");
+    let path = format!("/api/v1/problems/{pid}/change-request");
+    // A client user is told the problem does not exist.
+    let (status, _) = app.post(&path, Some("wu.li"), &json!({})).await;
+    assert_eq!(status, 404);
+    let (status, p) = app
+        .patch(
+            &format!("/api/v1/problems/{pid}"),
+            Some("li.qiang"),
+            &json!({"version": p["version"], "state": "known_error",
+                    "root_cause": "固件缺陷", "workaround": "重启端口", "fix": "升级交换机固件"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+
+    // One action raises the technical change for HDJM (the only client of its orders) and links it.
+    let (status, p) = app.post(&path, Some("li.qiang"), &json!({})).await;
+    assert_eq!(status, 201, "{p}");
+    let cr = p["change_request"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a linked change: {p}"));
+    assert_eq!(p["change_request"]["state"], "proposed");
+    let c = app
+        .get_ok(&format!("/api/v1/change-requests/{cr}"), "wang.fang")
+        .await;
+    assert_eq!(c["kind"], "technical");
+    assert_eq!(c["client_org_id"].as_i64(), Some(hdjm));
+    assert!(
+        c["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("升级交换机固件") && d.contains(&format!("#{pid}"))),
+        "{c}"
+    );
+    // Raised once; the client sees the problem through its orders, not the provider's change.
+    let (status, e) = app.post(&path, Some("li.qiang"), &json!({})).await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["field"], "change_request_id");
+    let theirs = app
+        .get_ok(&format!("/api/v1/problems/{pid}"), "wu.li")
+        .await;
+    assert!(theirs["change_request"].is_null(), "{theirs}");
+
+    // Not resolved while the change waits.
+    let (status, e) = app
+        .patch(
+            &format!("/api/v1/problems/{pid}"),
+            Some("li.qiang"),
+            &json!({"version": p["version"], "state": "resolved"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["field"], "change_request_id");
+    change_step(
+        &app,
+        cr,
+        json!({"action": "assess", "risk": "medium", "impact": "核心交换机重启 5 分钟", "rollback": "回退旧固件"}),
+    )
+    .await;
+    change_step(&app, cr, json!({"action": "approve"})).await;
+    let c = change_step(&app, cr, json!({"action": "implement"})).await;
+    assert_eq!(c["state"], "implemented", "{c}");
+    let p = app
+        .get_ok(&format!("/api/v1/problems/{pid}"), "li.qiang")
+        .await;
+    assert_eq!(p["change_request"]["state"], "implemented");
+    let (status, p) = app
+        .patch(
+            &format!("/api/v1/problems/{pid}"),
+            Some("li.qiang"),
+            &json!({"version": p["version"], "state": "resolved"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["state"], "resolved");
+
+    // A second problem: orders of two clients need the client named; a rejected change is not
+    // linked; `null` unlinks.
+    let other = id(&report(&app, "he.yun", "交换机端口掉线 别家").await);
+    let (status, q) = app
+        .post(
+            "/api/v1/problems",
+            Some("wang.fang"),
+            &json!({"title": "两家的交换机", "order_ids": [ours[0], other]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{q}");
+    let qid = id(&q);
+    let qpath = format!("/api/v1/problems/{qid}/change-request");
+    let (status, e) = app.post(&qpath, Some("wang.fang"), &json!({})).await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["field"], "client_org_id");
+    let (status, e) = app
+        .post(
+            &qpath,
+            Some("wang.fang"),
+            &json!({"client_org_id": 999_999}),
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["field"], "client_org_id");
+    let (status, q) = app
+        .post(&qpath, Some("wang.fang"), &json!({"client_org_id": hdjm}))
+        .await;
+    assert_eq!(status, 201, "{q}");
+    let cr2 = q["change_request"]["id"].as_i64().expect("change");
+    change_step(&app, cr2, json!({"action": "reject", "note": "不需要"})).await;
+    let (status, e) = app
+        .patch(
+            &format!("/api/v1/problems/{qid}"),
+            Some("wang.fang"),
+            &json!({"version": q["version"], "change_request_id": cr2, "title": "两家的交换机 (2)"}),
+        )
+        .await;
+    // Saving with the link it already has keeps it (rejected since).
+    assert_eq!(status, 200, "{e}");
+    let (status, e) = app
+        .patch(
+            &format!("/api/v1/problems/{qid}"),
+            Some("wang.fang"),
+            &json!({"version": e["version"], "change_request_id": 999_999}),
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["field"], "change_request_id");
+    let q = app
+        .get_ok(&format!("/api/v1/problems/{qid}"), "wang.fang")
+        .await;
+    let (status, q) = app
+        .patch(
+            &format!("/api/v1/problems/{qid}"),
+            Some("wang.fang"),
+            &json!({"version": q["version"], "change_request_id": null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{q}");
+    assert!(q["change_request"].is_null(), "{q}");
+    // Relinking the rejected change is refused.
+    let (status, e) = app
+        .patch(
+            &format!("/api/v1/problems/{qid}"),
+            Some("wang.fang"),
+            &json!({"version": q["version"], "change_request_id": cr2}),
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["field"], "change_request_id");
+    // The change's page names the problem it fixes; the problem's page links the change and,
+    // with a live change linked, offers no second one.
+    let desk = signed_in(&app, "wang.fang").await;
+    let page = page_html(&desk, &app, &format!("/changes/{cr}")).await;
+    assert!(
+        page.contains(&format!("href=\"/problems/{pid}\"")),
+        "{page}"
+    );
+    let page = page_html(&desk, &app, &format!("/problems/{pid}")).await;
+    assert!(page.contains(&format!("href=\"/changes/{cr}\"")), "{page}");
+    assert!(!page.contains("data-action=\"raise-change\""), "{page}");
+    let page = page_html(&desk, &app, &format!("/problems/{qid}")).await;
+    assert!(page.contains("data-action=\"raise-change\""), "{page}");
+    assert!(
+        page.contains("name=\"client_org_id\""),
+        "two clients: which one: {page}"
+    );
 }
