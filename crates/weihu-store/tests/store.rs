@@ -306,6 +306,9 @@ async fn export_import_round_trip_loses_nothing(store: Store) {
     let admin = admin(&store).await;
     client(&store, &admin, "FFF").await;
     weihu_store::demo::load(&store).await.expect("demo");
+    weihu_store::demo::load_knowledge(&store)
+        .await
+        .expect("demo knowledge");
     let mut first = Vec::new();
     let s1 = portable::export(&store, &mut first, &mut |_, _| {})
         .await

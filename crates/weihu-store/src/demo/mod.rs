@@ -4,6 +4,7 @@
 
 mod assets;
 mod billing;
+mod knowledge;
 mod maintenance;
 mod outages;
 
@@ -254,6 +255,13 @@ pub async fn load(store: &Store) -> Result<Vec<DemoLogin>> {
     load_changes(store, &system).await?;
     crate::reports::draft_all(store, &system, &last).await?;
     Ok(logins)
+}
+
+/// The showroom's knowledge base and one known error, after [`load`] (what `weihu demo` and
+/// `serve --demo` show; the repository tests load only [`load`], so a search sees only what a
+/// test writes). Loading it twice changes nothing.
+pub async fn load_knowledge(store: &Store) -> Result<()> {
+    knowledge::load(store).await
 }
 
 /// A few service orders in every state, for every client (only into a desk without orders).

@@ -13,6 +13,7 @@ both_backends!(
     hostile_articles_are_refused_or_rendered_inert,
     article_images_follow_their_article,
     a_common_word_lists_title_matches_first_then_the_newest,
+    the_demo_knowledge_base_is_published_scoped_and_loaded_once,
 );
 
 fn id(v: &Value) -> i64 {
@@ -732,4 +733,66 @@ async fn a_common_word_lists_title_matches_first_then_the_newest(app: TestApp) {
         .get_ok("/api/v1/articles?q=%E6%89%93%E5%8D%B0", "wu.li")
         .await;
     assert_eq!(ids(&client), Vec::<i64>::new(), "{client}");
+}
+
+/// `weihu demo` shows a knowledge base and a known error: client self-help and internal
+/// procedures (one a draft) and the finance printer's problem with its workaround on the order.
+async fn the_demo_knowledge_base_is_published_scoped_and_loaded_once(app: TestApp) {
+    weihu_store::demo::load_knowledge(&app.store)
+        .await
+        .expect("demo knowledge");
+    let staff = app.get_ok("/api/v1/articles?limit=100", "wang.fang").await;
+    let all = staff["items"].as_array().expect("items").clone();
+    assert!(all.len() >= 6, "{staff}");
+    assert!(all.iter().any(|a| a["state"] == "draft"), "{staff}");
+    assert!(all.iter().any(|a| a["audience"] == "internal"), "{staff}");
+    assert!(all.iter().any(|a| a["lang"] == "en"), "{staff}");
+    // A client finds only published client-visible ones, by a word inside a longer one.
+    let client = app.get_ok("/api/v1/articles?limit=100", "wu.li").await;
+    let theirs = client["items"].as_array().expect("items");
+    assert!(!theirs.is_empty(), "{client}");
+    assert!(
+        theirs
+            .iter()
+            .all(|a| a["state"] == "published" && a["audience"] == "clients"),
+        "{client}"
+    );
+    let found = app
+        .get_ok("/api/v1/articles?q=%E5%8D%A1%E7%BA%B8", "wu.li") // 卡纸
+        .await;
+    assert_eq!(
+        found["items"][0]["title"], "打印机提示卡纸的自助处理",
+        "{found}"
+    );
+    // The printer order shows the known error's workaround.
+    let problems = app.get_ok("/api/v1/problems?open=true", "wang.fang").await;
+    let p = problems["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["title"] == "财务部 HP 打印机反复卡纸"))
+        .cloned()
+        .unwrap_or_else(|| panic!("the demo problem: {problems}"));
+    assert_eq!(p["state"], "known_error");
+    let p = app
+        .get_ok(&format!("/api/v1/problems/{}", id(&p)), "wang.fang")
+        .await;
+    let order = p["orders"][0]["order_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a linked order: {p}"));
+    let on_order = app
+        .get_ok(&format!("/api/v1/orders/{order}/problems"), "wu.li")
+        .await;
+    assert!(
+        on_order[0]["workaround"]
+            .as_str()
+            .is_some_and(|w| w.contains("70 克纸")),
+        "{on_order}"
+    );
+    // Loading it again adds nothing.
+    weihu_store::demo::load_knowledge(&app.store)
+        .await
+        .expect("demo knowledge again");
+    let again = app.get_ok("/api/v1/articles?limit=100", "wang.fang").await;
+    assert_eq!(again["total"], staff["total"]);
+    let problems_again = app.get_ok("/api/v1/problems?open=true", "wang.fang").await;
+    assert_eq!(problems_again["total"], problems["total"]);
 }

@@ -114,6 +114,7 @@ pub async fn bootstrap(store: &Store) -> Result<(), Failure> {
 pub async fn load_demo(store: &Store) -> Result<(), Failure> {
     bootstrap(store).await?;
     let logins = demo::load(store).await?;
+    demo::load_knowledge(store).await?;
     println!(
         "Demo data loaded. Demo logins (password: {}):",
         demo::DEMO_PASSWORD
