@@ -149,28 +149,93 @@ pub(crate) fn from(backend: Backend, tokens: &[String], how: Match, w: &mut SqlB
             .push(") s CROSS JOIN articles a ON a.id = s.sid");
         }
         Backend::Postgres => {
-            let all = matches!(how, Match::All | Match::AllTitle | Match::AllBodyOnly);
-            let sep = if all { " & " } else { " | " };
-            let (doc, rank) = match how {
-                Match::All => ("doc", "-ts_rank('{0.1, 0.2, 0.4, 1.0}', doc, q)"),
-                Match::AnyTitle | Match::AllTitle => ("title_doc", "-ts_rank(title_doc, q)"),
-                Match::AnyUnranked => ("doc", "0"),
-                Match::AllBodyOnly => ("doc @@ q AND NOT title_doc", "0"),
+            let q = pg_tsquery(tokens, how);
+            let (cond, rank) = match how {
+                Match::All => (
+                    format!("doc @@ {q}"),
+                    format!("-ts_rank('{{0.1, 0.2, 0.4, 1.0}}', doc, {q})"),
+                ),
+                Match::AnyTitle | Match::AllTitle => (
+                    format!("title_doc @@ {q}"),
+                    format!("-ts_rank(title_doc, {q})"),
+                ),
+                Match::AnyUnranked => (format!("doc @@ {q}"), "0".into()),
+                Match::AllBodyOnly => (format!("doc @@ {q} AND NOT title_doc @@ {q}"), "0".into()),
             };
-            let q = tokens
-                .iter()
-                .map(|t| t.replace(['\\', '\''], ""))
-                .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>()
-                .join(sep);
-            // A literal, not a parameter: see orders::search::pg_query (generic plans).
+            // The query inline, not joined from a function: only a constant lets the planner
+            // use the GIN index as the scan's condition.
             w.push(&format!(
                 " FROM (SELECT article_id AS sid, {rank} AS srank \
-                 FROM article_search, to_tsquery('simple', '{q}') q WHERE {doc} @@ q) s JOIN articles a ON a.id = s.sid"
+                 FROM article_search WHERE {cond}) s JOIN articles a ON a.id = s.sid"
             ));
         }
     }
     true
+}
+
+/// The tokens as a PostgreSQL `tsquery` literal: all of them (`&`) or any (`|`). Tokens are
+/// letters, digits and CJK only; quotes and backslashes are dropped all the same. A literal, not
+/// a parameter: see orders::search::pg_query (generic plans).
+pub(crate) fn pg_tsquery(tokens: &[String], how: Match) -> String {
+    let all = matches!(how, Match::All | Match::AllTitle | Match::AllBodyOnly);
+    let sep = if all { " & " } else { " | " };
+    let q = tokens
+        .iter()
+        .map(|t| t.replace(['\\', '\''], ""))
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(sep);
+    format!("to_tsquery('simple', '{q}')")
+}
+
+/// Runs an article query on PostgreSQL with sequential scans priced out, in a read-only
+/// transaction of its own (`SET LOCAL`). The planner prices `@@` like a cheap operator and
+/// guesses a fixed share of matches for words it has no statistics for, so for a long
+/// suggestion query it reads and detoasts every article's document (20–90 ms at 10,000
+/// articles) where the GIN index answers in about one.
+pub(crate) async fn pg_fetch(
+    pool: &sqlx::AnyPool,
+    w: &SqlBuf,
+    index_scans: bool,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL enable_seqscan = off")
+        .execute(&mut *tx)
+        .await?;
+    if !index_scans {
+        // Bitmap scans only: an ordered index walk stops early when matches are many, but
+        // reads the whole table when they are few, and the planner cannot tell which.
+        sqlx::query("SET LOCAL enable_indexscan = off")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let rows = w.query().fetch_all(&mut *tx).await?;
+    tx.rollback().await?;
+    Ok(rows)
+}
+
+/// The ids of the articles whose document holds any token, below `below`, newest first, at
+/// most `cap` (PostgreSQL: found by the GIN index, sorted here).
+pub(crate) async fn pg_any_ids(
+    pool: &sqlx::AnyPool,
+    tokens: &[String],
+    below: i64,
+    cap: usize,
+) -> Result<Vec<i64>> {
+    use sqlx::Row;
+    let mut w = SqlBuf::new(&format!(
+        "SELECT article_id FROM article_search WHERE doc @@ {} AND article_id < ",
+        pg_tsquery(tokens, Match::AnyUnranked)
+    ));
+    w.bind(below);
+    let mut ids = pg_fetch(pool, &w, false)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.truncate(cap);
+    Ok(ids)
 }
 
 #[cfg(test)]
@@ -194,5 +259,6 @@ mod tests {
             &mut w,
         );
         assert!(w.sql.contains("'ab | c'"), "{}", w.sql);
+        assert!(!w.sql.contains("a'b"), "{}", w.sql);
     }
 }

@@ -14,6 +14,7 @@ both_backends!(
     article_images_follow_their_article,
     a_common_word_lists_title_matches_first_then_the_newest,
     the_demo_knowledge_base_is_published_scoped_and_loaded_once,
+    a_suggestion_finds_an_old_article_behind_hundreds_of_newer_ones,
 );
 
 fn id(v: &Value) -> i64 {
@@ -795,4 +796,83 @@ async fn the_demo_knowledge_base_is_published_scoped_and_loaded_once(app: TestAp
     assert_eq!(again["total"], staff["total"]);
     let problems_again = app.get_ok("/api/v1/problems?open=true", "wang.fang").await;
     assert_eq!(problems_again["total"], problems["total"]);
+}
+
+/// The fill-up of a suggestion (no title matches) finds a body match however old: PostgreSQL
+/// checks the newest few hundred articles one by one, then asks the index for older ones.
+async fn a_suggestion_finds_an_old_article_behind_hundreds_of_newer_ones(app: TestApp) {
+    use weihu_store::articles::{self, ArticlePatch, NewArticle};
+    let system = weihu_store::Actor::system(0);
+    let publish = |a: weihu_store::articles::Article| {
+        let system = system.clone();
+        let store = app.store.clone();
+        async move {
+            articles::update(
+                &store,
+                &system,
+                a.id,
+                &ArticlePatch {
+                    version: a.version,
+                    state: Some("published".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("publish")
+        }
+    };
+    let old = |title: &str, audience: &str| NewArticle {
+        title: title.into(),
+        body: "蓝牙键盘没有反应时，先更换电池，再重新配对。".into(),
+        audience: Some(audience.into()),
+        ..Default::default()
+    };
+    let shared = publish(
+        articles::create(&app.store, &system, &old("外设排障记录", "clients"))
+            .await
+            .expect("article"),
+    )
+    .await;
+    let internal = publish(
+        articles::create(&app.store, &system, &old("内部排障记录", "internal"))
+            .await
+            .expect("article"),
+    )
+    .await;
+    for n in 0..320 {
+        let a = articles::create(
+            &app.store,
+            &system,
+            &NewArticle {
+                title: format!("巡检记录 {n}"),
+                body: format!("机房温度正常 {n}"),
+                audience: Some("clients".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("article");
+        publish(a).await;
+    }
+    let path = "/api/v1/article-suggestions?q=%E8%93%9D%E7%89%99%E9%94%AE%E7%9B%98%E6%B2%A1%E5%8F%8D%E5%BA%94"; // 蓝牙键盘没反应
+    let staff = app.get_ok(path, "wang.fang").await;
+    let found: Vec<i64> = staff
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["id"].as_i64())
+        .collect();
+    assert_eq!(found, vec![internal.id, shared.id], "newest first: {staff}");
+    let client = app.get_ok(path, "wu.li").await;
+    let found: Vec<i64> = client
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["id"].as_i64())
+        .collect();
+    assert_eq!(
+        found,
+        vec![shared.id],
+        "a client: client-visible only: {client}"
+    );
 }
