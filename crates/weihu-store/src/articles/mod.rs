@@ -630,12 +630,11 @@ pub async fn list(
     // match twice, once to count and once to rank.
     let (mut count, _) = build("SELECT count(*) FROM (SELECT 1");
     count.push(" LIMIT ").bind(COUNT_CAP + 1).push(") c");
-    let total: i64 = count.query().fetch_one(store.reader()).await?.try_get(0)?;
+    let total = count_of(store, &count).await?;
     let terms = highlight_terms(q);
     let terms = &terms;
     let fetch = |s: SqlBuf| async move {
-        s.query()
-            .fetch_all(store.reader())
+        rows_of(store, &s)
             .await?
             .iter()
             .map(|r| hit(r, terms))
@@ -653,7 +652,7 @@ pub async fn list(
         let mut items = fetch(t).await?;
         if (items.len() as i64) < limit {
             let (c, _) = build_as("SELECT count(*)", Match::AllTitle);
-            let titled: i64 = c.query().fetch_one(store.reader()).await?.try_get(0)?;
+            let titled = count_of(store, &c).await?;
             let (mut b, _) = build_as(LIST_COLS, Match::AllBodyOnly);
             b.push(" ORDER BY a.id DESC LIMIT ")
                 .bind(limit - items.len() as i64)
@@ -671,6 +670,24 @@ pub async fn list(
     }
     s.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
     Ok(Page::new(fetch(s).await?, total, offset))
+}
+
+/// The rows of an article search: on PostgreSQL with sequential scans priced out (see
+/// [`search::pg_fetch`]).
+async fn rows_of(store: &Store, w: &SqlBuf) -> Result<Vec<sqlx::any::AnyRow>> {
+    match store.backend() {
+        Backend::Sqlite => Ok(w.query().fetch_all(store.reader()).await?),
+        Backend::Postgres => search::pg_fetch(store.reader(), w, true).await,
+    }
+}
+
+/// The `count(*)` of an article search, as [`rows_of`] runs it.
+async fn count_of(store: &Store, w: &SqlBuf) -> Result<i64> {
+    let rows = rows_of(store, w).await?;
+    match rows.first() {
+        Some(r) => Ok(r.try_get(0)?),
+        None => Ok(0),
+    }
 }
 
 /// A list counts at most this many articles (more: "at least").
@@ -703,11 +720,8 @@ pub async fn suggest(
         .bind(format!("%,{},%", category.unwrap_or("\u{1}")))
         .push(" THEN 0 ELSE 1 END, s.srank, a.id DESC LIMIT ")
         .bind(SUGGESTIONS);
-    let rows = match store.backend() {
-        Backend::Sqlite => w.query().fetch_all(store.reader()).await?,
-        Backend::Postgres => search::pg_fetch(store.reader(), &w, true).await?,
-    };
-    let mut hits = rows
+    let mut hits = rows_of(store, &w)
+        .await?
         .iter()
         .map(|r| hit(r, &tokens))
         .collect::<Result<Vec<_>>>()?;
