@@ -715,9 +715,15 @@ pub async fn suggest(
     w.push(" WHERE a.state = 'published'");
     scope(&mut w, actor);
     w.push(" ORDER BY CASE WHEN a.asset_types LIKE ")
-        .bind(format!("%,{},%", asset_type.unwrap_or("\u{1}")))
+        .bind(format!(
+            "%,{},%",
+            asset_type.filter(|t| !t.is_empty()).unwrap_or("\u{1}")
+        ))
         .push(" OR a.categories LIKE ")
-        .bind(format!("%,{},%", category.unwrap_or("\u{1}")))
+        .bind(format!(
+            "%,{},%",
+            category.filter(|c| !c.is_empty()).unwrap_or("\u{1}")
+        ))
         .push(" THEN 0 ELSE 1 END, s.srank, a.id DESC LIMIT ")
         .bind(SUGGESTIONS);
     let mut hits = rows_of(store, &w)
