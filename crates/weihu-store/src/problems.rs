@@ -61,6 +61,11 @@ pub struct FixChange {
 }
 
 impl Problem {
+    /// Investigating or a known error: orders are linked and a change for the fix is raised.
+    pub fn is_open(&self) -> bool {
+        ProblemState::parse(&self.state).is_some_and(ProblemState::is_open)
+    }
+
     /// The fix waits on a change that is not implemented.
     pub fn change_pending(&self) -> bool {
         self.change_request
@@ -512,7 +517,7 @@ pub async fn raise_change(
     use weihu_domain::change::{ChangeKind, may_propose};
     may_manage_record(actor)?;
     let p = get(store, actor, id).await?;
-    if !ProblemState::parse(&p.state).is_some_and(ProblemState::is_open) {
+    if !p.is_open() {
         return Err(StoreError::invalid(
             "state",
             "a change for the fix is raised while the problem is open",
@@ -637,7 +642,7 @@ pub async fn fixed_by_change(
 pub async fn link(store: &Store, actor: &Actor, id: i64, order_id: i64) -> Result<Problem> {
     may_manage_record(actor)?;
     let p = get(store, actor, id).await?;
-    if !ProblemState::parse(&p.state).is_some_and(ProblemState::is_open) {
+    if !p.is_open() {
         return Err(StoreError::invalid(
             "state",
             "orders are linked to an open problem (investigating or known error)",

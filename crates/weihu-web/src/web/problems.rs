@@ -138,7 +138,7 @@ struct DetailPage {
 
 impl DetailPage {
     fn is_open(&self) -> bool {
-        weihu_domain::problem::ProblemState::parse(&self.p.state).is_some_and(|s| s.is_open())
+        self.p.is_open()
     }
 
     /// The states this problem may be set to from its current one (the domain's moves).
