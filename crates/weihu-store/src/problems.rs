@@ -60,6 +60,18 @@ pub struct FixChange {
     pub state: String,
 }
 
+impl FixChange {
+    /// Not implemented yet: the problem waits.
+    pub fn pending(&self) -> bool {
+        self.state != "implemented"
+    }
+
+    /// Rejected or cancelled: nothing a fix can wait on.
+    pub fn dropped(&self) -> bool {
+        matches!(self.state.as_str(), "rejected" | "cancelled")
+    }
+}
+
 impl Problem {
     /// Investigating or a known error: orders are linked and a change for the fix is raised.
     pub fn is_open(&self) -> bool {
@@ -68,9 +80,7 @@ impl Problem {
 
     /// The fix waits on a change that is not implemented.
     pub fn change_pending(&self) -> bool {
-        self.change_request
-            .as_ref()
-            .is_some_and(|c| c.state != "implemented")
+        self.change_request.as_ref().is_some_and(FixChange::pending)
     }
 }
 
@@ -438,7 +448,7 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, p: &ProblemPatch) -> 
             root_cause: !root_cause.trim().is_empty(),
             workaround: !workaround.trim().is_empty(),
             fix: !fix.trim().is_empty(),
-            change_pending: change.as_ref().is_some_and(|c| c.state != "implemented"),
+            change_pending: change.as_ref().is_some_and(FixChange::pending),
         },
     )
     .map_err(|r| StoreError::invalid(r.field, r.message))?;
@@ -491,18 +501,18 @@ async fn fix_change(store: &Store, id: i64) -> Result<FixChange> {
         .fetch_optional(&store.pool)
         .await?
         .ok_or_else(|| StoreError::invalid("change_request_id", "no such change request"))?;
-    let state: String = row.try_get("state")?;
-    if matches!(state.as_str(), "rejected" | "cancelled") {
+    let change = FixChange {
+        id,
+        title: row.try_get("title")?,
+        state: row.try_get("state")?,
+    };
+    if change.dropped() {
         return Err(StoreError::invalid(
             "change_request_id",
             "that change request was rejected or cancelled: a fix cannot wait on it",
         ));
     }
-    Ok(FixChange {
-        id,
-        title: row.try_get("title")?,
-        state,
-    })
+    Ok(change)
 }
 
 /// Raises a technical change request for the problem's permanent fix and links it, in one
@@ -523,11 +533,7 @@ pub async fn raise_change(
             "a change for the fix is raised while the problem is open",
         ));
     }
-    if let Some(c) = p
-        .change_request
-        .as_ref()
-        .filter(|c| !matches!(c.state.as_str(), "rejected" | "cancelled"))
-    {
+    if let Some(c) = p.change_request.as_ref().filter(|c| !c.dropped()) {
         return Err(StoreError::invalid(
             "change_request_id",
             format!("the fix already has change request #{}", c.id),

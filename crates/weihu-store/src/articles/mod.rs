@@ -630,11 +630,13 @@ pub async fn list(
     // match twice, once to count and once to rank.
     let (mut count, _) = build("SELECT count(*) FROM (SELECT 1");
     count.push(" LIMIT ").bind(COUNT_CAP + 1).push(") c");
-    let total = count_of(store, &count).await?;
+    // A plain listing (no words) is not a search: it runs as any other query.
+    let search = !tokens.is_empty();
+    let total = count_of(store, &count, search).await?;
     let terms = highlight_terms(q);
     let terms = &terms;
     let fetch = |s: SqlBuf| async move {
-        rows_of(store, &s)
+        rows_of(store, &s, search)
             .await?
             .iter()
             .map(|r| hit(r, terms))
@@ -652,7 +654,7 @@ pub async fn list(
         let mut items = fetch(t).await?;
         if (items.len() as i64) < limit {
             let (c, _) = build_as("SELECT count(*)", Match::AllTitle);
-            let titled = count_of(store, &c).await?;
+            let titled = count_of(store, &c, search).await?;
             let (mut b, _) = build_as(LIST_COLS, Match::AllBodyOnly);
             b.push(" ORDER BY a.id DESC LIMIT ")
                 .bind(limit - items.len() as i64)
@@ -674,16 +676,16 @@ pub async fn list(
 
 /// The rows of an article search: on PostgreSQL with sequential scans priced out (see
 /// [`search::pg_fetch`]).
-async fn rows_of(store: &Store, w: &SqlBuf) -> Result<Vec<sqlx::any::AnyRow>> {
+async fn rows_of(store: &Store, w: &SqlBuf, search: bool) -> Result<Vec<sqlx::any::AnyRow>> {
     match store.backend() {
-        Backend::Sqlite => Ok(w.query().fetch_all(store.reader()).await?),
-        Backend::Postgres => search::pg_fetch(store.reader(), w, true).await,
+        Backend::Postgres if search => search::pg_fetch(store.reader(), w, true).await,
+        _ => Ok(w.query().fetch_all(store.reader()).await?),
     }
 }
 
 /// The `count(*)` of an article search, as [`rows_of`] runs it.
-async fn count_of(store: &Store, w: &SqlBuf) -> Result<i64> {
-    let rows = rows_of(store, w).await?;
+async fn count_of(store: &Store, w: &SqlBuf, search: bool) -> Result<i64> {
+    let rows = rows_of(store, w, search).await?;
     match rows.first() {
         Some(r) => Ok(r.try_get(0)?),
         None => Ok(0),
@@ -726,7 +728,7 @@ pub async fn suggest(
         ))
         .push(" THEN 0 ELSE 1 END, s.srank, a.id DESC LIMIT ")
         .bind(SUGGESTIONS);
-    let mut hits = rows_of(store, &w)
+    let mut hits = rows_of(store, &w, true)
         .await?
         .iter()
         .map(|r| hit(r, &tokens))

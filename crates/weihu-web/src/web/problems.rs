@@ -182,7 +182,7 @@ impl DetailPage {
                 .p
                 .change_request
                 .as_ref()
-                .is_none_or(|c| matches!(c.state.as_str(), "rejected" | "cancelled"))
+                .is_none_or(weihu_store::problems::FixChange::dropped)
     }
 }
 
